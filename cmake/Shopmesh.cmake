@@ -1,0 +1,31 @@
+# Helpers shared by every CMakeLists.txt of the project.
+
+# shop_embed_sql(<target> <dir> <namespace>)
+# Compiles every <dir>/NNNN_name.sql into a generated source that defines
+# `const std::vector<shop::Migration>& <namespace>::Migrations()`, so a binary
+# carries its schema and needs no files at run time.
+function(shop_embed_sql target dir namespace)
+  file(GLOB sql_files CONFIGURE_DEPENDS "${dir}/*.sql")
+  list(SORT sql_files)
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}_migrations.cc")
+  add_custom_command(
+    OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAMESPACE=${namespace}
+            "-DFILES=${sql_files}" -P "${PROJECT_SOURCE_DIR}/cmake/EmbedSql.cmake"
+    DEPENDS ${sql_files} "${PROJECT_SOURCE_DIR}/cmake/EmbedSql.cmake"
+    COMMENT "Embedding SQL migrations for ${target}")
+  add_library(${target} STATIC "${out}")
+  target_link_libraries(${target} PUBLIC shop_core)
+endfunction()
+
+# shop_test(<name> SOURCES ... DEPS ...): one GoogleTest binary, registered
+# with ctest test by test.
+function(shop_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  if(NOT T_LABELS)
+    set(T_LABELS unit)
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 30)
+endfunction()

@@ -1,0 +1,20 @@
+// Random identifiers from OpenSSL's CSPRNG.
+#ifndef SHOP_CORE_IDS_H_
+#define SHOP_CORE_IDS_H_
+
+#include "absl/strings/string_view.h"
+#include <string>
+#include <string_view>
+
+namespace shop {
+
+// "<prefix>_" followed by 26 lower-case base32 characters (130 random bits).
+std::string NewId(absl::string_view prefix);
+// An RFC 4122 version 4 UUID in its canonical text form.
+std::string NewUuid();
+// `bytes` random bytes as lower-case hex.
+std::string RandomHex(size_t bytes);
+
+}  // namespace shop
+
+#endif  // SHOP_CORE_IDS_H_

@@ -1,0 +1,56 @@
+// A small PostgreSQL connection pool with transactions that retry on
+// serialization failures and deadlocks, and reconnect after a lost
+// connection. Only store.cc files include this header (pqxx is heavy).
+#ifndef SHOP_CORE_PG_H_
+#define SHOP_CORE_PG_H_
+
+#include "absl/strings/string_view.h"
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "core/migrate.h"
+
+namespace shop {
+
+// Applies `migrations` on `connection` (see core/migrate.h).
+absl::Status ApplyMigrations(pqxx::connection& connection, absl::string_view schema_name,
+                             const std::vector<Migration>& migrations);
+
+class PgPool {
+ public:
+  // Connects once right away, so that a wrong URL, a missing database or bad
+  // credentials fail at start with libpq's own message.
+  static absl::StatusOr<std::unique_ptr<PgPool>> Connect(const std::string& url, int size);
+
+  // Runs `fn` in a transaction and commits when it returns OK (rolls back
+  // otherwise). Retried from the start on serialization failure or deadlock.
+  absl::Status Transact(const std::function<absl::Status(pqxx::work&)>& fn);
+
+  // Applies `migrations` (see core/migrate.h) on one pooled connection.
+  absl::Status Migrate(absl::string_view schema_name, const std::vector<Migration>& migrations);
+
+  // The URL without its password, for logs and errors.
+  static std::string Redact(const std::string& url);
+
+ private:
+  PgPool(std::string url, int size) : url_(std::move(url)), size_(size) {}
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
+  void Release(std::unique_ptr<pqxx::connection> connection);
+
+  const std::string url_;
+  const int size_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace shop
+
+#endif  // SHOP_CORE_PG_H_

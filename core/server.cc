@@ -1,0 +1,118 @@
+#include "core/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/authorization_policy_provider.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "core/audit.h"
+#include "core/log.h"
+
+namespace shop {
+namespace {
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::experimental::AuthorizationPolicyProviderInterface>>
+MakeAuthzProvider(const ServerConfig& config) {
+  grpc::Status status;
+  std::shared_ptr<grpc::experimental::AuthorizationPolicyProviderInterface> provider;
+  if (!config.authz_policy_file.empty()) {
+    provider = grpc::experimental::FileWatcherAuthorizationPolicyProvider::Create(
+        config.authz_policy_file, /*refresh_interval_sec=*/5, &status);
+  } else if (!config.authz_policy.empty()) {
+    provider = grpc::experimental::StaticDataAuthorizationPolicyProvider::Create(
+        config.authz_policy, &status);
+  } else {
+    return absl::InvalidArgumentError("no authorization policy: refusing to serve everyone");
+  }
+  if (!status.ok() || provider == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad authorization policy: ", status.error_message()));
+  }
+  return provider;
+}
+
+}  // namespace
+
+void BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
+    const ServerConfig& config, const std::vector<grpc::Service*>& services) {
+  auto credentials = MakeServerCredentials(config.tls);
+  if (!credentials.ok()) return credentials.status();
+  auto authz = MakeAuthzProvider(config);
+  if (!authz.ok()) return authz.status();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.listen, *credentials, &port);
+  builder.experimental().SetAuthorizationPolicyProvider(*authz);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+  factories.push_back(MakeServerAuditInterceptorFactory(config.service, config.audit));
+  builder.experimental().SetInterceptorCreators(std::move(factories));
+  for (grpc::Service* service : services) builder.RegisterService(service);
+
+  std::unique_ptr<ServiceHost> host(new ServiceHost);
+  host->service_ = config.service;
+  host->server_ = builder.BuildAndStart();
+  if (host->server_ == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen,
+                                               " (address in use or invalid?)"));
+  }
+  host->port_ = port;
+  host->server_->GetHealthCheckService()->SetServingStatus(true);
+  if (!config.port_file.empty()) {
+    if (absl::Status s = WritePortFile(config.port_file, port); !s.ok()) return s;
+  }
+  log::Info("serving", {{"listen", config.listen}, {"port", port}});
+  return host;
+}
+
+ServiceHost::~ServiceHost() { Shutdown(std::chrono::seconds(0)); }
+
+void ServiceHost::Shutdown(std::chrono::seconds drain) {
+  if (shut_down_ || server_ == nullptr) return;
+  shut_down_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(std::chrono::system_clock::now() + drain);
+  server_->Wait();
+  log::Info("server stopped");
+}
+
+void ServiceHost::RunUntilSignal(std::chrono::seconds drain) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int signal_number = 0;
+  sigwait(&set, &signal_number);
+  log::Info("draining", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  Shutdown(drain);
+}
+
+}  // namespace shop

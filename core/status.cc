@@ -1,0 +1,64 @@
+#include "core/status.h"
+
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+
+namespace shop {
+namespace {
+
+std::string TypeUrl(const google::protobuf::Message& message) {
+  return absl::StrCat("type.googleapis.com/", message.GetDescriptor()->full_name());
+}
+
+}  // namespace
+
+void AddDetail(absl::Status& status, const google::protobuf::Message& detail) {
+  if (status.ok()) return;
+  status.SetPayload(TypeUrl(detail), absl::Cord(detail.SerializeAsString()));
+}
+
+bool GetDetail(const absl::Status& status, google::protobuf::Message& out) {
+  auto payload = status.GetPayload(TypeUrl(out));
+  if (!payload.has_value()) return false;
+  return out.ParseFromString(std::string(*payload));
+}
+
+absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view message,
+                             absl::string_view reason,
+                             const std::map<std::string, std::string>& metadata) {
+  absl::Status status(code, message);
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(reason));
+  info.set_domain(std::string(kErrorDomain));
+  for (const auto& [key, value] : metadata) (*info.mutable_metadata())[key] = value;
+  AddDetail(status, info);
+  return status;
+}
+
+std::string ErrorReason(const absl::Status& status) {
+  google::rpc::ErrorInfo info;
+  return GetDetail(status, info) ? info.reason() : "";
+}
+
+void FieldViolations::Add(std::string field, std::string description) {
+  violations_.emplace_back(std::move(field), std::move(description));
+}
+
+absl::Status FieldViolations::ToStatus(absl::string_view message) const {
+  if (violations_.empty()) return absl::OkStatus();
+  std::string text(message);
+  for (const auto& [field, description] : violations_) {
+    absl::StrAppend(&text, violations_.size() == 1 ? ": " : "; ", field, ": ", description);
+  }
+  absl::Status status = absl::InvalidArgumentError(text);
+  google::rpc::BadRequest bad_request;
+  for (const auto& [field, description] : violations_) {
+    auto* violation = bad_request.add_field_violations();
+    violation->set_field(field);
+    violation->set_description(description);
+  }
+  AddDetail(status, bad_request);
+  return status;
+}
+
+}  // namespace shop
