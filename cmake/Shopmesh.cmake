@@ -29,3 +29,18 @@ function(shop_test name)
   endif()
   gtest_discover_tests(${name} PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 30)
 endfunction()
+
+# shop_embed_text(<target> <file> <namespace> <function>)
+# Generates `std::string_view <namespace>::<function>()` returning the file's
+# text (e.g. a default authorization policy), as a static library <target>.
+function(shop_embed_text target file namespace function)
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}.cc")
+  add_custom_command(
+    OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAMESPACE=${namespace} -DFUNCTION=${function}
+            -DFILE=${file} -P "${PROJECT_SOURCE_DIR}/cmake/EmbedText.cmake"
+    DEPENDS "${file}" "${PROJECT_SOURCE_DIR}/cmake/EmbedText.cmake"
+    COMMENT "Embedding ${file}")
+  add_library(${target} STATIC "${out}")
+  target_link_libraries(${target} PUBLIC absl::strings)
+endfunction()

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/authz.h"
 #include "core/identity.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -49,8 +50,8 @@ void ExtractIds(const google::protobuf::Message& message, AuditEvent& event, int
 class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
  public:
   ServerAuditInterceptor(grpc::experimental::ServerRpcInfo* info, const std::string& service,
-                         AuditSink* sink)
-      : info_(info), service_(service), sink_(sink) {
+                         AuditSink* sink, const AuthzPolicyHolder* policy)
+      : info_(info), service_(service), sink_(sink), policy_(policy) {
     method_ = info->method() != nullptr ? info->method() : "";
     // Our own messages are protobuf; the health service's are raw bytes.
     typed_messages_ = absl::StartsWith(method_, "/shop.v1.");
@@ -95,10 +96,18 @@ class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
     if (auto it = metadata->find(kCustomerHeader); it != metadata->end()) {
       event_.set_customer_id(std::string(it->second.data(), it->second.size()));
     }
-    // A caller must not choose our span: drop any x-shop-span it sent.
+    // A caller must not choose our span or verdict: drop what it sent.
     metadata->erase(kServerSpanHeader);
+    metadata->erase(kAuthzHeader);
     span_header_ = EncodeServerSpan(trace);
     metadata->emplace(grpc::string_ref(kServerSpanHeader), grpc::string_ref(span_header_));
+    if (grpc::ServerContextBase* ctx = info_->server_context()) caller_ = PeerSpiffeId(*ctx);
+    bool allowed = policy_ != nullptr && policy_->Allows(caller_, method_);
+    metadata->emplace(grpc::string_ref(kAuthzHeader),
+                      grpc::string_ref(allowed ? kAuthzAllow : kAuthzDeny));
+    if (!allowed) {
+      log::Warn("permission denied", {{"method", method_}, {"caller", caller_}});
+    }
     event_.set_trace_id(trace.trace_id);
     event_.set_span_id(trace.span_id);
     event_.set_parent_span_id(trace.parent_span_id);
@@ -115,8 +124,8 @@ class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
     *event_.mutable_end_time() = Now();
     event_.set_status_code(status.error_code());
     event_.set_status_message(status.error_message());
+    event_.set_caller(caller_);
     if (grpc::ServerContextBase* ctx = info_->server_context()) {
-      event_.set_caller(PeerSpiffeId(*ctx));
       event_.set_peer_address(ctx->peer());
     }
     auto& attributes = *event_.mutable_attributes();
@@ -136,7 +145,9 @@ class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
   grpc::experimental::ServerRpcInfo* info_;
   const std::string& service_;
   AuditSink* sink_;
+  const AuthzPolicyHolder* policy_;
   std::string method_;
+  std::string caller_;
   bool typed_messages_ = false;
   bool audited_ = true;
   std::string span_header_;
@@ -147,16 +158,18 @@ class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
 class ServerAuditInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  ServerAuditInterceptorFactory(std::string service, AuditSink* sink)
-      : service_(std::move(service)), sink_(sink) {}
+  ServerAuditInterceptorFactory(std::string service, AuditSink* sink,
+                                std::shared_ptr<AuthzPolicyHolder> policy)
+      : service_(std::move(service)), sink_(sink), policy_(std::move(policy)) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new ServerAuditInterceptor(info, service_, sink_);
+    return new ServerAuditInterceptor(info, service_, sink_, policy_.get());
   }
 
  private:
   std::string service_;
   AuditSink* sink_;
+  std::shared_ptr<AuthzPolicyHolder> policy_;
 };
 
 }  // namespace
@@ -180,8 +193,10 @@ AuditEvent NewBusinessEvent(absl::string_view name, absl::string_view order_id,
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-MakeServerAuditInterceptorFactory(std::string service, AuditSink* sink) {
-  return std::make_unique<ServerAuditInterceptorFactory>(std::move(service), sink);
+MakeServerInterceptorFactory(std::string service, AuditSink* sink,
+                             std::shared_ptr<AuthzPolicyHolder> policy) {
+  return std::make_unique<ServerAuditInterceptorFactory>(std::move(service), sink,
+                                                         std::move(policy));
 }
 
 AuditExporter::AuditExporter(AuditExporterOptions options) : options_(std::move(options)) {}

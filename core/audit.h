@@ -78,12 +78,18 @@ class AuditExporter final : public AuditSink {
   std::thread thread_;
 };
 
-// One SERVER_SPAN event per RPC (except health checks), with the caller's
-// SPIFFE id, the status, and the order/customer ids found in the messages.
-// Also decides the span of the call (continuing an incoming traceparent) and
-// passes it to the handler in the x-shop-span header.
+class AuthzPolicyHolder;
+
+// The interceptor on every server of the mesh. Per call it
+// - decides the span (continuing an incoming traceparent) and hands it to the
+//   handler in the x-shop-span header (see ScopedTrace);
+// - checks the caller's SPIFFE id against `policy` for the method and hands
+//   the verdict to the handler in x-shop-authz (SHOP_RPC_ENTER enforces it);
+// - emits one SERVER_SPAN event (except for health checks) with the caller,
+//   the status, and the order/customer ids found in the messages.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-MakeServerAuditInterceptorFactory(std::string service, AuditSink* sink);
+MakeServerInterceptorFactory(std::string service, AuditSink* sink,
+                             std::shared_ptr<AuthzPolicyHolder> policy);
 
 }  // namespace shop
 

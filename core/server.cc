@@ -3,7 +3,6 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/authorization_policy_provider.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -11,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/audit.h"
+#include "core/authz.h"
 #include "core/log.h"
 
 namespace shop {
@@ -29,24 +29,10 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::experimental::AuthorizationPolicyProviderInterface>>
-MakeAuthzProvider(const ServerConfig& config) {
-  grpc::Status status;
-  std::shared_ptr<grpc::experimental::AuthorizationPolicyProviderInterface> provider;
-  if (!config.authz_policy_file.empty()) {
-    provider = grpc::experimental::FileWatcherAuthorizationPolicyProvider::Create(
-        config.authz_policy_file, /*refresh_interval_sec=*/5, &status);
-  } else if (!config.authz_policy.empty()) {
-    provider = grpc::experimental::StaticDataAuthorizationPolicyProvider::Create(
-        config.authz_policy, &status);
-  } else {
-    return absl::InvalidArgumentError("no authorization policy: refusing to serve everyone");
-  }
-  if (!status.ok() || provider == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad authorization policy: ", status.error_message()));
-  }
-  return provider;
+absl::StatusOr<std::shared_ptr<AuthzPolicyHolder>> LoadPolicy(const ServerConfig& config) {
+  if (!config.authz_policy_file.empty()) return AuthzPolicyHolder::FromFile(config.authz_policy_file);
+  if (!config.authz_policy.empty()) return AuthzPolicyHolder::FromText(config.authz_policy);
+  return absl::InvalidArgumentError("no authorization policy: refusing to serve everyone");
 }
 
 }  // namespace
@@ -63,17 +49,19 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     const ServerConfig& config, const std::vector<grpc::Service*>& services) {
   auto credentials = MakeServerCredentials(config.tls);
   if (!credentials.ok()) return credentials.status();
-  auto authz = MakeAuthzProvider(config);
-  if (!authz.ok()) return authz.status();
+  auto authz = LoadPolicy(config);
+  if (!authz.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad authorization policy: ", authz.status().message()));
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(config.listen, *credentials, &port);
-  builder.experimental().SetAuthorizationPolicyProvider(*authz);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
-  factories.push_back(MakeServerAuditInterceptorFactory(config.service, config.audit));
+  factories.push_back(MakeServerInterceptorFactory(config.service, config.audit, *authz));
   builder.experimental().SetInterceptorCreators(std::move(factories));
   for (grpc::Service* service : services) builder.RegisterService(service);
 
@@ -85,6 +73,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
                                                " (address in use or invalid?)"));
   }
   host->port_ = port;
+  host->policy_ = *authz;
   host->server_->GetHealthCheckService()->SetServingStatus(true);
   if (!config.port_file.empty()) {
     if (absl::Status s = WritePortFile(config.port_file, port); !s.ok()) return s;

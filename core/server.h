@@ -20,6 +20,7 @@ class Service;
 namespace shop {
 
 class AuditSink;
+class AuthzPolicyHolder;
 
 struct ServerConfig {
   std::string service;  // "ims"
@@ -51,6 +52,7 @@ class ServiceHost {
 
  private:
   ServiceHost() = default;
+  std::shared_ptr<AuthzPolicyHolder> policy_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
   std::string service_;
   int port_ = 0;

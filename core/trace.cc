@@ -77,6 +77,9 @@ ScopedTrace::ScopedTrace(const grpc::ServerContext& ctx)
     decided = TraceContext{NewTraceId(), NewSpanId(), "", ""};
   }
   trace_ = *decided;
+  if (auto it = metadata.find(kAuthzHeader); it != metadata.end()) {
+    denied_ = std::string_view(it->second.data(), it->second.size()) != kAuthzAllow;
+  }
   if (auto it = metadata.find(kTracestateHeader); it != metadata.end()) {
     trace_.tracestate = std::string(it->second.data(), it->second.size());
   }

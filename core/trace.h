@@ -6,6 +6,8 @@
 #define SHOP_CORE_TRACE_H_
 
 #include "absl/strings/string_view.h"
+#include <grpcpp/support/status.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -22,6 +24,10 @@ inline constexpr char kTraceparentHeader[] = "traceparent";
 inline constexpr char kTracestateHeader[] = "tracestate";
 // Set by the server interceptor, read by ScopedTrace: "<trace>:<span>:<parent>".
 inline constexpr char kServerSpanHeader[] = "x-shop-span";
+// The interceptor's authorization verdict for the call, read by ScopedTrace.
+inline constexpr char kAuthzHeader[] = "x-shop-authz";
+inline constexpr char kAuthzAllow[] = "allow";
+inline constexpr char kAuthzDeny[] = "deny";
 // The end user an edge call acts for (trusted only from allowed callers).
 inline constexpr char kCustomerHeader[] = "x-shop-customer-id";
 
@@ -56,12 +62,24 @@ class ScopedTrace {
   ScopedTrace& operator=(const ScopedTrace&) = delete;
 
   const TraceContext& trace() const { return trace_; }
+  // True unless the interceptor allowed this caller for this method (fail
+  // closed: no verdict is a denial).
+  bool permission_denied() const { return denied_; }
 
  private:
   TraceContext trace_;
+  bool denied_ = true;
   const TraceContext* previous_;
   std::chrono::system_clock::time_point previous_deadline_;
 };
+
+// First line of every handler: makes the call's span current and refuses
+// callers that the authorization policy does not allow.
+#define SHOP_RPC_ENTER(ctx)                                                    \
+  ::shop::ScopedTrace shop_rpc_scope_(*(ctx));                                 \
+  if (shop_rpc_scope_.permission_denied())                                     \
+    return ::grpc::Status(::grpc::StatusCode::PERMISSION_DENIED,               \
+                          "caller is not allowed to call this method")
 
 // Adds the current trace (as traceparent) to an outgoing call and sets its
 // deadline to `timeout` from now, or the incoming call's deadline if sooner.

@@ -1,0 +1,113 @@
+#include "services/ims/inventory.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "core/status.h"
+#include "core/validation.h"
+
+namespace shop::ims {
+namespace {
+
+absl::Status ValidateLines(const std::vector<LineRequest>& lines) {
+  FieldViolations violations;
+  if (lines.empty()) violations.Add("lines", "at least one line is required");
+  if (lines.size() > static_cast<size_t>(kMaxOrderLines)) {
+    violations.Add("lines", absl::StrCat("at most ", kMaxOrderLines, " lines"));
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < lines.size() && i < static_cast<size_t>(kMaxOrderLines); ++i) {
+    std::string prefix = absl::StrCat("lines[", i, "]");
+    if (!IsValidSku(lines[i].sku)) {
+      violations.Add(prefix + ".sku", "must be 1-64 characters of A-Z, 0-9 and '-'");
+    } else if (!seen.insert(lines[i].sku).second) {
+      violations.Add(prefix + ".sku", "duplicate SKU");
+    }
+    if (lines[i].quantity < 1 || lines[i].quantity > kMaxLineQuantity) {
+      violations.Add(prefix + ".quantity",
+                     absl::StrCat("must be between 1 and ", kMaxLineQuantity));
+    }
+  }
+  return violations.ToStatus();
+}
+
+absl::Status ValidateId(const std::string& id, const char* field) {
+  FieldViolations violations;
+  if (!IsValidId(id)) violations.Add(field, "must be 1-128 printable characters");
+  return violations.ToStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Reservation> Inventory::Reserve(const std::string& order_id,
+                                               const std::vector<LineRequest>& lines,
+                                               int32_t ttl_seconds, const std::string& actor) {
+  SHOP_RETURN_IF_ERROR(ValidateId(order_id, "order_id"));
+  SHOP_RETURN_IF_ERROR(ValidateLines(lines));
+  absl::Duration ttl = ttl_seconds > 0 ? absl::Seconds(ttl_seconds) : options_.default_ttl;
+  if (ttl_seconds < 0 || ttl > options_.max_ttl) {
+    FieldViolations violations;
+    violations.Add("ttl_seconds", absl::StrCat("must be between 0 and ",
+                                               absl::ToInt64Seconds(options_.max_ttl)));
+    return violations.ToStatus();
+  }
+  return store_->Reserve(order_id, lines, ttl, actor);
+}
+
+absl::StatusOr<Reservation> Inventory::Commit(const std::string& reservation_id,
+                                              const std::string& actor) {
+  SHOP_RETURN_IF_ERROR(ValidateId(reservation_id, "reservation_id"));
+  return store_->Commit(reservation_id, actor);
+}
+
+absl::StatusOr<Reservation> Inventory::Release(const std::string& reservation_id,
+                                               const std::string& reason,
+                                               const std::string& actor) {
+  SHOP_RETURN_IF_ERROR(ValidateId(reservation_id, "reservation_id"));
+  if (reason.size() > kMaxTextLength || !IsValidUtf8(reason)) {
+    FieldViolations violations;
+    violations.Add("reason", "must be valid UTF-8 of at most 200 bytes");
+    return violations.ToStatus();
+  }
+  return store_->Release(reservation_id, reason, actor);
+}
+
+absl::StatusOr<std::vector<Availability>> Inventory::CheckAvailability(
+    const std::vector<LineRequest>& lines) {
+  SHOP_RETURN_IF_ERROR(ValidateLines(lines));
+  return store_->Check(lines);
+}
+
+absl::StatusOr<StockLevel> Inventory::GetStock(const std::string& sku) {
+  if (!IsValidSku(sku)) {
+    FieldViolations violations;
+    violations.Add("sku", "must be 1-64 characters of A-Z, 0-9 and '-'");
+    return violations.ToStatus();
+  }
+  return store_->GetStock(sku);
+}
+
+absl::StatusOr<ProductPage> Inventory::ListProducts(int32_t page_size,
+                                                    const std::string& page_token) {
+  FieldViolations violations;
+  if (page_size < 0 || page_size > 100) violations.Add("page_size", "must be between 0 and 100");
+  if (!page_token.empty() && !IsValidSku(page_token)) {
+    violations.Add("page_token", "is not a token this service issued");
+  }
+  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  return store_->ListProducts(page_size == 0 ? 50 : page_size, page_token);
+}
+
+std::vector<std::pair<Product, int32_t>> DemoCatalog() {
+  auto usd = [](int64_t units, int32_t cents) { return Money{"USD", units, cents * 10'000'000}; };
+  return {
+      {{"BEANS-1KG", "Espresso beans, 1 kg", "Whole beans, medium roast", usd(24, 50), 0}, 100},
+      {{"FILTER-100", "Paper filters (100)", "Size 02 cone filters", usd(4, 99), 0}, 500},
+      {{"GRINDER-HAND", "Hand grinder", "Conical burr, stepless", usd(89, 0), 0}, 3},
+      {{"KETTLE-GOOSE", "Gooseneck kettle", "1 l, stovetop", usd(45, 0), 0}, 25},
+      {{"MUG-CLASSIC", "Classic mug", "Stoneware, 350 ml", usd(12, 0), 0}, 200},
+      {{"SCALE-01", "Coffee scale", "0.1 g resolution with timer", usd(29, 95), 0}, 40},
+  };
+}
+
+}  // namespace shop::ims

@@ -1,0 +1,45 @@
+// pg-adapter: the mesh's adapter to the external payment gateway.
+#include "absl/flags/flag.h"
+#include "core/config.h"
+#include "core/pg.h"
+#include "core/service_main.h"
+#include "services/pg-adapter/gateway_client.h"
+#include "services/pg-adapter/payments.h"
+#include "services/pg-adapter/pg_grpc.h"
+#include "services/pg-adapter/store.h"
+
+ABSL_FLAG(std::string, db_url, "", "PostgreSQL URL of the payments database.");
+ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
+ABSL_FLAG(std::string, gateway_url, "", "Base URL of the payment gateway (https://...).");
+ABSL_FLAG(std::string, gateway_ca, "", "PEM CA that signs the gateway's certificate.");
+ABSL_FLAG(std::string, gateway_api_key, "", "Secret API key for the gateway.");
+ABSL_FLAG(int32_t, gateway_max_tries, 3, "Tries per gateway call (retryable failures only).");
+
+namespace shop::payments {
+absl::string_view DefaultAuthzPolicy();
+}
+
+int main(int argc, char** argv) {
+  shop::BlockTerminationSignals();
+  shop::InitProcess(argc, argv, "pg-adapter", "pg-adapter: payment gateway adapter of shopmesh");
+  shop::ServiceRuntime runtime =
+      shop::PrepareService("pg-adapter", shop::payments::DefaultAuthzPolicy());
+  if (auto s = shop::RequireFlags({"db_url", "gateway_url", "gateway_ca", "gateway_api_key"});
+      !s.ok()) {
+    shop::ExitOnStartupError("bad configuration", s);
+  }
+  auto transport = shop::payments::CurlTransport::Create({absl::GetFlag(FLAGS_gateway_url),
+                                                          absl::GetFlag(FLAGS_gateway_ca),
+                                                          absl::GetFlag(FLAGS_gateway_api_key)});
+  if (!transport.ok()) shop::ExitOnStartupError("bad gateway configuration", transport.status());
+  auto pool = shop::PgPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
+  if (!pool.ok()) shop::ExitOnStartupError("database unavailable", pool.status());
+  shop::payments::PgPaymentStore store(pool->get());
+  if (auto s = store.Prepare(); !s.ok()) shop::ExitOnStartupError("cannot prepare database", s);
+  shop::payments::PaymentServiceOptions options;
+  options.max_tries = absl::GetFlag(FLAGS_gateway_max_tries);
+  shop::payments::PaymentService payments(&store, transport->get(), options);
+  shop::payments::PaymentGatewayGrpcService service(&payments);
+  shop::ServeUntilSignal(runtime, {&service});
+  return 0;
+}

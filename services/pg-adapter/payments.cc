@@ -1,0 +1,355 @@
+#include "services/pg-adapter/payments.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/random/random.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "core/validation.h"
+
+namespace shop::payments {
+namespace {
+
+const char* OperationName(Operation op) {
+  switch (op) {
+    case Operation::kAuthorize: return "authorize";
+    case Operation::kCapture: return "capture";
+    case Operation::kVoid: return "void";
+    case Operation::kRefund: return "refund";
+  }
+  return "unknown";
+}
+
+bool Retryable(const GatewayResponse& r) {
+  return r.http_status == 0 || r.http_status == 429 || r.http_status >= 500;
+}
+
+absl::Status Unavailable(const std::string& detail) {
+  return ErrorWithReason(absl::StatusCode::kUnavailable,
+                         absl::StrCat("payment service unavailable: ", detail),
+                         "PAYMENT_GATEWAY_UNAVAILABLE");
+}
+
+nlohmann::json ParseJson(const std::string& body) {
+  return nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+}
+
+std::string JsonString(const nlohmann::json& json, const char* key) {
+  if (json.is_object() && json.contains(key) && json[key].is_string()) {
+    return json[key].get<std::string>();
+  }
+  return "";
+}
+
+absl::Status ValidateKey(const std::string& key) {
+  FieldViolations violations;
+  if (!IsValidId(key)) violations.Add("idempotency_key", "must be 1-128 printable characters");
+  return violations.ToStatus();
+}
+
+absl::Status StateError(const Payment& payment, const char* wanted) {
+  return ErrorWithReason(
+      absl::StatusCode::kFailedPrecondition,
+      absl::StrCat("payment ", payment.payment_id, " is ", PaymentStateName(payment.state),
+                   "; ", wanted),
+      "PAYMENT_STATE", {{"payment_id", payment.payment_id},
+                        {"state", PaymentStateName(payment.state)}});
+}
+
+}  // namespace
+
+const char* PaymentStateName(PaymentState state) {
+  switch (state) {
+    case PaymentState::kPending: return "PENDING";
+    case PaymentState::kAuthorized: return "AUTHORIZED";
+    case PaymentState::kCaptured: return "CAPTURED";
+    case PaymentState::kVoided: return "VOIDED";
+    case PaymentState::kRefunded: return "REFUNDED";
+    case PaymentState::kPartiallyRefunded: return "PARTIALLY_REFUNDED";
+    case PaymentState::kDeclined: return "DECLINED";
+    case PaymentState::kFailed: return "FAILED";
+  }
+  return "PENDING";
+}
+
+std::optional<PaymentState> ParsePaymentState(absl::string_view name) {
+  for (PaymentState s : {PaymentState::kPending, PaymentState::kAuthorized,
+                         PaymentState::kCaptured, PaymentState::kVoided, PaymentState::kRefunded,
+                         PaymentState::kPartiallyRefunded, PaymentState::kDeclined,
+                         PaymentState::kFailed}) {
+    if (name == PaymentStateName(s)) return s;
+  }
+  return std::nullopt;
+}
+
+absl::Status GatewayErrorToStatus(int http_status, const std::string& body,
+                                  const std::string& order_id, std::string* decline_code) {
+  nlohmann::json json = ParseJson(body);
+  nlohmann::json error = json.is_object() && json.contains("error") ? json["error"] : nlohmann::json();
+  std::string type = JsonString(error, "type");
+  std::string code = JsonString(error, "code");
+  std::string decline = JsonString(error, "decline_code");
+  std::string message = JsonString(error, "message");
+  *decline_code = decline.empty() ? code : decline;
+  std::map<std::string, std::string> metadata = {{"order_id", order_id},
+                                                 {"gateway_code", *decline_code}};
+  if (type == "card_error") {
+    std::string reason = "CARD_DECLINED";
+    if (decline == "insufficient_funds") reason = "INSUFFICIENT_FUNDS";
+    else if (code == "expired_card" || decline == "expired_card") reason = "EXPIRED_CARD";
+    else if (code == "incorrect_cvc" || decline == "incorrect_cvc") reason = "INCORRECT_CVC";
+    else if (code == "processing_error" || decline == "processing_error") reason = "PROCESSING_ERROR";
+    else if (code == "incorrect_number") reason = "INVALID_PAYMENT_METHOD";
+    if (reason == "INVALID_PAYMENT_METHOD") {
+      return ErrorWithReason(absl::StatusCode::kInvalidArgument,
+                             "invalid payment method: the card number is incorrect", reason,
+                             metadata);
+    }
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                           absl::StrCat("payment declined: ",
+                                        message.empty() ? *decline_code : message),
+                           reason, metadata);
+  }
+  if (http_status == 400 && JsonString(error, "param") == "payment_method") {
+    return ErrorWithReason(absl::StatusCode::kInvalidArgument,
+                           "invalid payment method: the gateway does not know this token",
+                           "INVALID_PAYMENT_METHOD", metadata);
+  }
+  // Any other 4xx is our bug or a misconfiguration, not the customer's.
+  return ErrorWithReason(absl::StatusCode::kInternal,
+                         absl::StrCat("payment gateway rejected the request (HTTP ", http_status,
+                                      "): ", message.empty() ? code : message),
+                         "PAYMENT_GATEWAY_REJECTED", metadata);
+}
+
+PaymentService::PaymentService(PaymentStore* store, GatewayTransport* gateway,
+                               PaymentServiceOptions options)
+    : store_(store), gateway_(gateway), options_(std::move(options)) {
+  if (!options_.sleep) options_.sleep = [](absl::Duration d) { absl::SleepFor(d); };
+}
+
+absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& payment,
+                                                                Operation op,
+                                                                const GatewayRequest& request,
+                                                                absl::Time deadline) {
+  CallResult result;
+  absl::Duration backoff = options_.initial_backoff;
+  for (int attempt = 1; attempt <= options_.max_tries; ++attempt) {
+    absl::Duration remaining = deadline - absl::Now();
+    if (remaining <= absl::Milliseconds(50)) {
+      return Unavailable("deadline exceeded before the gateway answered");
+    }
+    SHOP_ASSIGN_OR_RETURN(int64_t attempt_id, store_->BeginAttempt(payment.payment_id, op,
+                                                                    request.idempotency_key,
+                                                                    attempt));
+    result.response = gateway_->Send(request, std::min(remaining, options_.per_try_timeout));
+    result.tries = attempt;
+    const GatewayResponse& r = result.response;
+    std::string outcome = r.http_status >= 200 && r.http_status < 300 ? "SUCCEEDED"
+                          : r.http_status == 402                      ? "DECLINED"
+                          : Retryable(r)                              ? "ERROR"
+                                                                      : "REJECTED";
+    SHOP_RETURN_IF_ERROR(store_->FinishAttempt(attempt_id, r.http_status, outcome,
+                                               r.transport_error.empty() ? "" : r.transport_error));
+    if (!Retryable(r)) return result;
+    log::Warn("gateway call failed", {{"operation", OperationName(op)},
+                                      {"try", attempt},
+                                      {"http_status", r.http_status},
+                                      {"error", r.transport_error}});
+    if (attempt == options_.max_tries) break;
+    absl::Duration wait = backoff;
+    if (r.http_status == 429 && r.retry_after_seconds >= 0) {
+      wait = std::max(wait, absl::Seconds(r.retry_after_seconds));
+    }
+    // Full jitter keeps many adapters from retrying in lockstep.
+    thread_local absl::BitGen random;
+    wait = absl::Milliseconds(
+        absl::Uniform<int64_t>(random, 1, std::max<int64_t>(2, absl::ToInt64Milliseconds(wait))));
+    if (absl::Now() + wait >= deadline) break;
+    options_.sleep(wait);
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+  const GatewayResponse& r = result.response;
+  return Unavailable(r.http_status == 0 ? r.transport_error
+                                        : absl::StrCat("gateway answered HTTP ", r.http_status));
+}
+
+absl::StatusOr<Payment> PaymentService::Authorize(const std::string& order_id,
+                                                  const Money& amount,
+                                                  const std::string& payment_method,
+                                                  const std::string& idempotency_key,
+                                                  absl::Time deadline) {
+  FieldViolations violations;
+  if (!IsValidId(order_id)) violations.Add("order_id", "must be 1-128 printable characters");
+  if (!IsValidId(payment_method) || !absl::StartsWith(payment_method, "pm_")) {
+    violations.Add("payment_method_token", "must be a payment-method token (pm_...)");
+  }
+  if (!IsValidId(idempotency_key)) {
+    violations.Add("idempotency_key", "must be 1-128 printable characters");
+  }
+  absl::StatusOr<int64_t> minor = ToMinorUnits(amount);
+  if (!minor.ok()) {
+    violations.Add("amount", std::string(minor.status().message()));
+  } else if (*minor <= 0 || *minor > 99'999'999) {
+    violations.Add("amount", "must be positive and at most 999999.99");
+  }
+  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+
+  Payment wanted;
+  wanted.payment_id = NewId("pay");
+  wanted.order_id = order_id;
+  wanted.idempotency_key = idempotency_key;
+  wanted.currency = amount.currency;
+  wanted.amount_minor = *minor;
+  wanted.payment_method = payment_method;
+  SHOP_ASSIGN_OR_RETURN(Payment payment, store_->CreateOrGet(wanted));
+  if (payment.order_id != order_id || payment.amount_minor != *minor ||
+      payment.currency != amount.currency || payment.payment_method != payment_method) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                           "idempotency key was used for a different authorization",
+                           "IDEMPOTENCY_KEY_REUSED", {{"payment_id", payment.payment_id}});
+  }
+  switch (payment.state) {
+    case PaymentState::kPending:
+    case PaymentState::kFailed:
+      break;  // (re)try at the gateway under the same Idempotency-Key
+    case PaymentState::kDeclined: {
+      std::string code;
+      return GatewayErrorToStatus(402, payment.failure_reason, order_id, &code);
+    }
+    default:
+      return payment;  // already authorized (or beyond): replay
+  }
+
+  GatewayRequest request;
+  request.path = "/v1/payment_intents";
+  request.idempotency_key = absl::StrCat(idempotency_key, ":authorize");
+  request.form = {{"amount", std::to_string(*minor)},
+                  {"currency", absl::AsciiStrToLower(amount.currency)},
+                  {"payment_method", payment_method},
+                  {"capture_method", "manual"},
+                  {"confirm", "true"},
+                  {"metadata[order_id]", order_id}};
+  absl::StatusOr<CallResult> call = Call(payment, Operation::kAuthorize, request, deadline);
+  if (!call.ok()) {
+    payment.state = PaymentState::kFailed;
+    SHOP_RETURN_IF_ERROR(store_->Update(payment));
+    return call.status();
+  }
+  const GatewayResponse& r = call->response;
+  if (r.http_status == 200) {
+    nlohmann::json intent = ParseJson(r.body);
+    payment.gateway_intent_id = JsonString(intent, "id");
+    if (payment.gateway_intent_id.empty() || JsonString(intent, "status") != "requires_capture") {
+      payment.state = PaymentState::kFailed;
+      SHOP_RETURN_IF_ERROR(store_->Update(payment));
+      return absl::InternalError("payment gateway answered an authorization without an intent");
+    }
+    payment.state = PaymentState::kAuthorized;
+    SHOP_RETURN_IF_ERROR(store_->Update(payment));
+    return payment;
+  }
+  absl::Status error = GatewayErrorToStatus(r.http_status, r.body, order_id, &payment.decline_code);
+  payment.state = r.http_status == 402 ? PaymentState::kDeclined : PaymentState::kFailed;
+  payment.failure_reason = r.body;  // the gateway's error object, to replay the same answer
+  SHOP_RETURN_IF_ERROR(store_->Update(payment));
+  return error;
+}
+
+absl::StatusOr<Payment> PaymentService::Capture(const std::string& payment_id,
+                                                const std::string& key, absl::Time deadline) {
+  SHOP_RETURN_IF_ERROR(ValidateKey(key));
+  SHOP_ASSIGN_OR_RETURN(Payment payment, store_->Get(payment_id));
+  if (payment.state == PaymentState::kCaptured || payment.state == PaymentState::kRefunded ||
+      payment.state == PaymentState::kPartiallyRefunded) {
+    return payment;
+  }
+  if (payment.state != PaymentState::kAuthorized) return StateError(payment, "cannot capture");
+  GatewayRequest request;
+  request.path = absl::StrCat("/v1/payment_intents/", payment.gateway_intent_id, "/capture");
+  request.idempotency_key = absl::StrCat(key, ":capture");
+  SHOP_ASSIGN_OR_RETURN(CallResult call, Call(payment, Operation::kCapture, request, deadline));
+  if (call.response.http_status != 200) {
+    std::string code;
+    return GatewayErrorToStatus(call.response.http_status, call.response.body,
+                                payment.order_id, &code);
+  }
+  payment.state = PaymentState::kCaptured;
+  payment.captured_minor = payment.amount_minor;
+  SHOP_RETURN_IF_ERROR(store_->Update(payment));
+  return payment;
+}
+
+absl::StatusOr<Payment> PaymentService::Void(const std::string& payment_id,
+                                             const std::string& key, absl::Time deadline) {
+  SHOP_RETURN_IF_ERROR(ValidateKey(key));
+  SHOP_ASSIGN_OR_RETURN(Payment payment, store_->Get(payment_id));
+  if (payment.state == PaymentState::kVoided) return payment;
+  if (payment.state != PaymentState::kAuthorized) return StateError(payment, "cannot void");
+  GatewayRequest request;
+  request.path = absl::StrCat("/v1/payment_intents/", payment.gateway_intent_id, "/cancel");
+  request.idempotency_key = absl::StrCat(key, ":void");
+  SHOP_ASSIGN_OR_RETURN(CallResult call, Call(payment, Operation::kVoid, request, deadline));
+  if (call.response.http_status != 200) {
+    std::string code;
+    return GatewayErrorToStatus(call.response.http_status, call.response.body,
+                                payment.order_id, &code);
+  }
+  payment.state = PaymentState::kVoided;
+  SHOP_RETURN_IF_ERROR(store_->Update(payment));
+  return payment;
+}
+
+absl::StatusOr<RefundResult> PaymentService::Refund(const std::string& payment_id,
+                                                    const std::optional<Money>& amount,
+                                                    const std::string& key, absl::Time deadline) {
+  SHOP_RETURN_IF_ERROR(ValidateKey(key));
+  SHOP_ASSIGN_OR_RETURN(Payment payment, store_->Get(payment_id));
+  SHOP_ASSIGN_OR_RETURN(auto previous, store_->FindRefund(key));
+  if (previous.has_value()) return RefundResult{payment, previous->first};
+  if (payment.state != PaymentState::kCaptured &&
+      payment.state != PaymentState::kPartiallyRefunded) {
+    return StateError(payment, "only captured payments can be refunded");
+  }
+  int64_t refundable = payment.captured_minor - payment.refunded_minor;
+  int64_t refund_minor = refundable;
+  if (amount.has_value()) {
+    FieldViolations violations;
+    absl::StatusOr<int64_t> minor = ToMinorUnits(*amount);
+    if (!minor.ok() || amount->currency != payment.currency) {
+      violations.Add("amount", absl::StrCat("must be in ", payment.currency, " minor units"));
+    } else if (*minor <= 0 || *minor > refundable) {
+      violations.Add("amount", absl::StrCat("must be between 0.01 and the refundable ",
+                                            refundable, " minor units"));
+    } else {
+      refund_minor = *minor;
+    }
+    SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  }
+  GatewayRequest request;
+  request.path = "/v1/refunds";
+  request.idempotency_key = absl::StrCat(key, ":refund");
+  request.form = {{"payment_intent", payment.gateway_intent_id},
+                  {"amount", std::to_string(refund_minor)}};
+  SHOP_ASSIGN_OR_RETURN(CallResult call, Call(payment, Operation::kRefund, request, deadline));
+  if (call.response.http_status != 200) {
+    std::string code;
+    return GatewayErrorToStatus(call.response.http_status, call.response.body,
+                                payment.order_id, &code);
+  }
+  std::string gateway_refund_id = JsonString(ParseJson(call.response.body), "id");
+  payment.refunded_minor += refund_minor;
+  payment.state = payment.refunded_minor == payment.captured_minor
+                      ? PaymentState::kRefunded
+                      : PaymentState::kPartiallyRefunded;
+  std::string refund_id = NewId("rfd");
+  SHOP_RETURN_IF_ERROR(
+      store_->RecordRefund(payment, refund_id, key, refund_minor, gateway_refund_id));
+  return RefundResult{payment, refund_id};
+}
+
+}  // namespace shop::payments

@@ -1,0 +1,118 @@
+// The payment domain: authorize, capture, void and refund through the
+// external gateway, each recorded before and after the gateway call, each
+// idempotent by the caller's key (and by a derived Idempotency-Key at the
+// gateway, so a retried call never charges twice).
+#ifndef SHOP_SERVICES_PG_ADAPTER_PAYMENTS_H_
+#define SHOP_SERVICES_PG_ADAPTER_PAYMENTS_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/money.h"
+#include "services/pg-adapter/gateway_client.h"
+
+namespace shop::payments {
+
+enum class PaymentState {
+  kPending, kAuthorized, kCaptured, kVoided, kRefunded, kPartiallyRefunded, kDeclined, kFailed
+};
+const char* PaymentStateName(PaymentState state);
+std::optional<PaymentState> ParsePaymentState(absl::string_view name);
+
+struct Payment {
+  std::string payment_id;
+  std::string order_id;
+  std::string idempotency_key;
+  PaymentState state = PaymentState::kPending;
+  std::string currency;
+  int64_t amount_minor = 0;
+  int64_t captured_minor = 0;
+  int64_t refunded_minor = 0;
+  std::string payment_method;
+  std::string gateway_intent_id;
+  std::string decline_code;
+  // For a declined or failed payment: the error the caller got, replayed.
+  std::string failure_reason;
+};
+
+enum class Operation { kAuthorize, kCapture, kVoid, kRefund };
+
+class PaymentStore {
+ public:
+  virtual ~PaymentStore() = default;
+  // Inserts `payment` unless its idempotency key exists; returns the stored one.
+  virtual absl::StatusOr<Payment> CreateOrGet(const Payment& payment) = 0;
+  virtual absl::StatusOr<Payment> Get(const std::string& payment_id) = 0;
+  virtual absl::Status Update(const Payment& payment) = 0;
+  // Returns the attempt id.
+  virtual absl::StatusOr<int64_t> BeginAttempt(const std::string& payment_id, Operation op,
+                                               const std::string& gateway_key, int try_number) = 0;
+  virtual absl::Status FinishAttempt(int64_t attempt_id, int http_status,
+                                     const std::string& outcome, const std::string& detail) = 0;
+  // A refund already made with this key, if any: {refund_id, amount}.
+  virtual absl::StatusOr<std::optional<std::pair<std::string, int64_t>>> FindRefund(
+      const std::string& idempotency_key) = 0;
+  // Records the refund and the payment's new refunded total in one transaction.
+  virtual absl::Status RecordRefund(const Payment& payment, const std::string& refund_id,
+                                    const std::string& idempotency_key, int64_t amount_minor,
+                                    const std::string& gateway_refund_id) = 0;
+};
+
+struct PaymentServiceOptions {
+  int max_tries = 3;
+  absl::Duration initial_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(2);
+  absl::Duration per_try_timeout = absl::Seconds(5);
+  std::function<void(absl::Duration)> sleep;  // default: absl::SleepFor
+};
+
+struct RefundResult {
+  Payment payment;
+  std::string refund_id;
+};
+
+class PaymentService {
+ public:
+  PaymentService(PaymentStore* store, GatewayTransport* gateway, PaymentServiceOptions options);
+
+  // `deadline` bounds all tries (the incoming call's deadline).
+  absl::StatusOr<Payment> Authorize(const std::string& order_id, const Money& amount,
+                                    const std::string& payment_method,
+                                    const std::string& idempotency_key, absl::Time deadline);
+  absl::StatusOr<Payment> Capture(const std::string& payment_id, const std::string& key,
+                                  absl::Time deadline);
+  absl::StatusOr<Payment> Void(const std::string& payment_id, const std::string& key,
+                               absl::Time deadline);
+  // `amount` absent: everything not yet refunded.
+  absl::StatusOr<RefundResult> Refund(const std::string& payment_id,
+                                      const std::optional<Money>& amount,
+                                      const std::string& key, absl::Time deadline);
+
+ private:
+  struct CallResult {
+    GatewayResponse response;
+    int tries = 0;
+  };
+  // Sends with retries on transport errors, 429 and 5xx (never on a decline
+  // or another 4xx), recording each try.
+  absl::StatusOr<CallResult> Call(const Payment& payment, Operation op,
+                                  const GatewayRequest& request, absl::Time deadline);
+
+  PaymentStore* store_;
+  GatewayTransport* gateway_;
+  PaymentServiceOptions options_;
+};
+
+// Maps a Stripe-style error body (HTTP 402/400) to the status the caller
+// gets: declines → FAILED_PRECONDITION with reason INSUFFICIENT_FUNDS,
+// CARD_DECLINED, EXPIRED_CARD, INCORRECT_CVC or PROCESSING_ERROR; an unknown
+// payment method → INVALID_ARGUMENT with reason INVALID_PAYMENT_METHOD.
+absl::Status GatewayErrorToStatus(int http_status, const std::string& body,
+                                  const std::string& order_id, std::string* decline_code);
+
+}  // namespace shop::payments
+
+#endif  // SHOP_SERVICES_PG_ADAPTER_PAYMENTS_H_

@@ -1,0 +1,223 @@
+#include "services/pg-adapter/payments.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+
+#include "core/status.h"
+
+namespace shop::payments {
+namespace {
+
+class FakeStore final : public PaymentStore {
+ public:
+  absl::StatusOr<Payment> CreateOrGet(const Payment& payment) override {
+    for (auto& [id, p] : payments) {
+      if (p.idempotency_key == payment.idempotency_key) return p;
+    }
+    payments[payment.payment_id] = payment;
+    return payment;
+  }
+  absl::StatusOr<Payment> Get(const std::string& id) override {
+    auto it = payments.find(id);
+    if (it == payments.end()) return absl::NotFoundError("payment " + id + " not found");
+    return it->second;
+  }
+  absl::Status Update(const Payment& p) override {
+    payments[p.payment_id] = p;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<int64_t> BeginAttempt(const std::string&, Operation, const std::string& key,
+                                       int) override {
+    gateway_keys.push_back(key);
+    return static_cast<int64_t>(gateway_keys.size());
+  }
+  absl::Status FinishAttempt(int64_t, int, const std::string& outcome,
+                             const std::string&) override {
+    outcomes.push_back(outcome);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::optional<std::pair<std::string, int64_t>>> FindRefund(
+      const std::string& key) override {
+    auto it = refunds.find(key);
+    if (it == refunds.end()) return std::optional<std::pair<std::string, int64_t>>();
+    return std::optional<std::pair<std::string, int64_t>>(it->second);
+  }
+  absl::Status RecordRefund(const Payment& p, const std::string& refund_id,
+                            const std::string& key, int64_t amount, const std::string&) override {
+    refunds[key] = {refund_id, amount};
+    payments[p.payment_id] = p;
+    return absl::OkStatus();
+  }
+  std::map<std::string, Payment> payments;
+  std::vector<std::string> gateway_keys;
+  std::vector<std::string> outcomes;
+  std::map<std::string, std::pair<std::string, int64_t>> refunds;
+};
+
+class ScriptedGateway final : public GatewayTransport {
+ public:
+  GatewayResponse Send(const GatewayRequest& request, absl::Duration) override {
+    requests.push_back(request);
+    if (script.empty()) return GatewayResponse{0, "", "script exhausted", -1};
+    GatewayResponse next = script.front();
+    script.pop_front();
+    return next;
+  }
+  void Answer(int status, std::string body) { script.push_back({status, std::move(body), "", -1}); }
+  void FailTransport() { script.push_back({0, "", "Connection refused", -1}); }
+  std::deque<GatewayResponse> script;
+  std::vector<GatewayRequest> requests;
+};
+
+constexpr char kIntent[] = R"({"id":"pi_123","status":"requires_capture"})";
+
+std::string Decline(const std::string& code, const std::string& decline_code) {
+  return R"({"error":{"type":"card_error","code":")" + code + R"(","decline_code":")" +
+         decline_code + R"(","message":"Your card was declined."}})";
+}
+
+class PaymentServiceTest : public ::testing::Test {
+ protected:
+  PaymentServiceTest() {
+    options_.sleep = [this](absl::Duration d) { slept_ += d; };
+  }
+  PaymentService Service() { return PaymentService(&store_, &gateway_, options_); }
+  absl::StatusOr<Payment> Authorize(PaymentService& service, int64_t cents = 1234,
+                                    const std::string& key = "ord_1:authorize") {
+    return service.Authorize("ord_1", Money{"USD", cents / 100, int32_t(cents % 100) * 10'000'000},
+                             "pm_card_visa", key, absl::Now() + absl::Seconds(30));
+  }
+  FakeStore store_;
+  ScriptedGateway gateway_;
+  PaymentServiceOptions options_;
+  absl::Duration slept_;
+};
+
+TEST_F(PaymentServiceTest, AuthorizeSendsMinorUnitsAndDerivedKey) {
+  gateway_.Answer(200, kIntent);
+  PaymentService service = Service();
+  auto payment = Authorize(service);
+  ASSERT_TRUE(payment.ok()) << payment.status();
+  EXPECT_EQ(payment->state, PaymentState::kAuthorized);
+  EXPECT_EQ(payment->gateway_intent_id, "pi_123");
+  ASSERT_EQ(gateway_.requests.size(), 1u);
+  const auto& form = gateway_.requests[0].form;
+  EXPECT_EQ(form[0], (std::pair<std::string, std::string>{"amount", "1234"}));
+  EXPECT_EQ(form[1], (std::pair<std::string, std::string>{"currency", "usd"}));
+  EXPECT_EQ(gateway_.requests[0].idempotency_key, "ord_1:authorize:authorize");
+}
+
+TEST_F(PaymentServiceTest, DeclinesMapToTypedReasons) {
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"card_declined", "insufficient_funds", "INSUFFICIENT_FUNDS"},
+      {"card_declined", "generic_decline", "CARD_DECLINED"},
+      {"expired_card", "", "EXPIRED_CARD"},
+      {"incorrect_cvc", "", "INCORRECT_CVC"},
+      {"processing_error", "", "PROCESSING_ERROR"},
+  };
+  for (const auto& [code, decline, reason] : cases) {
+    std::string decline_code;
+    absl::Status status = GatewayErrorToStatus(402, Decline(code, decline), "ord_1", &decline_code);
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << reason;
+    EXPECT_EQ(ErrorReason(status), reason);
+  }
+}
+
+TEST_F(PaymentServiceTest, UnknownPaymentMethodIsInvalidArgument) {
+  std::string code;
+  absl::Status status = GatewayErrorToStatus(
+      400, R"({"error":{"type":"invalid_request_error","code":"resource_missing","param":"payment_method"}})",
+      "ord_1", &code);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReason(status), "INVALID_PAYMENT_METHOD");
+}
+
+TEST_F(PaymentServiceTest, DeclineIsNotRetriedAndIsReplayed) {
+  gateway_.Answer(402, Decline("card_declined", "insufficient_funds"));
+  PaymentService service = Service();
+  auto first = Authorize(service);
+  EXPECT_EQ(ErrorReason(first.status()), "INSUFFICIENT_FUNDS");
+  EXPECT_EQ(gateway_.requests.size(), 1u);
+  auto again = Authorize(service);  // same key: same answer, no new gateway call
+  EXPECT_EQ(ErrorReason(again.status()), "INSUFFICIENT_FUNDS");
+  EXPECT_EQ(gateway_.requests.size(), 1u);
+}
+
+TEST_F(PaymentServiceTest, RetriesTransportErrorsAndServerErrorsThenSucceeds) {
+  gateway_.FailTransport();
+  gateway_.Answer(503, "");
+  gateway_.Answer(200, kIntent);
+  PaymentService service = Service();
+  auto payment = Authorize(service);
+  ASSERT_TRUE(payment.ok()) << payment.status();
+  EXPECT_EQ(gateway_.requests.size(), 3u);
+  // Every try reuses one Idempotency-Key, so the gateway charges once.
+  EXPECT_EQ(gateway_.requests[0].idempotency_key, gateway_.requests[2].idempotency_key);
+  EXPECT_EQ(store_.outcomes, (std::vector<std::string>{"ERROR", "ERROR", "SUCCEEDED"}));
+  EXPECT_GT(slept_, absl::ZeroDuration());
+}
+
+TEST_F(PaymentServiceTest, ExhaustedRetriesAreUnavailable) {
+  for (int i = 0; i < 3; ++i) gateway_.FailTransport();
+  PaymentService service = Service();
+  auto payment = Authorize(service);
+  EXPECT_EQ(payment.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrorReason(payment.status()), "PAYMENT_GATEWAY_UNAVAILABLE");
+  EXPECT_EQ(gateway_.requests.size(), 3u);
+}
+
+TEST_F(PaymentServiceTest, KeyReuseWithOtherAmountIsRefused) {
+  gateway_.Answer(200, kIntent);
+  PaymentService service = Service();
+  ASSERT_TRUE(Authorize(service, 1234).ok());
+  auto other = Authorize(service, 999);
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(other.status()), "IDEMPOTENCY_KEY_REUSED");
+}
+
+TEST_F(PaymentServiceTest, BadInputNeverReachesTheGateway) {
+  PaymentService service = Service();
+  auto payment = service.Authorize("", Money{"USD", 0, 5'000'000}, "4242424242424242", "",
+                                   absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(payment.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(gateway_.requests.empty());
+  EXPECT_TRUE(store_.payments.empty());
+}
+
+TEST_F(PaymentServiceTest, CaptureThenRefundInParts) {
+  gateway_.Answer(200, kIntent);
+  gateway_.Answer(200, R"({"id":"pi_123","status":"succeeded"})");
+  gateway_.Answer(200, R"({"id":"re_1","status":"succeeded"})");
+  PaymentService service = Service();
+  auto payment = Authorize(service, 1000);
+  ASSERT_TRUE(payment.ok());
+  auto captured = service.Capture(payment->payment_id, "ord_1", absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(captured.ok()) << captured.status();
+  EXPECT_EQ(captured->captured_minor, 1000);
+  auto refund = service.Refund(payment->payment_id, Money{"USD", 4, 0}, "ord_1:refund:1",
+                               absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(refund.ok()) << refund.status();
+  EXPECT_EQ(refund->payment.state, PaymentState::kPartiallyRefunded);
+  EXPECT_EQ(refund->payment.refunded_minor, 400);
+  auto too_much = service.Refund(payment->payment_id, Money{"USD", 7, 0}, "ord_1:refund:2",
+                                 absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(too_much.status().code(), absl::StatusCode::kInvalidArgument);
+  auto replay = service.Refund(payment->payment_id, Money{"USD", 4, 0}, "ord_1:refund:1",
+                               absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->refund_id, refund->refund_id);
+  EXPECT_EQ(gateway_.requests.size(), 3u);
+}
+
+TEST_F(PaymentServiceTest, VoidOnlyFromAuthorized) {
+  PaymentService service = Service();
+  store_.payments["pay_x"] = Payment{"pay_x", "ord_1", "k", PaymentState::kCaptured, "USD", 100};
+  auto voided = service.Void("pay_x", "ord_1", absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(voided.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(voided.status().message(), "payment pay_x is CAPTURED; cannot void");
+}
+
+}  // namespace
+}  // namespace shop::payments

@@ -1,0 +1,150 @@
+#include "services/pg-adapter/store.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/pg.h"
+
+namespace shop::payments {
+const std::vector<Migration>& Migrations();  // generated from migrations/*.sql
+
+namespace {
+
+constexpr char kColumns[] =
+    "payment_id, order_id, idempotency_key, status, currency, amount_minor, captured_minor, "
+    "refunded_minor, payment_method, coalesce(gateway_intent_id, ''), "
+    "coalesce(decline_code, ''), coalesce(failure_body, '')";
+
+Payment FromRow(const pqxx::row& row) {
+  Payment p;
+  p.payment_id = row[0].as<std::string>();
+  p.order_id = row[1].as<std::string>();
+  p.idempotency_key = row[2].as<std::string>();
+  p.state = ParsePaymentState(row[3].as<std::string>()).value_or(PaymentState::kFailed);
+  p.currency = row[4].as<std::string>();
+  p.amount_minor = row[5].as<int64_t>();
+  p.captured_minor = row[6].as<int64_t>();
+  p.refunded_minor = row[7].as<int64_t>();
+  p.payment_method = row[8].as<std::string>();
+  p.gateway_intent_id = row[9].as<std::string>();
+  p.decline_code = row[10].as<std::string>();
+  p.failure_reason = row[11].as<std::string>();
+  return p;
+}
+
+const char* OperationText(Operation op) {
+  switch (op) {
+    case Operation::kAuthorize: return "AUTHORIZE";
+    case Operation::kCapture: return "CAPTURE";
+    case Operation::kVoid: return "VOID";
+    case Operation::kRefund: return "REFUND";
+  }
+  return "AUTHORIZE";
+}
+
+}  // namespace
+
+absl::Status PgPaymentStore::Prepare() { return pool_->Migrate("payments", Migrations()); }
+
+absl::StatusOr<Payment> PgPaymentStore::CreateOrGet(const Payment& payment) {
+  Payment stored;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    w.exec_params(
+        "INSERT INTO payments (payment_id, order_id, idempotency_key, status, currency, "
+        "amount_minor, payment_method) VALUES ($1, $2, $3, 'PENDING', $4, $5, $6) "
+        "ON CONFLICT (idempotency_key) DO NOTHING",
+        payment.payment_id, payment.order_id, payment.idempotency_key, payment.currency,
+        payment.amount_minor, payment.payment_method);
+    pqxx::result row = w.exec_params(
+        absl::StrCat("SELECT ", kColumns, " FROM payments WHERE idempotency_key = $1"),
+        payment.idempotency_key);
+    stored = FromRow(row[0]);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return stored;
+}
+
+absl::StatusOr<Payment> PgPaymentStore::Get(const std::string& payment_id) {
+  Payment stored;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    pqxx::result row = w.exec_params(
+        absl::StrCat("SELECT ", kColumns, " FROM payments WHERE payment_id = $1"), payment_id);
+    if (row.empty()) return absl::NotFoundError(absl::StrCat("payment ", payment_id, " not found"));
+    stored = FromRow(row[0]);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return stored;
+}
+
+absl::Status PgPaymentStore::Update(const Payment& p) {
+  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    w.exec_params(
+        "UPDATE payments SET status = $2, captured_minor = $3, refunded_minor = $4, "
+        "gateway_intent_id = NULLIF($5, ''), decline_code = NULLIF($6, ''), "
+        "failure_body = NULLIF($7, ''), updated_at = now() WHERE payment_id = $1",
+        p.payment_id, PaymentStateName(p.state), p.captured_minor, p.refunded_minor,
+        p.gateway_intent_id, p.decline_code, p.failure_reason);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int64_t> PgPaymentStore::BeginAttempt(const std::string& payment_id, Operation op,
+                                                     const std::string& gateway_key,
+                                                     int try_number) {
+  int64_t id = 0;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    pqxx::result row = w.exec_params(
+        "INSERT INTO payment_attempts (payment_id, operation, gateway_idempotency_key, "
+        "try_number) VALUES ($1, $2, $3, $4) RETURNING attempt_id",
+        payment_id, OperationText(op), gateway_key, try_number);
+    id = row[0][0].as<int64_t>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return id;
+}
+
+absl::Status PgPaymentStore::FinishAttempt(int64_t attempt_id, int http_status,
+                                           const std::string& outcome,
+                                           const std::string& detail) {
+  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    w.exec_params(
+        "UPDATE payment_attempts SET finished_at = now(), http_status = NULLIF($2, 0), "
+        "outcome = $3, detail = NULLIF($4, '') WHERE attempt_id = $1",
+        attempt_id, http_status, outcome, detail);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::optional<std::pair<std::string, int64_t>>> PgPaymentStore::FindRefund(
+    const std::string& idempotency_key) {
+  std::optional<std::pair<std::string, int64_t>> found;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    pqxx::result row = w.exec_params(
+        "SELECT refund_id, amount_minor FROM refunds WHERE idempotency_key = $1",
+        idempotency_key);
+    if (!row.empty()) found.emplace(row[0][0].as<std::string>(), row[0][1].as<int64_t>());
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return found;
+}
+
+absl::Status PgPaymentStore::RecordRefund(const Payment& p, const std::string& refund_id,
+                                          const std::string& idempotency_key,
+                                          int64_t amount_minor,
+                                          const std::string& gateway_refund_id) {
+  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    w.exec_params(
+        "INSERT INTO refunds (refund_id, payment_id, idempotency_key, amount_minor, "
+        "gateway_refund_id) VALUES ($1, $2, $3, $4, $5)",
+        refund_id, p.payment_id, idempotency_key, amount_minor, gateway_refund_id);
+    w.exec_params(
+        "UPDATE payments SET status = $2, refunded_minor = $3, updated_at = now() "
+        "WHERE payment_id = $1",
+        p.payment_id, PaymentStateName(p.state), p.refunded_minor);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace shop::payments

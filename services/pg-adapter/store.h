@@ -1,0 +1,37 @@
+// PostgreSQL persistence of payments, gateway attempts and refunds.
+#ifndef SHOP_SERVICES_PG_ADAPTER_STORE_H_
+#define SHOP_SERVICES_PG_ADAPTER_STORE_H_
+
+#include "services/pg-adapter/payments.h"
+
+namespace shop {
+class PgPool;
+}
+
+namespace shop::payments {
+
+class PgPaymentStore final : public PaymentStore {
+ public:
+  explicit PgPaymentStore(PgPool* pool) : pool_(pool) {}
+  absl::Status Prepare();
+
+  absl::StatusOr<Payment> CreateOrGet(const Payment& payment) override;
+  absl::StatusOr<Payment> Get(const std::string& payment_id) override;
+  absl::Status Update(const Payment& payment) override;
+  absl::StatusOr<int64_t> BeginAttempt(const std::string& payment_id, Operation op,
+                                       const std::string& gateway_key, int try_number) override;
+  absl::Status FinishAttempt(int64_t attempt_id, int http_status, const std::string& outcome,
+                             const std::string& detail) override;
+  absl::StatusOr<std::optional<std::pair<std::string, int64_t>>> FindRefund(
+      const std::string& idempotency_key) override;
+  absl::Status RecordRefund(const Payment& payment, const std::string& refund_id,
+                            const std::string& idempotency_key, int64_t amount_minor,
+                            const std::string& gateway_refund_id) override;
+
+ private:
+  PgPool* pool_;
+};
+
+}  // namespace shop::payments
+
+#endif  // SHOP_SERVICES_PG_ADAPTER_STORE_H_

@@ -1,0 +1,554 @@
+// fakepay: an HTTPS stand-in for an external Stripe-like card processor.
+//
+// This file is the thin HTTP layer: TLS, authentication, form decoding,
+// routing, logging and process lifecycle. All payment semantics live in
+// ledger.{h,cc}.
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "httplib.h"
+#include "nlohmann/json.hpp"
+#include "tools/fakepay/ledger.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:8443",
+          "host:port to listen on; port 0 picks a free port (see --port_file)");
+ABSL_FLAG(std::string, cert, "", "PEM server certificate (chain); required");
+ABSL_FLAG(std::string, key, "", "PEM private key for --cert; required");
+ABSL_FLAG(std::string, api_key, "",
+          "secret API key (e.g. sk_test_...) clients must send as "
+          "'Authorization: Bearer <key>'; required");
+ABSL_FLAG(std::string, state_file, "",
+          "append-only JSON-lines journal; replayed on start to restore "
+          "state. Empty: keep state in memory only");
+ABSL_FLAG(std::string, port_file, "",
+          "if set, the bound port is written here (atomically) once the "
+          "listener is ready");
+
+namespace fakepay {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using httplib::Request;
+using httplib::Response;
+using HandlerResponse = httplib::Server::HandlerResponse;
+
+constexpr size_t kMaxBodyBytes = 64 * 1024;
+
+// ---------------------------------------------------------------------------
+// Logging: one JSON object per line on stderr.
+// ---------------------------------------------------------------------------
+
+void Log(absl::string_view level, absl::string_view msg,
+         const Json& fields = Json::object()) {
+  Json line = {{"ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                       absl::UTCTimeZone())},
+               {"level", level},
+               {"msg", msg}};
+  for (const auto& [name, value] : fields.items()) line[name] = value;
+  std::string text =
+      line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  // One fwrite per line under a lock keeps concurrent lines from mixing.
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+int Fail(absl::string_view message) {
+  Log("fatal", message);
+  return 1;
+}
+
+// Paths are client-controlled; a long digit run could be a card number
+// someone pasted into a URL, and must not reach the logs.
+std::string RedactDigitRuns(absl::string_view s) {
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (!absl::ascii_isdigit(s[i])) {
+      out.push_back(s[i++]);
+      continue;
+    }
+    size_t j = i;
+    while (j < s.size() && absl::ascii_isdigit(s[j])) ++j;
+    out += j - i >= 12 ? std::string("[redacted]")
+                       : std::string(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::string StringField(const nlohmann::json& j, const char* name) {
+  if (!j.is_object()) return "";
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// Finds the payment intent a response is about, for the request log.
+std::string PaymentIntentOf(const std::string& body) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object()) return "";
+  std::string object = StringField(j, "object");
+  if (object == "payment_intent") return StringField(j, "id");
+  if (object == "refund") return StringField(j, "payment_intent");
+  auto error = j.find("error");
+  if (error == j.end() || !error->is_object()) return "";
+  auto pi = error->find("payment_intent");
+  return pi == error->end() ? "" : StringField(*pi, "id");
+}
+
+// Deliberately logs no headers (API key) and no parameters (card data).
+void LogRequest(const Request& req, const Response& res) {
+  std::string pi = PaymentIntentOf(res.body);
+  Log("info", "request",
+      {{"method", req.method},
+       {"path", RedactDigitRuns(req.path)},
+       {"status", res.status},
+       {"payment_intent", pi.empty() ? Json() : Json(pi)},
+       {"idempotent_replayed", res.has_header("Idempotent-Replayed")},
+       {"remote_addr", req.remote_addr}});
+}
+
+// ---------------------------------------------------------------------------
+// Request plumbing.
+// ---------------------------------------------------------------------------
+
+void Send(const Result& result, Response* res) {
+  res->status = result.http_status;
+  if (result.idempotent_replayed) {
+    res->set_header("Idempotent-Replayed", "true");
+  }
+  res->set_content(result.body, "application/json");
+}
+
+// Compares digests so the time taken does not depend on where the presented
+// key first differs from the real one.
+bool SecretEquals(absl::string_view a, absl::string_view b) {
+  unsigned char da[EVP_MAX_MD_SIZE];
+  unsigned char db[EVP_MAX_MD_SIZE];
+  unsigned int la = 0;
+  unsigned int lb = 0;
+  if (EVP_Digest(a.data(), a.size(), da, &la, EVP_sha256(), nullptr) != 1 ||
+      EVP_Digest(b.data(), b.size(), db, &lb, EVP_sha256(), nullptr) != 1) {
+    return false;
+  }
+  return la == lb && CRYPTO_memcmp(da, db, la) == 0;
+}
+
+// Accepts "Bearer <key>", and also "Basic base64(<key>:)" because that is
+// what Stripe's own curl examples (`curl -u sk_test_...:`) send.
+bool Authorized(const Request& req, const std::string& api_key) {
+  // get_header_value returns by value; keep the string alive.
+  const std::string header_value = req.get_header_value("Authorization");
+  absl::string_view header = header_value;
+  std::string presented;
+  if (absl::StartsWithIgnoreCase(header, "Bearer ")) {
+    presented = std::string(absl::StripAsciiWhitespace(header.substr(7)));
+  } else if (absl::StartsWithIgnoreCase(header, "Basic ")) {
+    std::string decoded;
+    if (!absl::Base64Unescape(absl::StripAsciiWhitespace(header.substr(6)),
+                              &decoded)) {
+      return false;
+    }
+    presented = decoded.substr(0, decoded.find(':'));
+  } else {
+    return false;
+  }
+  return !presented.empty() && SecretEquals(presented, api_key);
+}
+
+Result Unauthorized(const Request& req) {
+  // Never echo the presented key, not even partially.
+  return ErrorResult(
+      401, "invalid_request_error",
+      req.has_header("Authorization")
+          ? "Invalid API Key provided."
+          : "You did not provide an API key. Provide it in the "
+            "Authorization header as 'Bearer <key>'.",
+      "api_key_invalid");
+}
+
+bool IsFormContentType(absl::string_view content_type) {
+  absl::string_view media_type = content_type.substr(0, content_type.find(';'));
+  return absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(media_type),
+                                "application/x-www-form-urlencoded");
+}
+
+using FormOp = std::function<Result(const Params&, absl::string_view key)>;
+
+// Decodes a POST body and runs `op`. The body is parsed here rather than
+// via httplib's req.params so that query-string parameters cannot leak into
+// a mutation and malformed encodings get a clean 400.
+void HandleForm(const Request& req, Response& res, const FormOp& op) {
+  if (!req.body.empty() &&
+      !IsFormContentType(req.get_header_value("Content-Type"))) {
+    Send(ErrorResult(400, "invalid_request_error",
+                     "Request bodies must be "
+                     "application/x-www-form-urlencoded."),
+         &res);
+    return;
+  }
+  absl::StatusOr<Params> params = ParseForm(req.body);
+  if (!params.ok()) {
+    Send(ErrorResult(400, "invalid_request_error", params.status().message()),
+         &res);
+    return;
+  }
+  Send(op(*params, req.get_header_value("Idempotency-Key")), &res);
+}
+
+using Handler = httplib::Server::Handler;
+
+// Wraps a /v1 handler with the API key check. This runs inside the handler
+// rather than in httplib's pre-routing hook because the hook fires before
+// the request body is read; answering there would leave the body in the
+// stream, where a kept-alive connection would parse it as the next request.
+Handler Authenticated(const std::string& api_key, Handler handler) {
+  return [api_key, handler](const Request& req, Response& res) {
+    if (!Authorized(req, api_key)) {
+      res.set_header("WWW-Authenticate", "Bearer realm=\"fakepay\"");
+      Send(Unauthorized(req), &res);
+      return;
+    }
+    handler(req, res);
+  };
+}
+
+Handler FormRoute(const std::function<Result(const Request&, const Params&,
+                                             absl::string_view key)>& op) {
+  return [op](const Request& req, Response& res) {
+    HandleForm(req, res, [&](const Params& p, absl::string_view key) {
+      return op(req, p, key);
+    });
+  };
+}
+
+void RegisterRoutes(const std::string& api_key, Processor* processor,
+                    httplib::Server* server) {
+  server->Get("/healthz", [](const Request&, Response& res) {
+    res.set_content("ok", "text/plain");
+  });
+  auto post = [&](const char* pattern, Handler handler) {
+    server->Post(pattern, Authenticated(api_key, std::move(handler)));
+  };
+  auto get = [&](const char* pattern, Handler handler) {
+    server->Get(pattern, Authenticated(api_key, std::move(handler)));
+  };
+  post("/v1/payment_methods",
+       FormRoute([processor](const Request&, const Params& p,
+                             absl::string_view key) {
+         return processor->CreatePaymentMethod(p, key);
+       }));
+  post("/v1/payment_intents",
+       FormRoute([processor](const Request&, const Params& p,
+                             absl::string_view key) {
+         return processor->CreatePaymentIntent(p, key);
+       }));
+  post(R"(/v1/payment_intents/([^/]+)/capture)",
+       FormRoute([processor](const Request& req, const Params& p,
+                             absl::string_view key) {
+         return processor->CapturePaymentIntent(req.matches[1].str(), p, key);
+       }));
+  post(R"(/v1/payment_intents/([^/]+)/cancel)",
+       FormRoute([processor](const Request& req, const Params& p,
+                             absl::string_view key) {
+         return processor->CancelPaymentIntent(req.matches[1].str(), p, key);
+       }));
+  post("/v1/refunds", FormRoute([processor](const Request&, const Params& p,
+                                            absl::string_view key) {
+         return processor->CreateRefund(p, key);
+       }));
+  get(R"(/v1/payment_intents/([^/]+))",
+      [processor](const Request& req, Response& res) {
+        Send(processor->GetPaymentIntent(req.matches[1].str()), &res);
+      });
+  get("/v1/test/ledger", [processor](const Request& req, Response& res) {
+    Send(processor->GetLedger(req.get_param_value("order_id")), &res);
+  });
+}
+
+// Gives errors produced by httplib itself (unknown route, body too large,
+// malformed request) the same Stripe shape as ours.
+HandlerResponse FillEmptyError(const Request& req, Response& res) {
+  if (!res.body.empty()) return HandlerResponse::Unhandled;
+  std::string message;
+  switch (res.status) {
+    case 404:
+      message = absl::StrCat("Unrecognized request URL (", req.method, ": ",
+                             req.path, ").");
+      break;
+    case 413:
+      message = absl::StrCat("Request body too large; the limit is ",
+                             kMaxBodyBytes, " bytes.");
+      break;
+    case 400:
+      // cpp-httplib 0.11 rejects a POST with neither Content-Length nor
+      // chunked encoding before routing; say how to fix it.
+      message = req.method == "POST" && !req.has_header("Content-Length")
+                    ? "POST requests need a Content-Length header (send an "
+                      "empty form body, e.g. curl -d '')."
+                    : "Malformed HTTP request.";
+      break;
+    default:
+      message = "The request could not be processed.";
+  }
+  Send(ErrorResult(res.status, "invalid_request_error", message), &res);
+  return HandlerResponse::Handled;
+}
+
+void ConfigureServer(const std::string& api_key, Processor* processor,
+                     httplib::Server* server) {
+  server->set_payload_max_length(kMaxBodyBytes);
+  server->set_read_timeout(10, 0);
+  server->set_write_timeout(10, 0);
+  server->set_error_handler(
+      httplib::Server::HandlerWithResponse(FillEmptyError));
+  server->set_exception_handler(
+      [](const Request&, Response& res, std::exception_ptr) {
+        Send(ErrorResult(500, "api_error", "Internal error in fakepay."),
+             &res);
+      });
+  server->set_logger(LogRequest);
+  RegisterRoutes(api_key, processor, server);
+}
+
+// ---------------------------------------------------------------------------
+// Startup helpers.
+// ---------------------------------------------------------------------------
+
+bool ParseListen(const std::string& listen, std::string* host, int* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = listen.substr(0, colon);
+  // Allow "[::1]:8443".
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  return !host->empty() && absl::SimpleAtoi(listen.substr(colon + 1), port) &&
+         *port >= 0 && *port <= 65535;
+}
+
+// Refuse encrypted keys instead of letting OpenSSL prompt on the terminal.
+int NoPassphrase(char*, int, int, void*) { return -1; }
+
+// Loads the PEM files once with OpenSSL directly, because httplib only
+// reports "invalid" without saying which file or why.
+absl::Status CheckTlsFiles(const std::string& cert_path,
+                           const std::string& key_path) {
+  using FilePtr = std::unique_ptr<FILE, int (*)(FILE*)>;
+  FilePtr cert_file(std::fopen(cert_path.c_str(), "r"), &std::fclose);
+  if (!cert_file) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot open --cert ", cert_path, ": ", std::strerror(errno)));
+  }
+  std::unique_ptr<X509, void (*)(X509*)> cert(
+      PEM_read_X509(cert_file.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (!cert) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--cert ", cert_path, " does not contain a PEM certificate"));
+  }
+  FilePtr key_file(std::fopen(key_path.c_str(), "r"), &std::fclose);
+  if (!key_file) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot open --key ", key_path, ": ", std::strerror(errno)));
+  }
+  std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> key(
+      PEM_read_PrivateKey(key_file.get(), nullptr, NoPassphrase, nullptr),
+      &EVP_PKEY_free);
+  if (!key) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        absl::StrCat("--key ", key_path,
+                     " does not contain an unencrypted PEM private key"));
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--key ", key_path, " does not match the certificate in ", cert_path));
+  }
+  if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0) {
+    Log("warning", "server certificate has expired; clients will reject it",
+        {{"cert", cert_path}});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteAll(int fd, absl::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::InternalError(std::strerror(errno));
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+// Write-then-rename so a harness polling the file never reads a partial
+// number.
+absl::Status WritePortFile(const std::string& path, int port) {
+  std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat("cannot create ", tmp, ": ",
+                                            std::strerror(errno)));
+  }
+  absl::Status written = WriteAll(fd, absl::StrCat(port, "\n"));
+  if (written.ok() && fsync(fd) != 0) {
+    written = absl::InternalError(std::strerror(errno));
+  }
+  close(fd);
+  if (written.ok() && rename(tmp.c_str(), path.c_str()) != 0) {
+    written = absl::InternalError(std::strerror(errno));
+  }
+  if (!written.ok()) {
+    unlink(tmp.c_str());
+    return absl::InternalError(absl::StrCat("cannot write --port_file ", path,
+                                            ": ", written.message()));
+  }
+  return absl::OkStatus();
+}
+
+// Binds and returns the actual port, or -1.
+int Bind(httplib::Server* server, const std::string& host, int port) {
+  if (port == 0) return server->bind_to_any_port(host);
+  return server->bind_to_port(host, port) ? port : -1;
+}
+
+// ---------------------------------------------------------------------------
+// Lifecycle.
+// ---------------------------------------------------------------------------
+
+// SIGTERM/SIGINT are blocked in every thread and consumed by one dedicated
+// thread with sigwait(), so server.stop() runs in normal thread context
+// instead of inside an async signal handler.
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+int Serve(httplib::Server* server) {
+  sigset_t signals = ShutdownSignals();
+  std::atomic<bool> serving_done{false};
+  std::atomic<bool> signaled{false};
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (serving_done) return;  // Woken up by Serve itself for teardown.
+    signaled = true;
+    Log("info", "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    // stop() is a no-op until the accept loop has started running.
+    while (!server->is_running() && !serving_done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    server->stop();
+  });
+  bool ok = server->listen_after_bind();
+  serving_done = true;
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  if (signaled) return 0;
+  return ok ? 0 : Fail("server loop exited unexpectedly");
+}
+
+int Run(const std::vector<char*>& positional) {
+  if (positional.size() > 1) {
+    return Fail(absl::StrCat("unexpected argument: ", positional[1]));
+  }
+  const std::string cert = absl::GetFlag(FLAGS_cert);
+  const std::string key = absl::GetFlag(FLAGS_key);
+  const std::string api_key = absl::GetFlag(FLAGS_api_key);
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (cert.empty() || key.empty()) return Fail("--cert and --key are required");
+  if (api_key.empty()) return Fail("--api_key is required");
+  std::string host;
+  int port = 0;
+  if (!ParseListen(listen, &host, &port)) {
+    return Fail(absl::StrCat("--listen must be host:port, got '", listen, "'"));
+  }
+  absl::Status tls = CheckTlsFiles(cert, key);
+  if (!tls.ok()) return Fail(tls.message());
+
+  ProcessorOptions options;
+  options.journal_path = absl::GetFlag(FLAGS_state_file);
+  options.fingerprint_secret = api_key;
+  std::vector<std::string> warnings;
+  auto processor = Processor::Open(std::move(options), &warnings);
+  for (const std::string& warning : warnings) Log("warning", warning);
+  if (!processor.ok()) return Fail(processor.status().message());
+
+  httplib::SSLServer server(cert.c_str(), key.c_str());
+  if (!server.is_valid()) {
+    return Fail("OpenSSL could not set up a TLS context from --cert/--key");
+  }
+  SSL_CTX_set_min_proto_version(server.ssl_context(), TLS1_2_VERSION);
+  ConfigureServer(api_key, processor->get(), &server);
+
+  errno = 0;
+  int bound = Bind(&server, host, port);
+  if (bound < 0) {
+    return Fail(absl::StrCat("cannot listen on ", listen,
+                             errno ? absl::StrCat(": ", std::strerror(errno))
+                                   : std::string()));
+  }
+  if (!port_file.empty()) {
+    absl::Status written = WritePortFile(port_file, bound);
+    if (!written.ok()) return Fail(written.message());
+  }
+  Log("info", "listening", {{"host", host}, {"port", bound}});
+  return Serve(&server);
+}
+
+}  // namespace
+}  // namespace fakepay
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Fake Stripe-like card processor over HTTPS.\n"
+      "  fakepay --cert=server.pem --key=server.key --api_key=sk_test_... "
+      "[--listen=127.0.0.1:8443] [--state_file=fakepay.jsonl] "
+      "[--port_file=port]");
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  // Block shutdown signals before any thread exists so that every thread
+  // inherits the mask and only the sigwait() thread ever sees them. A peer
+  // closing a TLS connection mid-write must not kill the process either.
+  sigset_t signals = fakepay::ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return fakepay::Run(positional);
+}
