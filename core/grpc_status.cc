@@ -1,22 +1,15 @@
 #include "core/grpc_status.h"
 
+#include "core/status.h"
 #include "google/rpc/status.pb.h"
 
 namespace shop {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  google::rpc::Status rpc_status;
-  rpc_status.set_code(static_cast<int>(status.code()));
-  rpc_status.set_message(std::string(status.message()));
-  status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
-    auto* any = rpc_status.add_details();
-    any->set_type_url(std::string(type_url));
-    any->set_value(std::string(payload));
-  });
   // absl and gRPC share the canonical code numbers.
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()), rpc_status.SerializeAsString());
+                      std::string(status.message()), SerializeStatus(status));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
@@ -24,6 +17,7 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   absl::Status result(static_cast<absl::StatusCode>(status.error_code()),
                       status.error_message());
   google::rpc::Status rpc_status;
+  // Keep the wire code and message; take the details when they parse.
   if (!status.error_details().empty() && rpc_status.ParseFromString(status.error_details())) {
     for (const auto& any : rpc_status.details()) {
       result.SetPayload(any.type_url(), absl::Cord(any.value()));

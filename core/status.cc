@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace shop {
 namespace {
@@ -38,6 +39,31 @@ absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view message,
 std::string ErrorReason(const absl::Status& status) {
   google::rpc::ErrorInfo info;
   return GetDetail(status, info) ? info.reason() : "";
+}
+
+std::string SerializeStatus(const absl::Status& status) {
+  google::rpc::Status rpc_status;
+  rpc_status.set_code(static_cast<int>(status.code()));
+  rpc_status.set_message(std::string(status.message()));
+  status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
+    auto* any = rpc_status.add_details();
+    any->set_type_url(std::string(type_url));
+    any->set_value(std::string(payload));
+  });
+  return rpc_status.SerializeAsString();
+}
+
+absl::Status DeserializeStatus(absl::string_view bytes) {
+  google::rpc::Status rpc_status;
+  if (!rpc_status.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InternalError("stored status is corrupt");
+  }
+  if (rpc_status.code() == 0) return absl::OkStatus();
+  absl::Status status(static_cast<absl::StatusCode>(rpc_status.code()), rpc_status.message());
+  for (const auto& any : rpc_status.details()) {
+    status.SetPayload(any.type_url(), absl::Cord(any.value()));
+  }
+  return status;
 }
 
 void FieldViolations::Add(std::string field, std::string description) {

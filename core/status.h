@@ -52,6 +52,11 @@ absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view message,
 // The ErrorInfo reason of `status`, or "" when it has none.
 std::string ErrorReason(const absl::Status& status);
 
+// The status as serialized google.rpc.Status (code, message, details) and
+// back, to store an answer and replay it later exactly.
+std::string SerializeStatus(const absl::Status& status);
+absl::Status DeserializeStatus(absl::string_view bytes);
+
 // Collects field violations; ToStatus() is OK when none were added and
 // INVALID_ARGUMENT with a google.rpc.BadRequest otherwise.
 class FieldViolations {

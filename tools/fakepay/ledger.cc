@@ -111,9 +111,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Intent, id, amount, amount_capturable,
                                    latest_charge, description, metadata,
                                    created, canceled_at, cancellation_reason,
                                    failed_outcome, failed_payment_method)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Refund, id, amount, currency,
-                                   payment_intent, charge, reason, metadata,
-                                   created)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Refund, id, amount, currency, payment_intent,
+                                   charge, reason, metadata, created)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LedgerEntry, seq, type, payment_intent,
                                    amount, currency, order_id, decline_code,
                                    idempotency_key, created)
@@ -227,10 +226,12 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(
     size_t next = terminated ? newline + 1 : contents.size();
     absl::string_view line(contents.data() + pos,
                            (terminated ? newline : contents.size()) - pos);
-    Json record = Json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (absl::StripAsciiWhitespace(line).empty()) {
-      // Blank line: harmless, skip.
-    } else if (terminated && !record.is_discarded()) {
+      pos = next;  // Blank line: harmless.
+      continue;
+    }
+    Json record = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (terminated && !record.is_discarded()) {
       records->push_back(std::move(record));
     } else if (next == contents.size()) {
       // Lines are written with a single write() ending in '\n', so only a
@@ -430,7 +431,8 @@ std::string CardBrand(absl::string_view n) {
   if (in(Prefix(n, 2), 51, 55) || in(Prefix(n, 4), 2221, 2720)) {
     return "mastercard";
   }
-  if (Prefix(n, 4) == 6011 || Prefix(n, 2) == 65 || in(Prefix(n, 3), 644, 649)) {
+  if (Prefix(n, 4) == 6011 || Prefix(n, 2) == 65 ||
+      in(Prefix(n, 3), 644, 649)) {
     return "discover";
   }
   if (in(Prefix(n, 4), 3528, 3589)) return "jcb";
@@ -520,7 +522,9 @@ Result Respond(int http_status, const OJson& body) {
   return result;
 }
 
-OJson NullIfEmpty(const std::string& s) { return s.empty() ? OJson() : OJson(s); }
+OJson NullIfEmpty(const std::string& s) {
+  return s.empty() ? OJson() : OJson(s);
+}
 
 OJson MetadataJson(const std::map<std::string, std::string>& metadata) {
   OJson j = OJson::object();
@@ -565,9 +569,8 @@ OJson PaymentIntentJson(const Intent& i, const CardToken* failed_token) {
   j["created"] = i.created;
   j["currency"] = i.currency;
   j["description"] = NullIfEmpty(i.description);
-  j["last_payment_error"] = i.failed_outcome.empty()
-                                ? OJson()
-                                : DeclineErrorJson(i, failed_token);
+  j["last_payment_error"] =
+      i.failed_outcome.empty() ? OJson() : DeclineErrorJson(i, failed_token);
   j["latest_charge"] = NullIfEmpty(i.latest_charge);
   j["livemode"] = false;
   j["metadata"] = MetadataJson(i.metadata);
@@ -618,10 +621,9 @@ Result InvalidRequest(int http_status, absl::string_view message,
 }
 
 Result NoSuchIntent(absl::string_view id, absl::string_view param) {
-  return InvalidRequest(
-      param == "intent" ? 404 : 400,
-      absl::StrCat("No such payment_intent: '", id, "'"), "resource_missing",
-      param);
+  return InvalidRequest(param == "intent" ? 404 : 400,
+                        absl::StrCat("No such payment_intent: '", id, "'"),
+                        "resource_missing", param);
 }
 
 Result UnexpectedState(const State& s, const Intent& intent,
@@ -651,9 +653,9 @@ const std::string* RequireParam(const Params& p, const std::string& name,
                                 Result* error) {
   auto it = p.find(name);
   if (it == p.end()) {
-    *error = InvalidRequest(400, absl::StrCat("Missing required param: ", name,
-                                              "."),
-                            "parameter_missing", name);
+    *error =
+        InvalidRequest(400, absl::StrCat("Missing required param: ", name, "."),
+                       "parameter_missing", name);
     return nullptr;
   }
   if (it->second.empty()) {
@@ -693,16 +695,17 @@ bool ReadAmount(const Params& p, const std::string& name, bool required,
   // More than 18 digits would overflow int64; it is too large either way.
   if (digits.size() > 18 || !absl::SimpleAtoi(digits, &amount) ||
       amount > kMaxAmount) {
-    *error = InvalidRequest(
-        400,
-        absl::StrCat("Amount must be no more than ", kMaxAmount,
-                     " (in the currency's smallest unit)."),
-        "amount_too_large", name);
+    *error =
+        InvalidRequest(400,
+                       absl::StrCat("Amount must be no more than ", kMaxAmount,
+                                    " (in the currency's smallest unit)."),
+                       "amount_too_large", name);
     return false;
   }
   if (amount < 1) {
-    *error = InvalidRequest(400, "This value must be greater than or equal to 1.",
-                            "parameter_invalid_integer", name);
+    *error =
+        InvalidRequest(400, "This value must be greater than or equal to 1.",
+                       "parameter_invalid_integer", name);
     return false;
   }
   *out = amount;
@@ -783,15 +786,14 @@ bool ReadMetadata(const Params& p, std::map<std::string, std::string>* out,
     }
     if (it->second.size() > 500) {
       *error = InvalidRequest(
-          400, "Metadata values can have up to 500 characters.", "",
-          it->first);
+          400, "Metadata values can have up to 500 characters.", "", it->first);
       return false;
     }
     if (!it->second.empty()) (*out)[std::string(key)] = it->second;
   }
   if (out->size() > 50) {
-    *error = InvalidRequest(400, "Metadata can have up to 50 keys.", "",
-                            "metadata");
+    *error =
+        InvalidRequest(400, "Metadata can have up to 50 keys.", "", "metadata");
     return false;
   }
   return true;
@@ -836,9 +838,8 @@ Result CardError(absl::string_view code, absl::string_view message,
 
 // Card checks in Stripe's order: number, expiry, CVC. Returns false with a
 // 402 card error in `*error`.
-bool ValidateCard(const State& s, const std::string& number,
-                  int64_t exp_month, int64_t* exp_year, const Params& p,
-                  Result* error) {
+bool ValidateCard(const State& s, const std::string& number, int64_t exp_month,
+                  int64_t* exp_year, const Params& p, Result* error) {
   if (!AllDigits(number) || number.size() < 12 || number.size() > 19) {
     *error = CardError("invalid_number",
                        "Your card number is not a valid credit card number.",
@@ -846,8 +847,8 @@ bool ValidateCard(const State& s, const std::string& number,
     return false;
   }
   if (!LuhnValid(number)) {
-    *error =
-        CardError("incorrect_number", "Your card number is incorrect.", "number");
+    *error = CardError("incorrect_number", "Your card number is incorrect.",
+                       "number");
     return false;
   }
   if (exp_month < 1 || exp_month > 12) {
@@ -927,7 +928,9 @@ std::optional<CardToken> ResolvePaymentMethod(const State& s,
   return token;
 }
 
-bool IsManual(const Intent& intent) { return intent.capture_method == "manual"; }
+bool IsManual(const Intent& intent) {
+  return intent.capture_method == "manual";
+}
 
 Result Authorize(const State& s, Intent intent, Commit* commit) {
   intent.status = IsManual(intent) ? "requires_capture" : "succeeded";
@@ -1043,10 +1046,10 @@ Result PlanCancel(const State& s, const std::string& id, const Params& p,
   }
   Result error;
   std::string reason;
-  if (!ReadEnum(p, "cancellation_reason",
-                {"duplicate", "fraudulent", "requested_by_customer",
-                 "abandoned"},
-                "", &reason, &error)) {
+  if (!ReadEnum(
+          p, "cancellation_reason",
+          {"duplicate", "fraudulent", "requested_by_customer", "abandoned"}, "",
+          &reason, &error)) {
     return error;
   }
   // Only releasing an authorization hold moves money; canceling a declined
@@ -1086,8 +1089,9 @@ Result PlanRefund(const State& s, const Params& p, Commit* commit) {
   Refund refund;
   std::optional<int64_t> requested;
   if (!ReadAmount(p, "amount", /*required=*/false, &requested, &error) ||
-      !ReadEnum(p, "reason", {"duplicate", "fraudulent", "requested_by_customer"},
-                "", &refund.reason, &error) ||
+      !ReadEnum(p, "reason",
+                {"duplicate", "fraudulent", "requested_by_customer"}, "",
+                &refund.reason, &error) ||
       !ReadMetadata(p, &refund.metadata, &error)) {
     return error;
   }
@@ -1150,8 +1154,8 @@ absl::Status Replay(const std::vector<Json>& records, State* s) {
       status = absl::DataLossError(e.what());
     }
     if (!status.ok()) {
-      return absl::DataLossError(absl::StrCat("state file record ", i + 1,
-                                              ": ", status.message()));
+      return absl::DataLossError(
+          absl::StrCat("state file record ", i + 1, ": ", status.message()));
     }
   }
   return absl::OkStatus();
@@ -1263,7 +1267,8 @@ absl::StatusOr<Params> ParseForm(absl::string_view body) {
           "Malformed percent-encoding in the request body.");
     }
     if (name.empty()) {
-      return absl::InvalidArgumentError("Empty parameter name in the request body.");
+      return absl::InvalidArgumentError(
+          "Empty parameter name in the request body.");
     }
     if (!internal::IsValidUtf8(name) || !internal::IsValidUtf8(value)) {
       return absl::InvalidArgumentError("The request body is not valid UTF-8.");
@@ -1329,7 +1334,8 @@ Result Processor::Mutate(absl::string_view op, absl::string_view path,
             absl::StrCat("Keys for idempotent requests can only be used with "
                          "the same parameters they were first used with. Try "
                          "using a key other than '",
-                         key, "' if you meant to execute a different request."));
+                         key,
+                         "' if you meant to execute a different request."));
       }
       return Result{it->second.http_status, it->second.body, true};
     }
@@ -1347,16 +1353,17 @@ Result Processor::Mutate(absl::string_view op, absl::string_view path,
     absl::Status persisted = s.journal->Append(internal::CommitToJson(commit));
     if (!persisted.ok()) {
       // Nothing was applied, so the client may safely retry.
-      return ErrorResult(500, "api_error",
-                         absl::StrCat("fakepay could not persist the operation: ",
-                                      persisted.message()));
+      return ErrorResult(
+          500, "api_error",
+          absl::StrCat("fakepay could not persist the operation: ",
+                       persisted.message()));
     }
   }
   absl::Status applied = internal::Apply(commit, &s);
   if (!applied.ok()) {
-    return ErrorResult(500, "api_error",
-                       absl::StrCat("fakepay internal error: ",
-                                    applied.message()));
+    return ErrorResult(
+        500, "api_error",
+        absl::StrCat("fakepay internal error: ", applied.message()));
   }
   return result;
 }

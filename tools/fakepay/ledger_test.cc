@@ -139,7 +139,8 @@ void ExpectError(const Result& r, int status, const std::string& type,
 // --------------------------------------------------------------------------
 
 TEST_F(ProcessorTest, TokenizesVisa) {
-  Result r = processor_->CreatePaymentMethod(CardParams("4242424242424242"), "");
+  Result r =
+      processor_->CreatePaymentMethod(CardParams("4242424242424242"), "");
   ASSERT_EQ(r.http_status, 200) << r.body;
   Json pm = Body(r);
   EXPECT_EQ(pm["object"], "payment_method");
@@ -308,8 +309,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "expired_card", "expired_card"},
         OutcomeCase{"4000000000000127", "pm_card_chargeDeclinedIncorrectCvc",
                     "incorrect_cvc", "incorrect_cvc"},
-        OutcomeCase{"4000000000000119",
-                    "pm_card_chargeDeclinedProcessingError",
+        OutcomeCase{"4000000000000119", "pm_card_chargeDeclinedProcessingError",
                     "processing_error", "processing_error"}));
 
 TEST_F(ProcessorTest, ManualSuccessRequiresCapture) {
@@ -355,7 +355,8 @@ TEST_F(ProcessorTest, AutomaticSuccessIsCapturedImmediately) {
 }
 
 TEST_F(ProcessorTest, MagicPaymentMethodMintsAFreshToken) {
-  Json pi = Body(processor_->CreatePaymentIntent(IntentParams("pm_card_visa"), ""));
+  Json pi =
+      Body(processor_->CreatePaymentIntent(IntentParams("pm_card_visa"), ""));
   std::string pm = pi["payment_method"].get<std::string>();
   EXPECT_NE(pm, "pm_card_visa");
   EXPECT_EQ(pm.size(), 3u + 24u);
@@ -394,8 +395,8 @@ TEST_F(ProcessorTest, ValidatesIntentParameters) {
             200);
   ExpectError(processor_->CreatePaymentIntent(with("currency", "xyz"), ""), 400,
               "invalid_request_error", "", "currency");
-  EXPECT_EQ(Body(processor_->CreatePaymentIntent(with("currency", "JPY"), ""))
-                ["currency"],
+  EXPECT_EQ(Body(processor_->CreatePaymentIntent(with("currency", "JPY"),
+                                                 ""))["currency"],
             "jpy");
   ExpectError(
       processor_->CreatePaymentIntent(with("capture_method", "later"), ""), 400,
@@ -445,10 +446,11 @@ TEST_F(ProcessorTest, ReplayReturnsOriginalSnapshotEvenAfterStateChanges) {
 }
 
 TEST_F(ProcessorTest, KeyReuseWithOtherParamsIsRejected) {
-  ASSERT_EQ(processor_->CreatePaymentIntent(IntentParams("pm_card_visa", 1000),
-                                            "key-1")
-                .http_status,
-            200);
+  ASSERT_EQ(
+      processor_
+          ->CreatePaymentIntent(IntentParams("pm_card_visa", 1000), "key-1")
+          .http_status,
+      200);
   Result other = processor_->CreatePaymentIntent(
       IntentParams("pm_card_visa", 2000), "key-1");
   ExpectError(other, 400, "idempotency_error", "");
@@ -489,9 +491,9 @@ TEST_F(ProcessorTest, TokenizationIsIdempotent) {
   Result second = processor_->CreatePaymentMethod(p, "tok");
   EXPECT_TRUE(second.idempotent_replayed);
   EXPECT_EQ(first.body, second.body);
-  ExpectError(processor_->CreatePaymentMethod(CardParams("4000000000009995"),
-                                              "tok"),
-              400, "idempotency_error", "");
+  ExpectError(
+      processor_->CreatePaymentMethod(CardParams("4000000000009995"), "tok"),
+      400, "idempotency_error", "");
 }
 
 TEST_F(ProcessorTest, RejectsMalformedIdempotencyKeys) {
@@ -521,8 +523,8 @@ TEST_F(ProcessorTest, CapturesFullAmount) {
 
 TEST_F(ProcessorTest, PartialCaptureReleasesTheRest) {
   std::string id = Authorize(1000);
-  Result r = processor_->CapturePaymentIntent(
-      id, {{"amount_to_capture", "600"}}, "");
+  Result r =
+      processor_->CapturePaymentIntent(id, {{"amount_to_capture", "600"}}, "");
   ASSERT_EQ(r.http_status, 200) << r.body;
   EXPECT_EQ(Body(r)["amount_received"], 600);
   Json totals = Ledger()["totals"];
@@ -533,13 +535,12 @@ TEST_F(ProcessorTest, PartialCaptureReleasesTheRest) {
 
 TEST_F(ProcessorTest, CaptureRules) {
   std::string id = Authorize(1000);
-  ExpectError(processor_->CapturePaymentIntent(
-                  id, {{"amount_to_capture", "1001"}}, ""),
-              400, "invalid_request_error", "amount_too_large",
-              "amount_to_capture");
-  ExpectError(processor_->CapturePaymentIntent(
-                  id, {{"amount_to_capture", "nope"}}, ""),
-              400, "invalid_request_error", "parameter_invalid_integer");
+  ExpectError(
+      processor_->CapturePaymentIntent(id, {{"amount_to_capture", "1001"}}, ""),
+      400, "invalid_request_error", "amount_too_large", "amount_to_capture");
+  ExpectError(
+      processor_->CapturePaymentIntent(id, {{"amount_to_capture", "nope"}}, ""),
+      400, "invalid_request_error", "parameter_invalid_integer");
   ASSERT_EQ(processor_->CapturePaymentIntent(id, {}, "").http_status, 200);
   Result twice = processor_->CapturePaymentIntent(id, {}, "");
   ExpectError(twice, 400, "invalid_request_error",
@@ -593,8 +594,8 @@ TEST_F(ProcessorTest, CancelRules) {
 
 TEST_F(ProcessorTest, RefundsPartialThenRemaining) {
   std::string id = CapturedIntent(1000);
-  Result partial = processor_->CreateRefund(
-      {{"payment_intent", id}, {"amount", "300"}}, "");
+  Result partial =
+      processor_->CreateRefund({{"payment_intent", id}, {"amount", "300"}}, "");
   ASSERT_EQ(partial.http_status, 200) << partial.body;
   Json refund = Body(partial);
   EXPECT_EQ(refund["object"], "refund");
@@ -604,17 +605,17 @@ TEST_F(ProcessorTest, RefundsPartialThenRemaining) {
   EXPECT_EQ(refund["payment_intent"], id);
   EXPECT_EQ(refund["status"], "succeeded");
 
-  ExpectError(processor_->CreateRefund(
-                  {{"payment_intent", id}, {"amount", "701"}}, ""),
-              400, "invalid_request_error", "amount_too_large", "amount");
+  ExpectError(
+      processor_->CreateRefund({{"payment_intent", id}, {"amount", "701"}}, ""),
+      400, "invalid_request_error", "amount_too_large", "amount");
   Result rest = processor_->CreateRefund({{"payment_intent", id}}, "");
   ASSERT_EQ(rest.http_status, 200) << rest.body;
   EXPECT_EQ(Body(rest)["amount"], 700);
   ExpectError(processor_->CreateRefund({{"payment_intent", id}}, ""), 400,
               "invalid_request_error", "charge_already_refunded");
-  ExpectError(processor_->CreateRefund(
-                  {{"payment_intent", id}, {"amount", "1"}}, ""),
-              400, "invalid_request_error", "charge_already_refunded");
+  ExpectError(
+      processor_->CreateRefund({{"payment_intent", id}, {"amount", "1"}}, ""),
+      400, "invalid_request_error", "charge_already_refunded");
   EXPECT_EQ(Ledger()["totals"]["refunded"], 1000);
 }
 
@@ -627,9 +628,9 @@ TEST_F(ProcessorTest, RefundRules) {
   ExpectError(processor_->CreateRefund({}, ""), 400, "invalid_request_error",
               "parameter_missing", "payment_intent");
   std::string id = CapturedIntent();
-  ExpectError(processor_->CreateRefund(
-                  {{"payment_intent", id}, {"amount", "0"}}, ""),
-              400, "invalid_request_error", "parameter_invalid_integer");
+  ExpectError(
+      processor_->CreateRefund({{"payment_intent", id}, {"amount", "0"}}, ""),
+      400, "invalid_request_error", "parameter_invalid_integer");
   // A partial capture bounds refunds by what was actually received.
   std::string partial = Authorize(1000);
   processor_->CapturePaymentIntent(partial, {{"amount_to_capture", "400"}}, "");
@@ -690,8 +691,8 @@ TEST_F(ProcessorTest, LedgerFiltersByOrderAndTotals) {
 
 TEST_F(ProcessorTest, ReloadRestoresStateExactly) {
   std::string pm = Tokenize("4242424242424242");
-  std::string a = Body(processor_->CreatePaymentIntent(
-      IntentParams(pm, 1000), "create-a"))["id"];
+  std::string a = Body(processor_->CreatePaymentIntent(IntentParams(pm, 1000),
+                                                       "create-a"))["id"];
   processor_->CapturePaymentIntent(a, {{"amount_to_capture", "800"}}, "");
   processor_->CreateRefund({{"payment_intent", a}, {"amount", "300"}}, "rf");
   std::string b = Authorize(500, "order-2");
@@ -716,9 +717,9 @@ TEST_F(ProcessorTest, ReloadRestoresStateExactly) {
   // ...and so do the tokens and refund limits.
   EXPECT_EQ(processor_->CreatePaymentIntent(IntentParams(pm), "").http_status,
             200);
-  ExpectError(processor_->CreateRefund(
-                  {{"payment_intent", a}, {"amount", "501"}}, ""),
-              400, "invalid_request_error", "amount_too_large");
+  ExpectError(
+      processor_->CreateRefund({{"payment_intent", a}, {"amount", "501"}}, ""),
+      400, "invalid_request_error", "amount_too_large");
   EXPECT_EQ(processor_->CapturePaymentIntent(b, {}, "").http_status, 200);
 }
 
@@ -726,7 +727,8 @@ TEST_F(ProcessorTest, TornLastLineIsIgnoredWithWarning) {
   std::string id = Authorize(1000);
   std::string intact = processor_->GetLedger("").body;
   processor_.reset();
-  AppendToFile(journal_path_, "{\"v\":1,\"op\":\"payment_intent.capture\",\"in");
+  AppendToFile(journal_path_,
+               "{\"v\":1,\"op\":\"payment_intent.capture\",\"in");
 
   Reopen();
   ASSERT_EQ(warnings_.size(), 1u);
@@ -761,7 +763,8 @@ TEST_F(ProcessorTest, CorruptMiddleLineRefusesToStart) {
 
 TEST_F(ProcessorTest, SchemaViolationRefusesToStart) {
   processor_.reset();
-  AppendToFile(journal_path_, "{\"v\":1,\"op\":\"x\",\"intents\":[{\"id\":1}]}\n");
+  AppendToFile(journal_path_,
+               "{\"v\":1,\"op\":\"x\",\"intents\":[{\"id\":1}]}\n");
   std::vector<std::string> warnings;
   EXPECT_FALSE(Processor::Open(Options(), &warnings).ok());
 }
@@ -777,12 +780,12 @@ TEST(InMemoryProcessorTest, WorksWithoutJournal) {
   std::vector<std::string> warnings;
   auto processor = Processor::Open(ProcessorOptions(), &warnings);
   ASSERT_TRUE(processor.ok());
-  Result r = (*processor)->CreatePaymentIntent(
-      {{"amount", "100"},
-       {"currency", "eur"},
-       {"payment_method", "pm_card_visa"},
-       {"confirm", "true"}},
-      "k");
+  Result r = (*processor)
+                 ->CreatePaymentIntent({{"amount", "100"},
+                                        {"currency", "eur"},
+                                        {"payment_method", "pm_card_visa"},
+                                        {"confirm", "true"}},
+                                       "k");
   EXPECT_EQ(r.http_status, 200) << r.body;
   EXPECT_EQ(Body(r)["capture_method"], "automatic");
 }
@@ -831,11 +834,11 @@ TEST_F(ProcessorTest, SurvivesRandomInput) {
     for (char& c : s) c = static_cast<char>(rng() % 256);
     return s;
   };
-  const char* names[] = {"amount",         "currency",       "payment_method",
-                         "capture_method", "confirm",        "card[number]",
-                         "card[exp_month]", "card[exp_year]", "type",
-                         "payment_intent", "amount_to_capture",
-                         "metadata[order_id]", "description"};
+  const char* names[] = {
+      "amount",     "currency",       "payment_method",    "capture_method",
+      "confirm",    "card[number]",   "card[exp_month]",   "card[exp_year]",
+      "type",       "payment_intent", "amount_to_capture", "metadata[order_id]",
+      "description"};
   for (int i = 0; i < 1000; ++i) {
     std::string body = random_string(64);
     ParseForm(body).IgnoreError();

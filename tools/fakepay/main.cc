@@ -191,13 +191,12 @@ bool Authorized(const Request& req, const std::string& api_key) {
 
 Result Unauthorized(const Request& req) {
   // Never echo the presented key, not even partially.
-  return ErrorResult(
-      401, "invalid_request_error",
-      req.has_header("Authorization")
-          ? "Invalid API Key provided."
-          : "You did not provide an API key. Provide it in the "
-            "Authorization header as 'Bearer <key>'.",
-      "api_key_invalid");
+  return ErrorResult(401, "invalid_request_error",
+                     req.has_header("Authorization")
+                         ? "Invalid API Key provided."
+                         : "You did not provide an API key. Provide it in the "
+                           "Authorization header as 'Bearer <key>'.",
+                     "api_key_invalid");
 }
 
 bool IsFormContentType(absl::string_view content_type) {
@@ -267,15 +266,15 @@ void RegisterRoutes(const std::string& api_key, Processor* processor,
     server->Get(pattern, Authenticated(api_key, std::move(handler)));
   };
   post("/v1/payment_methods",
-       FormRoute([processor](const Request&, const Params& p,
-                             absl::string_view key) {
-         return processor->CreatePaymentMethod(p, key);
-       }));
+       FormRoute(
+           [processor](const Request&, const Params& p, absl::string_view key) {
+             return processor->CreatePaymentMethod(p, key);
+           }));
   post("/v1/payment_intents",
-       FormRoute([processor](const Request&, const Params& p,
-                             absl::string_view key) {
-         return processor->CreatePaymentIntent(p, key);
-       }));
+       FormRoute(
+           [processor](const Request&, const Params& p, absl::string_view key) {
+             return processor->CreatePaymentIntent(p, key);
+           }));
   post(R"(/v1/payment_intents/([^/]+)/capture)",
        FormRoute([processor](const Request& req, const Params& p,
                              absl::string_view key) {
@@ -337,8 +336,7 @@ void ConfigureServer(const std::string& api_key, Processor* processor,
       httplib::Server::HandlerWithResponse(FillEmptyError));
   server->set_exception_handler(
       [](const Request&, Response& res, std::exception_ptr) {
-        Send(ErrorResult(500, "api_error", "Internal error in fakepay."),
-             &res);
+        Send(ErrorResult(500, "api_error", "Internal error in fakepay."), &res);
       });
   server->set_logger(LogRequest);
   RegisterRoutes(api_key, processor, server);
@@ -421,8 +419,8 @@ absl::Status WritePortFile(const std::string& path, int port) {
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return absl::InternalError(absl::StrCat("cannot create ", tmp, ": ",
-                                            std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot create ", tmp, ": ", std::strerror(errno)));
   }
   absl::Status written = WriteAll(fd, absl::StrCat(port, "\n"));
   if (written.ok() && fsync(fd) != 0) {
@@ -470,7 +468,8 @@ int Serve(httplib::Server* server) {
     sigwait(&signals, &sig);
     if (serving_done) return;  // Woken up by Serve itself for teardown.
     signaled = true;
-    Log("info", "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    Log("info", "shutting down",
+        {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     // stop() is a no-op until the accept loop has started running.
     while (!server->is_running() && !serving_done) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -522,9 +521,9 @@ int Run(const std::vector<char*>& positional) {
   errno = 0;
   int bound = Bind(&server, host, port);
   if (bound < 0) {
-    return Fail(absl::StrCat("cannot listen on ", listen,
-                             errno ? absl::StrCat(": ", std::strerror(errno))
-                                   : std::string()));
+    return Fail(absl::StrCat(
+        "cannot listen on ", listen,
+        errno ? absl::StrCat(": ", std::strerror(errno)) : std::string()));
   }
   if (!port_file.empty()) {
     absl::Status written = WritePortFile(port_file, bound);

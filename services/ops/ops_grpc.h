@@ -1,0 +1,28 @@
+// gRPC adapter of the order processing system.
+#ifndef SHOP_SERVICES_OPS_OPS_GRPC_H_
+#define SHOP_SERVICES_OPS_OPS_GRPC_H_
+
+#include "services/ops/order_processor.h"
+#include "shop/v1/ops.grpc.pb.h"
+
+namespace shop::ops {
+
+class OrderProcessingGrpcService final : public shop::v1::OrderProcessingService::Service {
+ public:
+  explicit OrderProcessingGrpcService(OrderProcessor* processor) : processor_(processor) {}
+
+  grpc::Status ProcessOrder(grpc::ServerContext* ctx, const shop::v1::ProcessOrderRequest* request,
+                            shop::v1::ProcessOrderResponse* response) override;
+  grpc::Status LookupOrder(grpc::ServerContext* ctx, const shop::v1::LookupOrderRequest* request,
+                           shop::v1::LookupOrderResponse* response) override;
+  grpc::Status ListCustomerOrders(grpc::ServerContext* ctx,
+                                  const shop::v1::ListCustomerOrdersRequest* request,
+                                  shop::v1::ListCustomerOrdersResponse* response) override;
+
+ private:
+  OrderProcessor* processor_;
+};
+
+}  // namespace shop::ops
+
+#endif  // SHOP_SERVICES_OPS_OPS_GRPC_H_
