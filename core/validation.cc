@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "shop/v1/ops.pb.h"
 #include "shop/v1/types.pb.h"
 
 namespace shop {
@@ -111,6 +112,33 @@ void ValidateAddress(const shop::v1::Address& address, absl::string_view field,
     violations.Add(absl::StrCat(field, ".country_code"),
                    "must be an ISO 3166-1 alpha-2 code such as US");
   }
+}
+
+absl::Status ValidateProcessOrderRequest(const shop::v1::ProcessOrderRequest& request) {
+  FieldViolations violations;
+  if (!IsValidId(request.customer_id())) {
+    violations.Add("customer_id", "must be 1-128 printable characters");
+  }
+  ValidateLineItems(request.lines(), "lines", violations);
+  if (!request.has_shipping_address()) {
+    violations.Add("shipping_address", "is required");
+  } else {
+    ValidateAddress(request.shipping_address(), "shipping_address", violations);
+  }
+  if (request.has_billing_address()) {
+    ValidateAddress(request.billing_address(), "billing_address", violations);
+  }
+  if (request.payment_method_token().empty()) {
+    violations.Add("payment_method_token", "is required (a pm_... token from the gateway)");
+  } else if (!IsValidId(request.payment_method_token()) ||
+             request.payment_method_token().rfind("pm_", 0) != 0) {
+    violations.Add("payment_method_token",
+                   "must be a payment-method token (pm_...), never a card number");
+  }
+  if (!request.idempotency_key().empty() && !IsValidId(request.idempotency_key())) {
+    violations.Add("idempotency_key", "must be 1-128 printable characters");
+  }
+  return violations.ToStatus();
 }
 
 }  // namespace shop

@@ -11,6 +11,7 @@
 namespace shop::v1 {
 class Address;
 class LineItem;
+class ProcessOrderRequest;
 }  // namespace shop::v1
 
 namespace shop {
@@ -35,6 +36,11 @@ void ValidateLineItems(const google::protobuf::RepeatedPtrField<shop::v1::LineIt
 // every part is valid UTF-8 of at most kMaxTextLength bytes.
 void ValidateAddress(const shop::v1::Address& address, absl::string_view field,
                      FieldViolations& violations);
+
+// A whole order request: customer, lines, addresses, payment token
+// (pm_..., never a card number) and idempotency key. INVALID_ARGUMENT with a
+// BadRequest listing every problem.
+absl::Status ValidateProcessOrderRequest(const shop::v1::ProcessOrderRequest& request);
 
 }  // namespace shop
 

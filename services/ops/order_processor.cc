@@ -55,33 +55,6 @@ bool IsPaymentDecline(const absl::Status& status) {
 
 }  // namespace
 
-absl::Status ValidateProcessOrderRequest(const shop::v1::ProcessOrderRequest& request) {
-  FieldViolations violations;
-  if (!IsValidId(request.customer_id())) {
-    violations.Add("customer_id", "must be 1-128 printable characters");
-  }
-  ValidateLineItems(request.lines(), "lines", violations);
-  if (!request.has_shipping_address()) {
-    violations.Add("shipping_address", "is required");
-  } else {
-    ValidateAddress(request.shipping_address(), "shipping_address", violations);
-  }
-  if (request.has_billing_address()) {
-    ValidateAddress(request.billing_address(), "billing_address", violations);
-  }
-  if (request.payment_method_token().empty()) {
-    violations.Add("payment_method_token", "is required (a pm_... token from the gateway)");
-  } else if (!IsValidId(request.payment_method_token()) ||
-             request.payment_method_token().rfind("pm_", 0) != 0) {
-    violations.Add("payment_method_token",
-                   "must be a payment-method token (pm_...), never a card number");
-  }
-  if (!request.idempotency_key().empty() && !IsValidId(request.idempotency_key())) {
-    violations.Add("idempotency_key", "must be 1-128 printable characters");
-  }
-  return violations.ToStatus();
-}
-
 absl::StatusOr<Order> OrderProcessor::ProcessOrder(const shop::v1::ProcessOrderRequest& request,
                                                    const std::string& actor) {
   SHOP_RETURN_IF_ERROR(ValidateProcessOrderRequest(request));

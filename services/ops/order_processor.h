@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/validation.h"
 #include "services/ops/pricing.h"
 #include "shop/v1/ims.pb.h"
 #include "shop/v1/ops.pb.h"
@@ -118,10 +119,6 @@ class OrderProcessor {
   AuditSink* audit_;
   PricingPolicy pricing_;
 };
-
-// Checks a ProcessOrder request; INVALID_ARGUMENT with a BadRequest listing
-// every problem.
-absl::Status ValidateProcessOrderRequest(const shop::v1::ProcessOrderRequest& request);
 
 }  // namespace shop::ops
 

@@ -1,0 +1,54 @@
+// The customer-facing edge: validates what a customer asks for and forwards
+// it to the order processing system and the catalog. It holds no state.
+#ifndef SHOP_SERVICES_ECP_STOREFRONT_H_
+#define SHOP_SERVICES_ECP_STOREFRONT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "shop/v1/ecp.pb.h"
+#include "shop/v1/ims.pb.h"
+#include "shop/v1/ops.pb.h"
+
+namespace shop::ecp {
+
+class OrdersBackend {
+ public:
+  virtual ~OrdersBackend() = default;
+  virtual absl::StatusOr<shop::v1::ProcessOrderResponse> ProcessOrder(
+      const shop::v1::ProcessOrderRequest& request) = 0;
+  virtual absl::StatusOr<shop::v1::LookupOrderResponse> LookupOrder(
+      const shop::v1::LookupOrderRequest& request) = 0;
+  virtual absl::StatusOr<shop::v1::ListCustomerOrdersResponse> ListCustomerOrders(
+      const shop::v1::ListCustomerOrdersRequest& request) = 0;
+};
+
+class CatalogBackend {
+ public:
+  virtual ~CatalogBackend() = default;
+  virtual absl::StatusOr<shop::v1::ListProductsResponse> ListProducts(
+      const shop::v1::ListProductsRequest& request) = 0;
+};
+
+class Storefront {
+ public:
+  Storefront(OrdersBackend* orders, CatalogBackend* catalog) : orders_(orders), catalog_(catalog) {}
+
+  // `customer_id` is the authenticated end user; UNAUTHENTICATED when empty.
+  absl::StatusOr<shop::v1::PlaceOrderResponse> PlaceOrder(
+      const std::string& customer_id, const shop::v1::PlaceOrderRequest& request);
+  absl::StatusOr<shop::v1::GetOrderResponse> GetOrder(const std::string& customer_id,
+                                                      const shop::v1::GetOrderRequest& request);
+  absl::StatusOr<shop::v1::ListOrdersResponse> ListOrders(
+      const std::string& customer_id, const shop::v1::ListOrdersRequest& request);
+  absl::StatusOr<shop::v1::BrowseCatalogResponse> BrowseCatalog(
+      const shop::v1::BrowseCatalogRequest& request);
+
+ private:
+  OrdersBackend* orders_;
+  CatalogBackend* catalog_;
+};
+
+}  // namespace shop::ecp
+
+#endif  // SHOP_SERVICES_ECP_STOREFRONT_H_
