@@ -1,0 +1,330 @@
+// shopctl: the command-line client of shopmesh, with its own mTLS identity.
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/config.h"
+#include "core/grpc_status.h"
+#include "core/ids.h"
+#include "core/tls.h"
+#include "core/trace.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "services/pg-adapter/gateway_client.h"
+#include "shop/v1/audit.grpc.pb.h"
+#include "shop/v1/ecp.grpc.pb.h"
+#include "shop/v1/ims.grpc.pb.h"
+#include "tools/shopctl/render.h"
+
+ABSL_FLAG(std::string, ecp_addr, "", "Address of the ECP edge (host:port).");
+ABSL_FLAG(std::string, ims_addr, "", "Address of the inventory service (stock get).");
+ABSL_FLAG(std::string, ops_addr, "", "Address of OPS (health only).");
+ABSL_FLAG(std::string, payments_addr, "", "Address of the payment adapter (health only).");
+ABSL_FLAG(std::string, logging_addr, "", "Address of the audit log (audit query, health).");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA of the mesh.");
+ABSL_FLAG(std::string, tls_cert, "", "shopctl's client certificate.");
+ABSL_FLAG(std::string, tls_key, "", "shopctl's private key.");
+ABSL_FLAG(std::string, customer, "demo-customer", "The end user to act for.");
+ABSL_FLAG(bool, json, false, "Print the response as proto JSON.");
+ABSL_FLAG(int32_t, timeout_seconds, 30, "Deadline of each call.");
+ABSL_FLAG(std::string, items, "", "order place: SKU:QTY[,SKU:QTY...]");
+ABSL_FLAG(std::string, payment_method, "", "order place: a payment-method token (pm_...).");
+ABSL_FLAG(std::string, card, "",
+          "order place: a test card number, tokenized with the gateway first (it never "
+          "reaches the mesh).");
+ABSL_FLAG(std::string, key, "", "order place: idempotency key (default: a new one).");
+ABSL_FLAG(std::string, ship_to, "Ada Lovelace;123 Main St;New York;NY;10001;US",
+          "order place: name;line1;city;region;postal code;country code");
+ABSL_FLAG(std::string, status, "", "order list: only orders in this status (e.g. CONFIRMED).");
+ABSL_FLAG(int32_t, page_size, 0, "order list / products: page size.");
+ABSL_FLAG(std::string, page_token, "", "order list / products: page token.");
+ABSL_FLAG(std::string, gateway_url, "", "Payment gateway URL (card tokenization).");
+ABSL_FLAG(std::string, gateway_ca, "", "PEM CA of the payment gateway.");
+ABSL_FLAG(std::string, gateway_api_key, "", "Payment gateway API key.");
+
+namespace {
+
+constexpr int kExitRpcError = 1;
+constexpr int kExitUsage = 2;
+
+constexpr char kUsage[] = R"(shopctl: command-line client of shopmesh
+
+usage: shopctl [flags] <command>
+
+commands:
+  products                         the catalog with prices and stock
+  order place --items=SKU:QTY,...  place an order (--payment_method=pm_... or --card=NUMBER)
+  order get ORDER_ID               one of your orders
+  order list [--status=S]          your orders, newest first
+  stock get SKU                    stock level of one SKU (from IMS)
+  audit query --trace=ID|--order=ID  audit events of a trace or an order
+  health                           health of every service whose address is set
+
+Addresses and certificates come from flags or SHOP_* variables (source .run/mesh.env,
+or use scripts/shopctl which does). --json prints responses as proto JSON.
+Exit status: 0 ok, 1 the call failed (code, message and details are printed), 2 usage.)";
+
+shop::TlsFiles Tls() {
+  return {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)};
+}
+
+[[noreturn]] void Usage(const std::string& problem) {
+  std::fprintf(stderr, "shopctl: %s\n\n%s\n", problem.c_str(), kUsage);
+  std::exit(kExitUsage);
+}
+
+std::shared_ptr<grpc::Channel> Channel(const std::string& flag_name, const std::string& address) {
+  if (address.empty()) {
+    Usage(absl::StrCat("--", flag_name, " (or ", shop::EnvNameForFlag(flag_name),
+                       ") is not set; source .run/mesh.env or use scripts/shopctl"));
+  }
+  auto channel = shop::MakeChannel(address, Tls());
+  if (!channel.ok()) Usage(std::string(channel.status().message()));
+  return *channel;
+}
+
+// Sets the deadline, the end user and a new trace; returns the trace id.
+std::string Prepare(grpc::ClientContext& ctx) {
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::seconds(absl::GetFlag(FLAGS_timeout_seconds)));
+  ctx.AddMetadata(shop::kCustomerHeader, absl::GetFlag(FLAGS_customer));
+  std::string trace_id = shop::NewTraceId();
+  ctx.AddMetadata(shop::kTraceparentHeader, shop::FormatTraceparent(trace_id, shop::NewSpanId()));
+  return trace_id;
+}
+
+int Fail(const grpc::Status& status) {
+  std::fputs(shop::cli::DescribeError(shop::FromGrpcStatus(status)).c_str(), stderr);
+  return kExitRpcError;
+}
+
+int Print(const google::protobuf::Message& message, const std::string& human) {
+  std::fputs((absl::GetFlag(FLAGS_json) ? shop::cli::ToJson(message) : human).c_str(), stdout);
+  return 0;
+}
+
+// Tokenizes a test card with the gateway, as a browser would with the
+// gateway's own script: the number goes to the gateway, never to the mesh.
+std::string TokenizeCard(const std::string& number) {
+  auto transport = shop::payments::CurlTransport::Create({absl::GetFlag(FLAGS_gateway_url),
+                                                          absl::GetFlag(FLAGS_gateway_ca),
+                                                          absl::GetFlag(FLAGS_gateway_api_key)});
+  if (!transport.ok()) Usage(absl::StrCat("--card needs the gateway: ", transport.status().message()));
+  shop::payments::GatewayRequest request;
+  request.path = "/v1/payment_methods";
+  request.form = {{"type", "card"}, {"card[number]", number}, {"card[exp_month]", "12"},
+                  {"card[exp_year]", "2034"}, {"card[cvc]", "123"}};
+  shop::payments::GatewayResponse response = (*transport)->Send(request, absl::Seconds(10));
+  nlohmann::json json = nlohmann::json::parse(response.body, nullptr, false);
+  if (response.http_status != 200 || !json.is_object() || !json.contains("id")) {
+    std::string message = response.transport_error;
+    if (json.is_object() && json.contains("error") && json["error"].contains("message")) {
+      message = json["error"]["message"].get<std::string>();
+    }
+    std::fprintf(stderr, "error: the gateway refused the card (HTTP %d): %s\n",
+                 response.http_status, message.c_str());
+    std::exit(kExitRpcError);
+  }
+  return json["id"].get<std::string>();
+}
+
+int Products() {
+  auto stub = shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  shop::v1::BrowseCatalogRequest request;
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  shop::v1::BrowseCatalogResponse response;
+  grpc::Status status = stub->BrowseCatalog(&ctx, request, &response);
+  if (!status.ok()) return Fail(status);
+  std::string human;
+  for (const auto& p : response.products()) {
+    absl::StrAppend(&human, p.sku(), "\t", shop::cli::FormatMoneyProto(p.unit_price()), "\t",
+                    p.available_quantity(), " available\t", p.name(), "\n");
+  }
+  if (!response.next_page_token().empty()) {
+    absl::StrAppend(&human, "(more: --page_token=", response.next_page_token(), ")\n");
+  }
+  return Print(response, human);
+}
+
+int PlaceOrder() {
+  shop::v1::PlaceOrderRequest request;
+  std::string items = absl::GetFlag(FLAGS_items);
+  if (items.empty()) Usage("order place needs --items=SKU:QTY[,SKU:QTY...]");
+  for (absl::string_view item : absl::StrSplit(items, ',')) {
+    std::vector<std::string> parts = absl::StrSplit(item, ':');
+    int quantity = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &quantity)) {
+      Usage(absl::StrCat("bad item \"", item, "\": want SKU:QTY"));
+    }
+    auto* line = request.add_lines();
+    line->set_sku(parts[0]);
+    line->set_quantity(quantity);
+  }
+  std::vector<std::string> ship = absl::StrSplit(absl::GetFlag(FLAGS_ship_to), ';');
+  if (ship.size() != 6) Usage("--ship_to wants name;line1;city;region;postal code;country code");
+  auto* address = request.mutable_shipping_address();
+  address->set_name(ship[0]);
+  address->set_line1(ship[1]);
+  address->set_city(ship[2]);
+  address->set_region(ship[3]);
+  address->set_postal_code(ship[4]);
+  address->set_country_code(ship[5]);
+  std::string token = absl::GetFlag(FLAGS_payment_method);
+  if (!absl::GetFlag(FLAGS_card).empty()) token = TokenizeCard(absl::GetFlag(FLAGS_card));
+  if (token.empty()) Usage("order place needs --payment_method=pm_... or --card=NUMBER");
+  request.set_payment_method_token(token);
+  std::string key = absl::GetFlag(FLAGS_key);
+  request.set_idempotency_key(key.empty() ? shop::NewId("cli") : key);
+
+  auto stub = shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+  grpc::ClientContext ctx;
+  std::string trace_id = Prepare(ctx);
+  shop::v1::PlaceOrderResponse response;
+  grpc::Status status = stub->PlaceOrder(&ctx, request, &response);
+  if (!status.ok()) {
+    std::fprintf(stderr, "trace %s\n", trace_id.c_str());
+    return Fail(status);
+  }
+  return Print(response, absl::StrCat(shop::cli::DescribeOrder(response.order()), "  trace ",
+                                      trace_id, "\n"));
+}
+
+int GetOrder(const std::string& order_id) {
+  auto stub = shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  shop::v1::GetOrderRequest request;
+  request.set_order_id(order_id);
+  shop::v1::GetOrderResponse response;
+  grpc::Status status = stub->GetOrder(&ctx, request, &response);
+  if (!status.ok()) return Fail(status);
+  return Print(response, shop::cli::DescribeOrder(response.order()));
+}
+
+int ListOrders() {
+  auto stub = shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  shop::v1::ListOrdersRequest request;
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  if (std::string s = absl::GetFlag(FLAGS_status); !s.empty()) {
+    shop::v1::OrderStatus status;
+    if (!shop::v1::OrderStatus_Parse("ORDER_STATUS_" + s, &status)) Usage("unknown --status " + s);
+    request.set_status(status);
+  }
+  shop::v1::ListOrdersResponse response;
+  grpc::Status status = stub->ListOrders(&ctx, request, &response);
+  if (!status.ok()) return Fail(status);
+  std::string human;
+  for (const auto& order : response.orders()) {
+    absl::StrAppend(&human, order.order_id(), "\t", shop::cli::StatusName(order.status()), "\t",
+                    order.has_totals() && !order.totals().grand_total().currency_code().empty()
+                        ? shop::cli::FormatMoneyProto(order.totals().grand_total())
+                        : "-",
+                    "\n");
+  }
+  if (!response.next_page_token().empty()) {
+    absl::StrAppend(&human, "(more: --page_token=", response.next_page_token(), ")\n");
+  }
+  return Print(response, human);
+}
+
+int GetStock(const std::string& sku) {
+  auto stub = shop::v1::InventoryService::NewStub(Channel("ims_addr", absl::GetFlag(FLAGS_ims_addr)));
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  shop::v1::GetStockRequest request;
+  request.set_sku(sku);
+  shop::v1::GetStockResponse response;
+  grpc::Status status = stub->GetStock(&ctx, request, &response);
+  if (!status.ok()) return Fail(status);
+  const auto& s = response.stock();
+  return Print(response, absl::StrCat(s.sku(), "\tavailable ", s.available(), "\treserved ",
+                                      s.reserved(), "\tsold ", s.sold(), "\n"));
+}
+
+int AuditQuery(const std::string& what, const std::string& id) {
+  auto stub = shop::v1::AuditLogService::NewStub(
+      Channel("logging_addr", absl::GetFlag(FLAGS_logging_addr)));
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  shop::v1::QueryRequest request;
+  if (what == "trace") request.set_trace_id(id);
+  else if (what == "order") request.set_order_id(id);
+  else if (what == "service") request.set_service(id);
+  else Usage("audit query trace|order|service ID");
+  request.set_page_size(absl::GetFlag(FLAGS_page_size) == 0 ? 1000 : absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  shop::v1::QueryResponse response;
+  grpc::Status status = stub->Query(&ctx, request, &response);
+  if (!status.ok()) return Fail(status);
+  std::string human;
+  for (const auto& r : response.records()) {
+    const auto& e = r.event();
+    absl::StrAppend(&human, r.sequence(), "\t", e.service(), "\t", e.name(), "\tcode=",
+                    e.status_code(), "\ttrace=", e.trace_id(), "\tcaller=", e.caller(), "\n");
+  }
+  return Print(response, human);
+}
+
+int Health() {
+  const std::pair<const char*, std::string> targets[] = {
+      {"ecp", absl::GetFlag(FLAGS_ecp_addr)},       {"ops", absl::GetFlag(FLAGS_ops_addr)},
+      {"ims", absl::GetFlag(FLAGS_ims_addr)},       {"pg-adapter", absl::GetFlag(FLAGS_payments_addr)},
+      {"logging", absl::GetFlag(FLAGS_logging_addr)}};
+  int failures = 0, checked = 0;
+  for (const auto& [name, address] : targets) {
+    if (address.empty()) continue;
+    ++checked;
+    auto stub = grpc::health::v1::Health::NewStub(Channel("addr", address));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = stub->Check(&ctx, {}, &response);
+    std::string state = status.ok()
+        ? grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())
+        : absl::StrCat("UNREACHABLE (", status.error_message(), ")");
+    if (!status.ok() || response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+      ++failures;
+    }
+    std::printf("%-11s %-22s %s\n", name, address.c_str(), state.c_str());
+  }
+  if (checked == 0) Usage("no service address is set; source .run/mesh.env");
+  return failures == 0 ? 0 : kExitRpcError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args = shop::InitProcess(argc, argv, "shopctl", kUsage);
+  std::vector<std::string> words(args.begin() + 1, args.end());
+  auto is = [&](std::initializer_list<const char*> expected) {
+    if (words.size() != expected.size()) return false;
+    size_t i = 0;
+    for (const char* w : expected) {
+      if (w[0] != '*' && words[i] != w) return false;
+      ++i;
+    }
+    return true;
+  };
+  if (is({"products"})) return Products();
+  if (is({"order", "place"})) return PlaceOrder();
+  if (is({"order", "get", "*"})) return GetOrder(words[2]);
+  if (is({"order", "list"})) return ListOrders();
+  if (is({"stock", "get", "*"})) return GetStock(words[2]);
+  if (is({"audit", "query", "*", "*"})) return AuditQuery(words[2], words[3]);
+  if (is({"health"})) return Health();
+  Usage(words.empty() ? "no command" : "unknown command: " + words[0]);
+}
