@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -327,8 +328,18 @@ HandlerResponse FillEmptyError(const Request& req, Response& res) {
   return HandlerResponse::Handled;
 }
 
+// cpp-httplib's default socket options include SO_REUSEPORT, which lets a
+// second process bind a port that is already serving and silently steal
+// part of its connections. Keep only SO_REUSEADDR (fast restarts through
+// TIME_WAIT), so a busy port is a startup error as it should be.
+void ExclusiveListenSocket(socket_t sock) {
+  int yes = 1;
+  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+}
+
 void ConfigureServer(const std::string& api_key, Processor* processor,
                      httplib::Server* server) {
+  server->set_socket_options(ExclusiveListenSocket);
   server->set_payload_max_length(kMaxBodyBytes);
   server->set_read_timeout(10, 0);
   server->set_write_timeout(10, 0);

@@ -1,0 +1,40 @@
+# Shared by scripts/*: where things are, Debian packages, the build.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD_DIR=${SHOP_BUILD_DIR:-$ROOT/build}
+RUN_DIR=${SHOP_RUN_DIR:-$ROOT/.run}
+
+# Everything the build, the mesh and the tests need, from Debian 12.
+DEB_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git openssl curl ca-certificates
+  protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev
+  libpqxx-dev libspdlog-dev libfmt-dev libcurl4-openssl-dev nlohmann-json3-dev
+  libcpp-httplib-dev libssl-dev libgtest-dev libgmock-dev
+  postgresql-15 postgresql-client-15
+)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_packages() {
+  local missing=()
+  for p in "${DEB_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The Debian package starts a system cluster on 5432; the mesh runs its own.
+}
+
+build_all() {
+  log "building (ccache, -j2) into $BUILD_DIR"
+  if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
+    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+  fi
+  cmake --build "$BUILD_DIR" -j "${SHOP_JOBS:-2}"
+}

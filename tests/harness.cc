@@ -1,0 +1,265 @@
+#include "tests/harness.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace shop::testing {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace
+
+std::string SourceDir() { return SHOP_SOURCE_DIR; }
+std::string BuildDir() { return SHOP_BUILD_DIR; }
+
+bool WaitFor(const std::function<bool()>& ready, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (ready()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+Process::Process(std::string name, std::vector<std::string> argv, std::string log_file)
+    : name_(std::move(name)), log_file_(std::move(log_file)) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, 0);
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+}
+
+Process::~Process() { Stop(std::chrono::seconds(5)); }
+
+std::optional<int> Process::WaitExit(std::chrono::milliseconds timeout) {
+  if (status_) return status_;
+  if (pid_ <= 0) return std::nullopt;
+  WaitFor(
+      [&] {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) status_ = status;
+        return status_.has_value();
+      },
+      timeout);
+  return status_;
+}
+
+void Process::Signal(int signal_number) {
+  if (pid_ > 0 && !status_) kill(pid_, signal_number);
+}
+
+std::optional<int> Process::Stop(std::chrono::milliseconds grace) {
+  if (pid_ <= 0 || status_) return status_;
+  Signal(SIGTERM);
+  if (!WaitExit(grace)) {
+    Signal(SIGKILL);
+    WaitExit(std::chrono::seconds(5));
+  }
+  return status_;
+}
+
+std::string Process::Log() const { return ReadFile(log_file_); }
+
+bool RunCommand(const std::string& command) { return std::system(command.c_str()) == 0; }
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+Mesh::Mesh() {
+  char tmpl[] = "/tmp/shopmesh-test-XXXXXX";
+  root_ = mkdtemp(tmpl);
+  chmod(root_.c_str(), 0755);  // the postgres user must reach its data dir
+  pki_ = root_ + "/pki";
+  RunCommand(absl::StrCat("mkdir -p ", root_, "/logs"));
+  const std::string scripts = SourceDir() + "/scripts";
+  if (!RunCommand(absl::StrCat(scripts, "/dev-pki ", pki_, " >/dev/null"))) {
+    error_ = "dev-pki failed";
+    return;
+  }
+  pg_port_ = FreePort();
+  if (!RunCommand(absl::StrCat(scripts, "/pg-local start ", root_, "/pg ", pg_port_)) ||
+      !RunCommand(absl::StrCat(scripts, "/pg-local create-db ", pg_port_,
+                               " ops ims payments logging"))) {
+    error_ = "could not start PostgreSQL";
+    return;
+  }
+  const std::string bin = BuildDir();
+  if (!Start("fakepay", bin + "/tools/fakepay/fakepay",
+             {"--cert=" + pki_ + "/fakepay.crt", "--key=" + pki_ + "/fakepay.key",
+              "--api_key=" + api_key_, "--state_file=" + root_ + "/fakepay.journal"})) {
+    return;
+  }
+  gateway_url_ = absl::StrCat("https://127.0.0.1:", ports_["fakepay"]);
+  if (!Start("logging", bin + "/services/logging/logging", CommonFlags("logging"))) return;
+  if (!Start("ims", bin + "/services/ims/ims", CommonFlags("ims"))) return;
+  if (!Start("pg-adapter", bin + "/services/pg-adapter/pg-adapter", CommonFlags("pg-adapter"))) return;
+  if (!Start("ops", bin + "/services/ops/ops", CommonFlags("ops"))) return;
+  if (!Start("ecp", bin + "/services/ecp/ecp", CommonFlags("ecp"))) return;
+}
+
+Mesh::~Mesh() {
+  for (auto it = start_order_.rbegin(); it != start_order_.rend(); ++it) {
+    processes_[*it]->Stop();
+  }
+  RunCommand(absl::StrCat(SourceDir(), "/scripts/pg-local stop ", root_, "/pg"));
+  if (std::getenv("SHOP_KEEP_TEST_DIR") == nullptr) RunCommand("rm -rf " + root_);
+}
+
+std::string Mesh::address(const std::string& service) const {
+  auto it = ports_.find(service);
+  return it == ports_.end() ? "" : absl::StrCat("127.0.0.1:", it->second);
+}
+
+std::string Mesh::db_url(const std::string& database) const {
+  return absl::StrCat("postgresql://", database, "@127.0.0.1:", pg_port_, "/", database);
+}
+
+TlsFiles Mesh::Identity(const std::string& name) const {
+  return {pki_ + "/ca.crt", pki_ + "/" + name + ".crt", pki_ + "/" + name + ".key"};
+}
+
+std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
+  std::vector<std::string> flags = {"--tls_ca=" + pki_ + "/ca.crt",
+                                    "--tls_cert=" + pki_ + "/" + service + ".crt",
+                                    "--tls_key=" + pki_ + "/" + service + ".key"};
+  if (service != "logging") flags.push_back("--audit_addr=" + address("logging"));
+  if (service == "logging") flags.push_back("--db_url=" + db_url("logging"));
+  if (service == "ims") flags.push_back("--db_url=" + db_url("ims"));
+  if (service == "pg-adapter") {
+    flags.push_back("--db_url=" + db_url("payments"));
+    flags.push_back("--gateway_url=" + gateway_url_);
+    flags.push_back("--gateway_ca=" + pki_ + "/external-ca.crt");
+    flags.push_back("--gateway_api_key=" + api_key_);
+  }
+  if (service == "ops") {
+    flags.push_back("--db_url=" + db_url("ops"));
+    flags.push_back("--ims_addr=" + address("ims"));
+    flags.push_back("--payments_addr=" + address("pg-adapter"));
+  }
+  if (service == "ecp") {
+    flags.push_back("--ops_addr=" + address("ops"));
+    flags.push_back("--ims_addr=" + address("ims"));
+  }
+  return flags;
+}
+
+std::unique_ptr<Process> Mesh::Launch(const std::string& service,
+                                      const std::vector<std::string>& extra,
+                                      const std::string& log_name) {
+  std::string binary = service == "fakepay"
+                           ? BuildDir() + "/tools/fakepay/fakepay"
+                           : absl::StrCat(BuildDir(), "/services/", service, "/", service);
+  std::vector<std::string> argv = {binary};
+  for (const auto& f : CommonFlags(service)) argv.push_back(f);
+  for (const auto& f : extra) argv.push_back(f);
+  return std::make_unique<Process>(log_name, argv, root_ + "/logs/" + log_name + ".log");
+}
+
+bool Mesh::Start(const std::string& service, const std::string& binary,
+                 std::vector<std::string> args) {
+  const std::string port_file = root_ + "/" + service + ".port";
+  std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0", "--port_file=" + port_file};
+  for (auto& a : args) argv.push_back(std::move(a));
+  auto process = std::make_unique<Process>(service, argv, root_ + "/logs/" + service + ".log");
+  Process* p = process.get();
+  processes_[service] = std::move(process);
+  start_order_.push_back(service);
+  bool bound = WaitFor(
+      [&] {
+        std::string text = ReadFile(port_file);
+        if (!text.empty()) ports_[service] = std::atoi(text.c_str());
+        return !text.empty() || p->WaitExit(std::chrono::milliseconds(0)).has_value();
+      },
+      std::chrono::seconds(60));
+  if (!bound || ports_[service] == 0) {
+    error_ = absl::StrCat(service, " did not start; its log:\n", p->Log());
+    return false;
+  }
+  if (service == "fakepay") return true;
+  auto stub = grpc::health::v1::Health::NewStub(Channel(service));
+  bool healthy = WaitFor(
+      [&] {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+        grpc::health::v1::HealthCheckResponse response;
+        return stub->Check(&ctx, {}, &response).ok() &&
+               response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+      },
+      std::chrono::seconds(30));
+  if (!healthy) error_ = absl::StrCat(service, " is not healthy; its log:\n", p->Log());
+  return healthy;
+}
+
+std::shared_ptr<grpc::Channel> Mesh::Channel(const std::string& service,
+                                             const std::string& identity) const {
+  auto channel = MakeChannel(address(service), Identity(identity));
+  return channel.ok() ? *channel : nullptr;
+}
+
+namespace {
+Mesh* shared_mesh = nullptr;
+}  // namespace
+
+Mesh& SharedMesh() {
+  if (shared_mesh == nullptr) shared_mesh = new Mesh();  // stopped by the environment below
+  return *shared_mesh;
+}
+
+namespace {
+class MeshEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    delete shared_mesh;
+    shared_mesh = nullptr;
+  }
+};
+[[maybe_unused]] auto* const kEnvironment =
+    ::testing::AddGlobalTestEnvironment(new MeshEnvironment);
+}  // namespace
+
+}  // namespace shop::testing

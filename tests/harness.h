@@ -1,0 +1,99 @@
+// Integration-test harness: a private PostgreSQL cluster, a fresh dev PKI,
+// the payment-gateway stand-in and every service as real processes on
+// loopback ports chosen by the kernel (found through --port_file).
+#ifndef SHOP_TESTS_HARNESS_H_
+#define SHOP_TESTS_HARNESS_H_
+
+#include <grpcpp/grpcpp.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/tls.h"
+
+namespace shop::testing {
+
+// A child process with its output in a log file.
+class Process {
+ public:
+  Process(std::string name, std::vector<std::string> argv, std::string log_file);
+  ~Process();
+  pid_t pid() const { return pid_; }
+  // Exit status once the process ended within `timeout` (as from waitpid).
+  std::optional<int> WaitExit(std::chrono::milliseconds timeout);
+  void Signal(int signal_number);
+  // SIGTERM, then SIGKILL after `grace`. Returns the wait status.
+  std::optional<int> Stop(std::chrono::milliseconds grace = std::chrono::seconds(15));
+  std::string Log() const;
+
+ private:
+  std::string name_;
+  std::string log_file_;
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+};
+
+// Runs `command` with /bin/sh; fails the test (returns false) on non-zero exit.
+bool RunCommand(const std::string& command);
+int FreePort();
+std::string SourceDir();
+std::string BuildDir();
+
+// Polls `ready` until true or `timeout`; returns the last value. (Readiness
+// polling with a deadline, never a fixed sleep.)
+bool WaitFor(const std::function<bool()>& ready, std::chrono::milliseconds timeout);
+
+class Mesh {
+ public:
+  Mesh();  // starts everything; check ok() / error()
+  ~Mesh();
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+  const std::string& root() const { return root_; }
+  const std::string& pki() const { return pki_; }
+  std::string address(const std::string& service) const;
+  std::string db_url(const std::string& database) const;
+  int pg_port() const { return pg_port_; }
+  const std::string& gateway_url() const { return gateway_url_; }
+  const std::string& gateway_api_key() const { return api_key_; }
+  TlsFiles Identity(const std::string& name) const;
+
+  // An mTLS channel to `service` as workload `identity` (e.g. "shopctl").
+  std::shared_ptr<grpc::Channel> Channel(const std::string& service,
+                                         const std::string& identity = "shopctl") const;
+  // The service's process (to stop or kill it in a test).
+  Process* process(const std::string& service) { return processes_.at(service).get(); }
+  // Starts one more process of `binary` with the standard flags of `service`
+  // plus `extra`, without waiting for it.
+  std::unique_ptr<Process> Launch(const std::string& service, const std::vector<std::string>& extra,
+                                  const std::string& log_name);
+
+ private:
+  bool Start(const std::string& service, const std::string& binary,
+             std::vector<std::string> args);
+  std::vector<std::string> CommonFlags(const std::string& service) const;
+
+  std::string root_;
+  std::string pki_;
+  std::string error_;
+  int pg_port_ = 0;
+  std::string api_key_ = "sk_test_harness_0123456789";
+  std::string gateway_url_;
+  std::map<std::string, int> ports_;
+  std::map<std::string, std::unique_ptr<Process>> processes_;
+  std::vector<std::string> start_order_;
+};
+
+// One mesh per test binary, started on first use, stopped at exit.
+Mesh& SharedMesh();
+
+}  // namespace shop::testing
+
+#endif  // SHOP_TESTS_HARNESS_H_
