@@ -7,6 +7,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/authz.h"
+#include "core/grpc_status.h"
+#include "core/status.h"
+#include "google/rpc/error_details.pb.h"
 #include "core/identity.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -126,6 +129,13 @@ class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
     *event_.mutable_end_time() = Now();
     event_.set_status_code(status.error_code());
     event_.set_status_message(status.error_message());
+    if (event_.order_id().empty() && !status.ok()) {
+      // A failed call may name its order only in the error (ErrorInfo).
+      google::rpc::ErrorInfo info;
+      if (GetDetail(FromGrpcStatus(status), info) && info.metadata().count("order_id") > 0) {
+        event_.set_order_id(info.metadata().at("order_id"));
+      }
+    }
     event_.set_caller(caller_);
     if (grpc::ServerContextBase* ctx = info_->server_context()) {
       event_.set_peer_address(ctx->peer());

@@ -189,6 +189,26 @@ TEST_F(OrderFlowTest, OutOfStockNamesTheShortageAndChargesNothing) {
   EXPECT_EQ(after.available(), before.available());
   EXPECT_EQ(after.reserved(), before.reserved());
   EXPECT_EQ(Ledger(order_id)["entries"].size(), 0u);
+
+  // The failed call is in the audit log under its order, though it failed.
+  auto audit = shop::v1::AuditLogService::NewStub(mesh_.Channel("logging", "sre"));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        grpc::ClientContext qctx;
+        qctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        shop::v1::QueryRequest query;
+        query.set_order_id(order_id);
+        shop::v1::QueryResponse records;
+        if (!audit->Query(&qctx, query, &records).ok()) return false;
+        for (const auto& r : records.records()) {
+          if (r.event().name() == "shop.v1.CustomerService/PlaceOrder" &&
+              r.event().status_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+            return true;
+          }
+        }
+        return false;
+      },
+      std::chrono::seconds(15)));
 }
 
 // TC004: a declined card: PAYMENT_FAILED, the reservation released.
