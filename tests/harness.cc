@@ -19,16 +19,12 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace shop::testing {
-namespace {
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
 }
-
-}  // namespace
 
 std::string SourceDir() { return SHOP_SOURCE_DIR; }
 std::string BuildDir() { return SHOP_BUILD_DIR; }

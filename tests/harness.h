@@ -38,6 +38,9 @@ class Process {
   std::optional<int> status_;
 };
 
+// The whole file, or "" when unreadable.
+std::string ReadFile(const std::string& path);
+
 // Runs `command` with /bin/sh; fails the test (returns false) on non-zero exit.
 bool RunCommand(const std::string& command);
 int FreePort();

@@ -2,9 +2,6 @@
 // misconfigured service fails.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "core/trace.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -14,13 +11,6 @@
 
 namespace shop::testing {
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 class SecurityTest : public ::testing::Test {
  protected:

@@ -1,7 +1,6 @@
 #include "services/ecp/backends.h"
 
-#include "core/grpc_status.h"
-#include "core/trace.h"
+#include "core/client_call.h"
 
 namespace shop::ecp {
 namespace {
@@ -10,21 +9,11 @@ namespace {
 constexpr std::chrono::seconds kPlaceOrderTimeout(30);
 constexpr std::chrono::seconds kReadTimeout(5);
 
-template <typename Response, typename Call>
-absl::StatusOr<Response> Invoke(std::chrono::milliseconds timeout, Call call) {
-  grpc::ClientContext ctx;
-  PrepareClientContext(ctx, timeout);
-  Response response;
-  grpc::Status status = call(&ctx, &response);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return response;
-}
-
 }  // namespace
 
 absl::StatusOr<shop::v1::ProcessOrderResponse> GrpcOrdersBackend::ProcessOrder(
     const shop::v1::ProcessOrderRequest& request) {
-  return Invoke<shop::v1::ProcessOrderResponse>(
+  return CallUnary<shop::v1::ProcessOrderResponse>(
       kPlaceOrderTimeout, [&](grpc::ClientContext* ctx, shop::v1::ProcessOrderResponse* out) {
         return stub_->ProcessOrder(ctx, request, out);
       });
@@ -32,7 +21,7 @@ absl::StatusOr<shop::v1::ProcessOrderResponse> GrpcOrdersBackend::ProcessOrder(
 
 absl::StatusOr<shop::v1::LookupOrderResponse> GrpcOrdersBackend::LookupOrder(
     const shop::v1::LookupOrderRequest& request) {
-  return Invoke<shop::v1::LookupOrderResponse>(
+  return CallUnary<shop::v1::LookupOrderResponse>(
       kReadTimeout, [&](grpc::ClientContext* ctx, shop::v1::LookupOrderResponse* out) {
         return stub_->LookupOrder(ctx, request, out);
       });
@@ -40,7 +29,7 @@ absl::StatusOr<shop::v1::LookupOrderResponse> GrpcOrdersBackend::LookupOrder(
 
 absl::StatusOr<shop::v1::ListCustomerOrdersResponse> GrpcOrdersBackend::ListCustomerOrders(
     const shop::v1::ListCustomerOrdersRequest& request) {
-  return Invoke<shop::v1::ListCustomerOrdersResponse>(
+  return CallUnary<shop::v1::ListCustomerOrdersResponse>(
       kReadTimeout, [&](grpc::ClientContext* ctx, shop::v1::ListCustomerOrdersResponse* out) {
         return stub_->ListCustomerOrders(ctx, request, out);
       });
@@ -48,7 +37,7 @@ absl::StatusOr<shop::v1::ListCustomerOrdersResponse> GrpcOrdersBackend::ListCust
 
 absl::StatusOr<shop::v1::ListProductsResponse> GrpcCatalogBackend::ListProducts(
     const shop::v1::ListProductsRequest& request) {
-  return Invoke<shop::v1::ListProductsResponse>(
+  return CallUnary<shop::v1::ListProductsResponse>(
       kReadTimeout, [&](grpc::ClientContext* ctx, shop::v1::ListProductsResponse* out) {
         return stub_->ListProducts(ctx, request, out);
       });

@@ -1,7 +1,6 @@
 #include "services/ops/clients.h"
 
-#include "core/grpc_status.h"
-#include "core/trace.h"
+#include "core/client_call.h"
 
 namespace shop::ops {
 namespace {
@@ -9,16 +8,6 @@ namespace {
 constexpr std::chrono::seconds kInventoryTimeout(5);
 // Gateway retries happen inside the adapter: give it room.
 constexpr std::chrono::seconds kPaymentTimeout(20);
-
-template <typename Response, typename Call>
-absl::StatusOr<Response> Invoke(std::chrono::milliseconds timeout, Call call) {
-  grpc::ClientContext ctx;
-  PrepareClientContext(ctx, timeout);
-  Response response;
-  grpc::Status status = call(&ctx, &response);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return response;
-}
 
 }  // namespace
 
@@ -28,7 +17,7 @@ absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Reserve(
   shop::v1::ReserveRequest request;
   request.set_order_id(order_id);
   *request.mutable_lines() = lines;
-  auto response = Invoke<shop::v1::ReserveResponse>(
+  auto response = CallUnary<shop::v1::ReserveResponse>(
       kInventoryTimeout, [&](grpc::ClientContext* ctx, shop::v1::ReserveResponse* out) {
         return stub_->Reserve(ctx, request, out);
       });
@@ -40,7 +29,7 @@ absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Commit(
     const std::string& reservation_id) {
   shop::v1::CommitRequest request;
   request.set_reservation_id(reservation_id);
-  auto response = Invoke<shop::v1::CommitResponse>(
+  auto response = CallUnary<shop::v1::CommitResponse>(
       kInventoryTimeout, [&](grpc::ClientContext* ctx, shop::v1::CommitResponse* out) {
         return stub_->Commit(ctx, request, out);
       });
@@ -53,7 +42,7 @@ absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Release(
   shop::v1::ReleaseRequest request;
   request.set_reservation_id(reservation_id);
   request.set_reason(reason);
-  auto response = Invoke<shop::v1::ReleaseResponse>(
+  auto response = CallUnary<shop::v1::ReleaseResponse>(
       kInventoryTimeout, [&](grpc::ClientContext* ctx, shop::v1::ReleaseResponse* out) {
         return stub_->Release(ctx, request, out);
       });
@@ -69,7 +58,7 @@ absl::StatusOr<shop::v1::Payment> GrpcPaymentClient::Authorize(
   *request.mutable_amount() = amount;
   request.set_payment_method_token(payment_method);
   request.set_idempotency_key(idempotency_key);
-  auto response = Invoke<shop::v1::AuthorizeResponse>(
+  auto response = CallUnary<shop::v1::AuthorizeResponse>(
       kPaymentTimeout, [&](grpc::ClientContext* ctx, shop::v1::AuthorizeResponse* out) {
         return stub_->Authorize(ctx, request, out);
       });
@@ -82,7 +71,7 @@ absl::StatusOr<shop::v1::Payment> GrpcPaymentClient::Capture(const std::string& 
   shop::v1::CaptureRequest request;
   request.set_payment_id(payment_id);
   request.set_idempotency_key(idempotency_key);
-  auto response = Invoke<shop::v1::CaptureResponse>(
+  auto response = CallUnary<shop::v1::CaptureResponse>(
       kPaymentTimeout, [&](grpc::ClientContext* ctx, shop::v1::CaptureResponse* out) {
         return stub_->Capture(ctx, request, out);
       });
@@ -95,7 +84,7 @@ absl::StatusOr<shop::v1::Payment> GrpcPaymentClient::Void(const std::string& pay
   shop::v1::VoidRequest request;
   request.set_payment_id(payment_id);
   request.set_idempotency_key(idempotency_key);
-  auto response = Invoke<shop::v1::VoidResponse>(
+  auto response = CallUnary<shop::v1::VoidResponse>(
       kPaymentTimeout, [&](grpc::ClientContext* ctx, shop::v1::VoidResponse* out) {
         return stub_->Void(ctx, request, out);
       });
