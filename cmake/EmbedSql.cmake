@@ -1,4 +1,5 @@
-# Run with cmake -P: writes OUT, a C++ source holding FILES as migrations.
+# Run with cmake -P: writes OUT, a C++ source holding FILES (joined by |) as migrations.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "// Generated from SQL files by cmake/EmbedSql.cmake. Do not edit.\n")
 string(APPEND body "#include <vector>\n#include \"core/migrate.h\"\n\nnamespace ${NAMESPACE} {\n\n")
 string(APPEND body "const std::vector<shop::Migration>& Migrations() {\n")

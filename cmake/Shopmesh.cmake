@@ -8,12 +8,15 @@ function(shop_embed_sql target dir namespace)
   file(GLOB sql_files CONFIGURE_DEPENDS "${dir}/*.sql")
   list(SORT sql_files)
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}_migrations.cc")
+  # Passed as one argument: the list joined with '|' (VERBATIM quotes it).
+  string(REPLACE ";" "|" files_arg "${sql_files}")
   add_custom_command(
     OUTPUT "${out}"
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAMESPACE=${namespace}
-            "-DFILES=${sql_files}" -P "${PROJECT_SOURCE_DIR}/cmake/EmbedSql.cmake"
+            "-DFILES=${files_arg}" -P "${PROJECT_SOURCE_DIR}/cmake/EmbedSql.cmake"
     DEPENDS ${sql_files} "${PROJECT_SOURCE_DIR}/cmake/EmbedSql.cmake"
-    COMMENT "Embedding SQL migrations for ${target}")
+    COMMENT "Embedding SQL migrations for ${target}"
+    VERBATIM)
   add_library(${target} STATIC "${out}")
   target_link_libraries(${target} PUBLIC shop_core)
 endfunction()
@@ -40,7 +43,8 @@ function(shop_embed_text target file namespace function)
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAMESPACE=${namespace} -DFUNCTION=${function}
             -DFILE=${file} -P "${PROJECT_SOURCE_DIR}/cmake/EmbedText.cmake"
     DEPENDS "${file}" "${PROJECT_SOURCE_DIR}/cmake/EmbedText.cmake"
-    COMMENT "Embedding ${file}")
+    COMMENT "Embedding ${file}"
+    VERBATIM)
   add_library(${target} STATIC "${out}")
   target_link_libraries(${target} PUBLIC absl::strings)
 endfunction()

@@ -135,7 +135,9 @@ absl::Status ValidateProcessOrderRequest(const shop::v1::ProcessOrderRequest& re
     violations.Add("payment_method_token",
                    "must be a payment-method token (pm_...), never a card number");
   }
-  if (!request.idempotency_key().empty() && !IsValidId(request.idempotency_key())) {
+  if (request.idempotency_key().empty()) {
+    violations.Add("idempotency_key", "is required: a client-chosen key that makes retries safe");
+  } else if (!IsValidId(request.idempotency_key())) {
     violations.Add("idempotency_key", "must be 1-128 printable characters");
   }
   return violations.ToStatus();

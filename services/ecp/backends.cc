@@ -35,6 +35,16 @@ absl::StatusOr<shop::v1::ListCustomerOrdersResponse> GrpcOrdersBackend::ListCust
       });
 }
 
+absl::StatusOr<shop::v1::CancelCustomerOrderResponse> GrpcOrdersBackend::CancelCustomerOrder(
+    const shop::v1::CancelCustomerOrderRequest& request) {
+  // A cancellation refunds through the payment gateway.
+  return CallUnary<shop::v1::CancelCustomerOrderResponse>(
+      kPlaceOrderTimeout,
+      [&](grpc::ClientContext* ctx, shop::v1::CancelCustomerOrderResponse* out) {
+        return stub_->CancelCustomerOrder(ctx, request, out);
+      });
+}
+
 absl::StatusOr<shop::v1::ListProductsResponse> GrpcCatalogBackend::ListProducts(
     const shop::v1::ListProductsRequest& request) {
   return CallUnary<shop::v1::ListProductsResponse>(

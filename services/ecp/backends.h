@@ -22,6 +22,8 @@ class GrpcOrdersBackend final : public OrdersBackend {
       const shop::v1::LookupOrderRequest& request) override;
   absl::StatusOr<shop::v1::ListCustomerOrdersResponse> ListCustomerOrders(
       const shop::v1::ListCustomerOrdersRequest& request) override;
+  absl::StatusOr<shop::v1::CancelCustomerOrderResponse> CancelCustomerOrder(
+      const shop::v1::CancelCustomerOrderRequest& request) override;
 
  private:
   std::unique_ptr<shop::v1::OrderProcessingService::Stub> stub_;

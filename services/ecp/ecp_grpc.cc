@@ -44,6 +44,13 @@ grpc::Status CustomerGrpcService::ListOrders(grpc::ServerContext* ctx,
   return Reply(storefront_->ListOrders(CustomerOf(*ctx), *request), response);
 }
 
+grpc::Status CustomerGrpcService::CancelOrder(grpc::ServerContext* ctx,
+                                              const shop::v1::CancelOrderRequest* request,
+                                              shop::v1::CancelOrderResponse* response) {
+  SHOP_RPC_ENTER(ctx);
+  return Reply(storefront_->CancelOrder(CustomerOf(*ctx), *request), response);
+}
+
 grpc::Status CustomerGrpcService::BrowseCatalog(grpc::ServerContext* ctx,
                                                 const shop::v1::BrowseCatalogRequest* request,
                                                 shop::v1::BrowseCatalogResponse* response) {

@@ -17,6 +17,8 @@ class CustomerGrpcService final : public shop::v1::CustomerService::Service {
                         shop::v1::GetOrderResponse* response) override;
   grpc::Status ListOrders(grpc::ServerContext* ctx, const shop::v1::ListOrdersRequest* request,
                           shop::v1::ListOrdersResponse* response) override;
+  grpc::Status CancelOrder(grpc::ServerContext* ctx, const shop::v1::CancelOrderRequest* request,
+                           shop::v1::CancelOrderResponse* response) override;
   grpc::Status BrowseCatalog(grpc::ServerContext* ctx,
                              const shop::v1::BrowseCatalogRequest* request,
                              shop::v1::BrowseCatalogResponse* response) override;

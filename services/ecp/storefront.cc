@@ -72,6 +72,26 @@ absl::StatusOr<shop::v1::ListOrdersResponse> Storefront::ListOrders(
   return response;
 }
 
+absl::StatusOr<shop::v1::CancelOrderResponse> Storefront::CancelOrder(
+    const std::string& customer_id, const shop::v1::CancelOrderRequest& request) {
+  SHOP_RETURN_IF_ERROR(RequireCustomer(customer_id));
+  FieldViolations violations;
+  if (!IsValidId(request.order_id())) violations.Add("order_id", "must be 1-128 printable characters");
+  if (request.reason().size() > kMaxTextLength || !IsValidUtf8(request.reason())) {
+    violations.Add("reason", "must be valid UTF-8 of at most 200 bytes");
+  }
+  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  shop::v1::CancelCustomerOrderRequest cancel;
+  cancel.set_order_id(request.order_id());
+  cancel.set_customer_id(customer_id);
+  cancel.set_reason(request.reason());
+  SHOP_ASSIGN_OR_RETURN(shop::v1::CancelCustomerOrderResponse cancelled,
+                        orders_->CancelCustomerOrder(cancel));
+  shop::v1::CancelOrderResponse response;
+  *response.mutable_order() = std::move(*cancelled.mutable_order());
+  return response;
+}
+
 absl::StatusOr<shop::v1::BrowseCatalogResponse> Storefront::BrowseCatalog(
     const shop::v1::BrowseCatalogRequest& request) {
   shop::v1::ListProductsRequest list;

@@ -21,6 +21,8 @@ class OrdersBackend {
       const shop::v1::LookupOrderRequest& request) = 0;
   virtual absl::StatusOr<shop::v1::ListCustomerOrdersResponse> ListCustomerOrders(
       const shop::v1::ListCustomerOrdersRequest& request) = 0;
+  virtual absl::StatusOr<shop::v1::CancelCustomerOrderResponse> CancelCustomerOrder(
+      const shop::v1::CancelCustomerOrderRequest& request) = 0;
 };
 
 class CatalogBackend {
@@ -41,6 +43,8 @@ class Storefront {
                                                       const shop::v1::GetOrderRequest& request);
   absl::StatusOr<shop::v1::ListOrdersResponse> ListOrders(
       const std::string& customer_id, const shop::v1::ListOrdersRequest& request);
+  absl::StatusOr<shop::v1::CancelOrderResponse> CancelOrder(
+      const std::string& customer_id, const shop::v1::CancelOrderRequest& request);
   absl::StatusOr<shop::v1::BrowseCatalogResponse> BrowseCatalog(
       const shop::v1::BrowseCatalogRequest& request);
 

@@ -27,6 +27,12 @@ class FakeOrders final : public OrdersBackend {
       const shop::v1::ListCustomerOrdersRequest&) override {
     return shop::v1::ListCustomerOrdersResponse{};
   }
+  absl::StatusOr<shop::v1::CancelCustomerOrderResponse> CancelCustomerOrder(
+      const shop::v1::CancelCustomerOrderRequest& request) override {
+    cancels.push_back(request);
+    return shop::v1::CancelCustomerOrderResponse{};
+  }
+  std::vector<shop::v1::CancelCustomerOrderRequest> cancels;
   std::vector<shop::v1::ProcessOrderRequest> forwarded;
   std::vector<shop::v1::LookupOrderRequest> lookups;
 };
@@ -53,6 +59,7 @@ shop::v1::PlaceOrderRequest GoodRequest() {
   address->set_postal_code("10001");
   address->set_country_code("US");
   request.set_payment_method_token("pm_card_visa");
+  request.set_idempotency_key("key-1");
   return request;
 }
 
@@ -96,6 +103,26 @@ TEST_F(StorefrontTest, GetOrderAsksForThisCustomersOrder) {
   request.set_order_id("ord_1");
   ASSERT_TRUE(storefront_.GetOrder("cust_7", request).ok());
   EXPECT_EQ(orders_.lookups[0].customer_id(), "cust_7");
+}
+
+TEST_F(StorefrontTest, CancelActsForTheAuthenticatedCustomerOnly) {
+  shop::v1::CancelOrderRequest request;
+  request.set_order_id("ord_1");
+  EXPECT_EQ(storefront_.CancelOrder("", request).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  ASSERT_TRUE(storefront_.CancelOrder("cust_7", request).ok());
+  ASSERT_EQ(orders_.cancels.size(), 1u);
+  EXPECT_EQ(orders_.cancels[0].customer_id(), "cust_7");
+}
+
+TEST_F(StorefrontTest, PlaceOrderNeedsAnIdempotencyKey) {
+  shop::v1::PlaceOrderRequest request = GoodRequest();
+  request.clear_idempotency_key();
+  auto placed = storefront_.PlaceOrder("cust_7", request);
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(GetDetail(placed.status(), bad_request));
+  EXPECT_EQ(bad_request.field_violations(0).field(), "idempotency_key");
+  EXPECT_TRUE(orders_.forwarded.empty());
 }
 
 TEST_F(StorefrontTest, BrowseCatalogPassesProductsThrough) {

@@ -22,6 +22,7 @@ shop::v1::ReservationStatus ToProto(ReservationStatus status) {
     case ReservationStatus::kReserved: return shop::v1::RESERVATION_STATUS_RESERVED;
     case ReservationStatus::kCommitted: return shop::v1::RESERVATION_STATUS_COMMITTED;
     case ReservationStatus::kReleased: return shop::v1::RESERVATION_STATUS_RELEASED;
+    case ReservationStatus::kRestocked: return shop::v1::RESERVATION_STATUS_RESTOCKED;
   }
   return shop::v1::RESERVATION_STATUS_UNSPECIFIED;
 }
@@ -95,8 +96,19 @@ grpc::Status InventoryGrpcService::Release(grpc::ServerContext* ctx,
                                            const shop::v1::ReleaseRequest* request,
                                            shop::v1::ReleaseResponse* response) {
   SHOP_RPC_ENTER(ctx);
+  auto result = inventory_->Release(request->reservation_id(), request->order_id(),
+                                    request->reason(), PeerSpiffeId(*ctx));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ToProto(*result, response->mutable_reservation());
+  return grpc::Status::OK;
+}
+
+grpc::Status InventoryGrpcService::Restock(grpc::ServerContext* ctx,
+                                           const shop::v1::RestockRequest* request,
+                                           shop::v1::RestockResponse* response) {
+  SHOP_RPC_ENTER(ctx);
   auto result =
-      inventory_->Release(request->reservation_id(), request->reason(), PeerSpiffeId(*ctx));
+      inventory_->Restock(request->reservation_id(), request->reason(), PeerSpiffeId(*ctx));
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(*result, response->mutable_reservation());
   return grpc::Status::OK;

@@ -20,6 +20,8 @@ class InventoryGrpcService final : public shop::v1::InventoryService::Service {
                       shop::v1::CommitResponse* response) override;
   grpc::Status Release(grpc::ServerContext* ctx, const shop::v1::ReleaseRequest* request,
                        shop::v1::ReleaseResponse* response) override;
+  grpc::Status Restock(grpc::ServerContext* ctx, const shop::v1::RestockRequest* request,
+                       shop::v1::RestockResponse* response) override;
   grpc::Status GetStock(grpc::ServerContext* ctx, const shop::v1::GetStockRequest* request,
                         shop::v1::GetStockResponse* response) override;
   grpc::Status ListProducts(grpc::ServerContext* ctx,

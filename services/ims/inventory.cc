@@ -37,6 +37,14 @@ absl::Status ValidateId(const std::string& id, const char* field) {
   return violations.ToStatus();
 }
 
+absl::Status ValidateReason(const std::string& reason) {
+  FieldViolations violations;
+  if (reason.size() > kMaxTextLength || !IsValidUtf8(reason)) {
+    violations.Add("reason", "must be valid UTF-8 of at most 200 bytes");
+  }
+  return violations.ToStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Reservation> Inventory::Reserve(const std::string& order_id,
@@ -61,15 +69,37 @@ absl::StatusOr<Reservation> Inventory::Commit(const std::string& reservation_id,
 }
 
 absl::StatusOr<Reservation> Inventory::Release(const std::string& reservation_id,
+                                               const std::string& order_id,
+                                               const std::string& reason,
+                                               const std::string& actor) {
+  if (reservation_id.empty() == order_id.empty()) {
+    FieldViolations violations;
+    violations.Add("reservation_id", "give exactly one of reservation_id and order_id");
+    return violations.ToStatus();
+  }
+  const bool by_order = reservation_id.empty();
+  SHOP_RETURN_IF_ERROR(ValidateId(by_order ? order_id : reservation_id,
+                                  by_order ? "order_id" : "reservation_id"));
+  SHOP_RETURN_IF_ERROR(ValidateReason(reason));
+  return store_->Release(by_order ? order_id : reservation_id, by_order, reason, actor);
+}
+
+absl::StatusOr<Reservation> Inventory::Restock(const std::string& reservation_id,
                                                const std::string& reason,
                                                const std::string& actor) {
   SHOP_RETURN_IF_ERROR(ValidateId(reservation_id, "reservation_id"));
-  if (reason.size() > kMaxTextLength || !IsValidUtf8(reason)) {
-    FieldViolations violations;
-    violations.Add("reason", "must be valid UTF-8 of at most 200 bytes");
-    return violations.ToStatus();
+  SHOP_RETURN_IF_ERROR(ValidateReason(reason));
+  return store_->Restock(reservation_id, reason, actor);
+}
+
+absl::StatusOr<int> Inventory::ExpireDue() {
+  int total = 0;
+  // In batches, so one sweep never holds many row locks for long.
+  while (true) {
+    SHOP_ASSIGN_OR_RETURN(int released, store_->ExpireDue(100));
+    total += released;
+    if (released < 100) return total;
   }
-  return store_->Release(reservation_id, reason, actor);
 }
 
 absl::StatusOr<std::vector<Availability>> Inventory::CheckAvailability(

@@ -25,7 +25,7 @@ struct ReservedLine {
   Money unit_price;
 };
 
-enum class ReservationStatus { kReserved, kCommitted, kReleased };
+enum class ReservationStatus { kReserved, kCommitted, kReleased, kRestocked };
 
 struct Reservation {
   std::string reservation_id;
@@ -73,9 +73,15 @@ class InventoryStore {
                                               absl::Duration ttl, const std::string& actor) = 0;
   virtual absl::StatusOr<Reservation> Commit(const std::string& reservation_id,
                                              const std::string& actor) = 0;
-  virtual absl::StatusOr<Reservation> Release(const std::string& reservation_id,
+  // By reservation id, or (when `by_order`) by the order's id.
+  virtual absl::StatusOr<Reservation> Release(const std::string& id, bool by_order,
                                               const std::string& reason,
                                               const std::string& actor) = 0;
+  virtual absl::StatusOr<Reservation> Restock(const std::string& reservation_id,
+                                              const std::string& reason,
+                                              const std::string& actor) = 0;
+  // Releases up to `limit` reservations past their expiry; returns how many.
+  virtual absl::StatusOr<int> ExpireDue(int limit) = 0;
   virtual absl::StatusOr<std::vector<Availability>> Check(
       const std::vector<LineRequest>& lines) = 0;
   virtual absl::StatusOr<StockLevel> GetStock(const std::string& sku) = 0;
@@ -95,8 +101,14 @@ class Inventory {
                                       const std::vector<LineRequest>& lines, int32_t ttl_seconds,
                                       const std::string& actor);
   absl::StatusOr<Reservation> Commit(const std::string& reservation_id, const std::string& actor);
+  // One of `reservation_id` and `order_id`.
   absl::StatusOr<Reservation> Release(const std::string& reservation_id,
+                                      const std::string& order_id, const std::string& reason,
+                                      const std::string& actor);
+  absl::StatusOr<Reservation> Restock(const std::string& reservation_id,
                                       const std::string& reason, const std::string& actor);
+  // Gives back the stock of every reservation past its expiry.
+  absl::StatusOr<int> ExpireDue();
   absl::StatusOr<std::vector<Availability>> CheckAvailability(
       const std::vector<LineRequest>& lines);
   absl::StatusOr<StockLevel> GetStock(const std::string& sku);

@@ -22,10 +22,19 @@ class RecordingStore final : public InventoryStore {
     ++calls;
     return Reservation{};
   }
-  absl::StatusOr<Reservation> Release(const std::string&, const std::string&,
+  absl::StatusOr<Reservation> Release(const std::string&, bool, const std::string&,
                                       const std::string&) override {
     ++calls;
     return Reservation{};
+  }
+  absl::StatusOr<Reservation> Restock(const std::string&, const std::string&,
+                                      const std::string&) override {
+    ++calls;
+    return Reservation{};
+  }
+  absl::StatusOr<int> ExpireDue(int) override {
+    ++calls;
+    return 0;
   }
   absl::StatusOr<std::vector<Availability>> Check(const std::vector<LineRequest>&) override {
     ++calls;
@@ -93,8 +102,17 @@ TEST_F(InventoryTest, ListProductsDefaultsAndBounds) {
 }
 
 TEST_F(InventoryTest, ReleaseReasonMustBeText) {
-  auto released = inventory_.Release("res_1", std::string("\xff\xfe", 2), "ops");
+  auto released = inventory_.Release("res_1", "", std::string("\xff\xfe", 2), "ops");
   EXPECT_EQ(ViolatedFields(released.status()), std::vector<std::string>{"reason"});
+}
+
+TEST_F(InventoryTest, ReleaseNeedsExactlyOneId) {
+  EXPECT_EQ(ViolatedFields(inventory_.Release("", "", "", "ops").status()),
+            std::vector<std::string>{"reservation_id"});
+  EXPECT_EQ(ViolatedFields(inventory_.Release("res_1", "ord_1", "", "ops").status()),
+            std::vector<std::string>{"reservation_id"});
+  EXPECT_TRUE(inventory_.Release("", "ord_1", "", "ops").ok());
+  EXPECT_EQ(store_.calls, 1);
 }
 
 TEST(DemoCatalogTest, PricesAreExactCents) {

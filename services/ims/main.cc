@@ -2,6 +2,7 @@
 #include "absl/flags/flag.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/periodic.h"
 #include "core/pg.h"
 #include "core/service_main.h"
 #include "services/ims/ims_grpc.h"
@@ -12,6 +13,8 @@ ABSL_FLAG(std::string, db_url, "", "PostgreSQL URL of the inventory database.");
 ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
 ABSL_FLAG(bool, seed_demo_catalog, true, "Seed the demo catalog into an empty database.");
 ABSL_FLAG(int32_t, reservation_ttl_seconds, 900, "Default lifetime of a stock reservation.");
+ABSL_FLAG(int32_t, expiry_interval_seconds, 5,
+          "How often expired reservations are released back to stock.");
 
 namespace shop::ims {
 absl::string_view DefaultAuthzPolicy();
@@ -32,6 +35,15 @@ int main(int argc, char** argv) {
   }
   shop::ims::Inventory inventory(
       &store, {absl::Seconds(absl::GetFlag(FLAGS_reservation_ttl_seconds)), absl::Hours(24)});
+  shop::PeriodicTask expiry(absl::Seconds(absl::GetFlag(FLAGS_expiry_interval_seconds)), [&] {
+    absl::StatusOr<int> released = inventory.ExpireDue();
+    if (!released.ok()) {
+      shop::log::Warn("reservation expiry failed",
+                      {{"error", std::string(released.status().message())}});
+    } else if (*released > 0) {
+      shop::log::Info("expired reservations released", {{"count", *released}});
+    }
+  });
   shop::ims::InventoryGrpcService service(&inventory);
   shop::ServeUntilSignal(runtime, {&service});
   return 0;

@@ -19,6 +19,7 @@ const char* StatusText(ReservationStatus status) {
     case ReservationStatus::kReserved: return "RESERVED";
     case ReservationStatus::kCommitted: return "COMMITTED";
     case ReservationStatus::kReleased: return "RELEASED";
+    case ReservationStatus::kRestocked: return "RESTOCKED";
   }
   return "RESERVED";
 }
@@ -26,6 +27,7 @@ const char* StatusText(ReservationStatus status) {
 ReservationStatus ParseStatus(const std::string& text) {
   if (text == "COMMITTED") return ReservationStatus::kCommitted;
   if (text == "RELEASED") return ReservationStatus::kReleased;
+  if (text == "RESTOCKED") return ReservationStatus::kRestocked;
   return ReservationStatus::kReserved;
 }
 
@@ -194,37 +196,98 @@ absl::StatusOr<Reservation> PgInventoryStore::Commit(const std::string& reservat
   return result;
 }
 
-absl::StatusOr<Reservation> PgInventoryStore::Release(const std::string& reservation_id,
+// Gives a held reservation's stock back; the caller holds its row lock.
+void ReleaseLocked(pqxx::work& w, Reservation& reservation, const std::string& reason,
+                   const std::string& actor) {
+  for (const ReservedLine& line : reservation.lines) {
+    w.exec_params(
+        "UPDATE stock_levels SET reserved = reserved - $2, available = available + $2, "
+        "updated_at = now() WHERE sku = $1",
+        line.sku, line.quantity);
+    RecordMovement(w, line.sku, "RELEASE", line.quantity, reservation.order_id,
+                   reservation.reservation_id, actor, reason);
+  }
+  w.exec_params(
+      "UPDATE reservations SET status = 'RELEASED', release_reason = NULLIF($2, ''), "
+      "updated_at = now() WHERE reservation_id = $1",
+      reservation.reservation_id, reason);
+  reservation.status = ReservationStatus::kReleased;
+}
+
+absl::StatusOr<Reservation> PgInventoryStore::Release(const std::string& id, bool by_order,
+                                                      const std::string& reason,
+                                                      const std::string& actor) {
+  absl::StatusOr<Reservation> result;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    result = LoadReservation(w, by_order ? "order_id" : "reservation_id", id, true);
+    if (!result.ok()) return result.status();
+    if (result->status == ReservationStatus::kReleased) return absl::OkStatus();
+    if (result->status != ReservationStatus::kReserved) {
+      return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                             absl::StrCat("reservation ", result->reservation_id, " is ",
+                                          StatusText(result->status), "; stock was sold"),
+                             "RESERVATION_COMMITTED");
+    }
+    ReleaseLocked(w, *result, reason, actor);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
+absl::StatusOr<Reservation> PgInventoryStore::Restock(const std::string& reservation_id,
                                                       const std::string& reason,
                                                       const std::string& actor) {
   absl::StatusOr<Reservation> result;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     result = LoadReservation(w, "reservation_id", reservation_id, true);
     if (!result.ok()) return result.status();
-    if (result->status == ReservationStatus::kReleased) return absl::OkStatus();
-    if (result->status == ReservationStatus::kCommitted) {
+    if (result->status == ReservationStatus::kRestocked) return absl::OkStatus();
+    if (result->status != ReservationStatus::kCommitted) {
       return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                             absl::StrCat("reservation ", reservation_id,
-                                          " is committed; stock was sold"),
-                             "RESERVATION_COMMITTED");
+                             absl::StrCat("reservation ", reservation_id, " is ",
+                                          StatusText(result->status),
+                                          "; only committed stock can be restocked"),
+                             "RESERVATION_NOT_COMMITTED");
     }
     for (const ReservedLine& line : result->lines) {
       w.exec_params(
-          "UPDATE stock_levels SET reserved = reserved - $2, available = available + $2, "
+          "UPDATE stock_levels SET sold = sold - $2, available = available + $2, "
           "updated_at = now() WHERE sku = $1",
           line.sku, line.quantity);
-      RecordMovement(w, line.sku, "RELEASE", line.quantity, result->order_id, reservation_id,
+      RecordMovement(w, line.sku, "RESTOCK", line.quantity, result->order_id, reservation_id,
                      actor, reason);
     }
     w.exec_params(
-        "UPDATE reservations SET status = 'RELEASED', release_reason = NULLIF($2, ''), "
+        "UPDATE reservations SET status = 'RESTOCKED', release_reason = NULLIF($2, ''), "
         "updated_at = now() WHERE reservation_id = $1",
         reservation_id, reason);
-    result->status = ReservationStatus::kReleased;
+    result->status = ReservationStatus::kRestocked;
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
   return result;
+}
+
+absl::StatusOr<int> PgInventoryStore::ExpireDue(int limit) {
+  int released = 0;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    released = 0;
+    // SKIP LOCKED: a reservation being committed right now is not expired under it.
+    pqxx::result due = w.exec_params(
+        "SELECT reservation_id FROM reservations WHERE status = 'RESERVED' "
+        "AND expires_at < now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+        limit);
+    for (const auto& row : due) {
+      auto reservation = LoadReservation(w, "reservation_id", row[0].as<std::string>(), true);
+      if (!reservation.ok()) return reservation.status();
+      ReleaseLocked(w, *reservation, "expired", "ims-expiry");
+      ++released;
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return released;
 }
 
 absl::StatusOr<std::vector<Availability>> PgInventoryStore::Check(

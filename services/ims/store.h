@@ -24,9 +24,13 @@ class PgInventoryStore final : public InventoryStore {
                                       const std::string& actor) override;
   absl::StatusOr<Reservation> Commit(const std::string& reservation_id,
                                      const std::string& actor) override;
-  absl::StatusOr<Reservation> Release(const std::string& reservation_id,
+  absl::StatusOr<Reservation> Release(const std::string& id, bool by_order,
                                       const std::string& reason,
                                       const std::string& actor) override;
+  absl::StatusOr<Reservation> Restock(const std::string& reservation_id,
+                                      const std::string& reason,
+                                      const std::string& actor) override;
+  absl::StatusOr<int> ExpireDue(int limit) override;
   absl::StatusOr<std::vector<Availability>> Check(const std::vector<LineRequest>& lines) override;
   absl::StatusOr<StockLevel> GetStock(const std::string& sku) override;
   absl::StatusOr<ProductPage> ListProducts(int page_size, const std::string& after_sku) override;

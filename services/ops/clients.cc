@@ -38,13 +38,27 @@ absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Commit(
 }
 
 absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Release(
-    const std::string& reservation_id, const std::string& reason) {
+    const std::string& reservation_id, const std::string& order_id, const std::string& reason) {
   shop::v1::ReleaseRequest request;
   request.set_reservation_id(reservation_id);
+  request.set_order_id(order_id);
   request.set_reason(reason);
   auto response = CallUnary<shop::v1::ReleaseResponse>(
       kInventoryTimeout, [&](grpc::ClientContext* ctx, shop::v1::ReleaseResponse* out) {
         return stub_->Release(ctx, request, out);
+      });
+  if (!response.ok()) return response.status();
+  return response->reservation();
+}
+
+absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Restock(
+    const std::string& reservation_id, const std::string& reason) {
+  shop::v1::RestockRequest request;
+  request.set_reservation_id(reservation_id);
+  request.set_reason(reason);
+  auto response = CallUnary<shop::v1::RestockResponse>(
+      kInventoryTimeout, [&](grpc::ClientContext* ctx, shop::v1::RestockResponse* out) {
+        return stub_->Restock(ctx, request, out);
       });
   if (!response.ok()) return response.status();
   return response->reservation();
@@ -80,9 +94,11 @@ absl::StatusOr<shop::v1::Payment> GrpcPaymentClient::Capture(const std::string& 
 }
 
 absl::StatusOr<shop::v1::Payment> GrpcPaymentClient::Void(const std::string& payment_id,
+                                                          const std::string& authorization_key,
                                                           const std::string& idempotency_key) {
   shop::v1::VoidRequest request;
   request.set_payment_id(payment_id);
+  request.set_authorization_key(authorization_key);
   request.set_idempotency_key(idempotency_key);
   auto response = CallUnary<shop::v1::VoidResponse>(
       kPaymentTimeout, [&](grpc::ClientContext* ctx, shop::v1::VoidResponse* out) {
@@ -90,6 +106,19 @@ absl::StatusOr<shop::v1::Payment> GrpcPaymentClient::Void(const std::string& pay
       });
   if (!response.ok()) return response.status();
   return response->payment();
+}
+
+absl::StatusOr<shop::v1::RefundResponse> GrpcPaymentClient::Refund(
+    const std::string& payment_id, const std::string& idempotency_key,
+    const std::string& reason) {
+  shop::v1::RefundRequest request;
+  request.set_payment_id(payment_id);
+  request.set_idempotency_key(idempotency_key);
+  request.set_reason(reason);
+  return CallUnary<shop::v1::RefundResponse>(
+      kPaymentTimeout, [&](grpc::ClientContext* ctx, shop::v1::RefundResponse* out) {
+        return stub_->Refund(ctx, request, out);
+      });
 }
 
 }  // namespace shop::ops

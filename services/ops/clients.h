@@ -22,6 +22,9 @@ class GrpcInventoryClient final : public InventoryClient {
       const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines) override;
   absl::StatusOr<shop::v1::Reservation> Commit(const std::string& reservation_id) override;
   absl::StatusOr<shop::v1::Reservation> Release(const std::string& reservation_id,
+                                                const std::string& order_id,
+                                                const std::string& reason) override;
+  absl::StatusOr<shop::v1::Reservation> Restock(const std::string& reservation_id,
                                                 const std::string& reason) override;
 
  private:
@@ -39,7 +42,11 @@ class GrpcPaymentClient final : public PaymentClient {
   absl::StatusOr<shop::v1::Payment> Capture(const std::string& payment_id,
                                             const std::string& idempotency_key) override;
   absl::StatusOr<shop::v1::Payment> Void(const std::string& payment_id,
+                                         const std::string& authorization_key,
                                          const std::string& idempotency_key) override;
+  absl::StatusOr<shop::v1::RefundResponse> Refund(const std::string& payment_id,
+                                                  const std::string& idempotency_key,
+                                                  const std::string& reason) override;
 
  private:
   std::unique_ptr<shop::v1::PaymentGatewayService::Stub> stub_;

@@ -1,6 +1,8 @@
 // ops: the Order Processing System server (runs the order saga).
 #include "absl/flags/flag.h"
 #include "core/config.h"
+#include "core/log.h"
+#include "core/periodic.h"
 #include "core/pg.h"
 #include "core/service_main.h"
 #include "services/ops/clients.h"
@@ -13,6 +15,10 @@ ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
 ABSL_FLAG(std::string, ims_addr, "", "Address of the inventory service (host:port).");
 ABSL_FLAG(std::string, payments_addr, "", "Address of the payment adapter (host:port).");
 ABSL_FLAG(int64_t, tax_basis_points, 800, "Sales tax in basis points (800 = 8%).");
+ABSL_FLAG(int32_t, saga_lease_seconds, 30,
+          "How long a saga's owner may stay silent before recovery takes the order over.");
+ABSL_FLAG(int32_t, recovery_interval_seconds, 5,
+          "How often abandoned sagas are looked for (also once at start).");
 
 namespace shop::ops {
 absl::string_view DefaultAuthzPolicy();
@@ -34,7 +40,8 @@ int main(int argc, char** argv) {
   }
   auto pool = shop::PgPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
   if (!pool.ok()) shop::ExitOnStartupError("database unavailable", pool.status());
-  shop::ops::PgOrderStore store(pool->get());
+  shop::ops::PgOrderStore store(pool->get(),
+                               absl::Seconds(absl::GetFlag(FLAGS_saga_lease_seconds)));
   if (auto s = store.Prepare(); !s.ok()) shop::ExitOnStartupError("cannot prepare database", s);
 
   shop::ops::GrpcInventoryClient inventory(*ims_channel);
@@ -42,6 +49,13 @@ int main(int argc, char** argv) {
   shop::ops::PricingPolicy pricing;
   pricing.tax_basis_points = absl::GetFlag(FLAGS_tax_basis_points);
   shop::ops::OrderProcessor processor(&store, &inventory, &payments, runtime.server.audit, pricing);
+  shop::PeriodicTask recovery(absl::Seconds(absl::GetFlag(FLAGS_recovery_interval_seconds)),
+                              [&] {
+                                int finished = processor.RecoverAbandoned();
+                                if (finished > 0) {
+                                  shop::log::Info("recovered orders", {{"count", finished}});
+                                }
+                              });
   shop::ops::OrderProcessingGrpcService service(&processor);
   shop::ServeUntilSignal(runtime, {&service});
   return 0;

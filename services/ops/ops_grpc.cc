@@ -5,6 +5,17 @@
 #include "core/trace.h"
 
 namespace shop::ops {
+namespace {
+
+// Every fulfilment response is { Order order = 1; }.
+template <typename Response>
+grpc::Status ReplyOrder(absl::StatusOr<shop::v1::Order> order, Response* response) {
+  if (!order.ok()) return ToGrpcStatus(order.status());
+  *response->mutable_order() = std::move(*order);
+  return grpc::Status::OK;
+}
+
+}  // namespace
 
 grpc::Status OrderProcessingGrpcService::ProcessOrder(
     grpc::ServerContext* ctx, const shop::v1::ProcessOrderRequest* request,
@@ -36,6 +47,43 @@ grpc::Status OrderProcessingGrpcService::ListCustomerOrders(
   for (auto& order : page->orders) *response->add_orders() = std::move(order);
   response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
+}
+
+grpc::Status OrderProcessingGrpcService::CancelCustomerOrder(
+    grpc::ServerContext* ctx, const shop::v1::CancelCustomerOrderRequest* request,
+    shop::v1::CancelCustomerOrderResponse* response) {
+  SHOP_RPC_ENTER(ctx);
+  return ReplyOrder(processor_->CancelOrder(request->order_id(), request->customer_id(),
+                                            request->reason(),
+                                            "customer:" + request->customer_id()),
+                    response);
+}
+
+grpc::Status OrderProcessingGrpcService::MarkProcessing(
+    grpc::ServerContext* ctx, const shop::v1::MarkProcessingRequest* request,
+    shop::v1::MarkProcessingResponse* response) {
+  SHOP_RPC_ENTER(ctx);
+  return ReplyOrder(
+      processor_->MarkProcessing(request->order_id(), request->note(), PeerSpiffeId(*ctx)),
+      response);
+}
+
+grpc::Status OrderProcessingGrpcService::MarkShipped(grpc::ServerContext* ctx,
+                                                     const shop::v1::MarkShippedRequest* request,
+                                                     shop::v1::MarkShippedResponse* response) {
+  SHOP_RPC_ENTER(ctx);
+  return ReplyOrder(processor_->MarkShipped(request->order_id(), request->carrier(),
+                                            request->tracking_number(), PeerSpiffeId(*ctx)),
+                    response);
+}
+
+grpc::Status OrderProcessingGrpcService::MarkDelivered(
+    grpc::ServerContext* ctx, const shop::v1::MarkDeliveredRequest* request,
+    shop::v1::MarkDeliveredResponse* response) {
+  SHOP_RPC_ENTER(ctx);
+  return ReplyOrder(
+      processor_->MarkDelivered(request->order_id(), request->note(), PeerSpiffeId(*ctx)),
+      response);
 }
 
 }  // namespace shop::ops

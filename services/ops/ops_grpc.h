@@ -18,6 +18,17 @@ class OrderProcessingGrpcService final : public shop::v1::OrderProcessingService
   grpc::Status ListCustomerOrders(grpc::ServerContext* ctx,
                                   const shop::v1::ListCustomerOrdersRequest* request,
                                   shop::v1::ListCustomerOrdersResponse* response) override;
+  grpc::Status CancelCustomerOrder(grpc::ServerContext* ctx,
+                                   const shop::v1::CancelCustomerOrderRequest* request,
+                                   shop::v1::CancelCustomerOrderResponse* response) override;
+  grpc::Status MarkProcessing(grpc::ServerContext* ctx,
+                              const shop::v1::MarkProcessingRequest* request,
+                              shop::v1::MarkProcessingResponse* response) override;
+  grpc::Status MarkShipped(grpc::ServerContext* ctx, const shop::v1::MarkShippedRequest* request,
+                           shop::v1::MarkShippedResponse* response) override;
+  grpc::Status MarkDelivered(grpc::ServerContext* ctx,
+                             const shop::v1::MarkDeliveredRequest* request,
+                             shop::v1::MarkDeliveredResponse* response) override;
 
  private:
   OrderProcessor* processor_;

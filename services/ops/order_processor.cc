@@ -2,15 +2,17 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/util/time_util.h>
 #include <openssl/sha.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/audit.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/status.h"
-#include "core/validation.h"
 #include "google/rpc/error_details.pb.h"
+#include "services/ops/lifecycle.h"
 
 namespace shop::ops {
 namespace {
@@ -48,9 +50,26 @@ absl::Status WithOrderId(absl::Status error, const std::string& order_id) {
   return error;
 }
 
-bool IsPaymentDecline(const absl::Status& status) {
+absl::Status InProgress(const std::string& order_id) {
+  absl::Status status = ErrorWithReason(
+      absl::StatusCode::kAborted, "this order is still being processed; retry shortly",
+      "ORDER_IN_PROGRESS", {{"order_id", order_id}});
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_seconds(1);
+  AddDetail(status, retry);
+  return status;
+}
+
+bool IsDecline(const absl::Status& status) {
   return status.code() == absl::StatusCode::kFailedPrecondition ||
          status.code() == absl::StatusCode::kInvalidArgument;
+}
+
+std::string AuthorizeKey(const std::string& order_id) { return order_id + ":authorize"; }
+
+std::string ReasonOr(const absl::Status& status, const char* fallback) {
+  std::string reason = ErrorReason(status);
+  return reason.empty() ? fallback : reason;
 }
 
 }  // namespace
@@ -71,36 +90,37 @@ absl::StatusOr<Order> OrderProcessor::ProcessOrder(const shop::v1::ProcessOrderR
   *order.mutable_billing_address() =
       request.has_billing_address() ? request.billing_address() : request.shipping_address();
 
-  // Without a key every call is a new order (issue 3 makes the key required).
-  std::string key = request.idempotency_key().empty() ? NewId("auto") : request.idempotency_key();
-  std::string hash = RequestHash(request);
+  const std::string hash = RequestHash(request);
   SHOP_ASSIGN_OR_RETURN(OrderStore::Created created,
-                        store_->CreatePending(order, key, hash, request.payment_method_token(),
-                                              actor));
+                        store_->CreatePending(order, request.idempotency_key(), hash,
+                                              request.payment_method_token(), actor));
   if (!created.created) {
-    if (created.request_hash != hash) {
+    const OrderRecord& existing = created.record;
+    const std::string& id = existing.order.order_id();
+    if (existing.request_hash != hash) {
       return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                              "idempotency key was already used for a different order",
-                             "IDEMPOTENCY_KEY_REUSED",
-                             {{"order_id", created.order.order_id()}});
+                             "IDEMPOTENCY_KEY_REUSED", {{"order_id", id}});
     }
-    if (!created.failure.ok()) return created.failure;
-    if (created.order.status() == shop::v1::ORDER_STATUS_PENDING) {
-      return ErrorWithReason(absl::StatusCode::kAborted,
-                             "this order is still being processed; retry shortly",
-                             "ORDER_IN_PROGRESS", {{"order_id", created.order.order_id()}});
+    if (existing.saga != SagaState::kDone) return InProgress(id);
+    if (!existing.failure.ok()) return existing.failure;
+    Order first;
+    if (!existing.placement_response.empty() &&
+        first.ParseFromString(existing.placement_response)) {
+      return first;
     }
-    return created.order;
+    return store_->Get(id);
   }
-  Emit("order.placed", created.order);
-  return RunSaga(created.order, request.payment_method_token(), actor);
+  Emit("order.placed", created.record.order);
+  return RunForward(std::move(created.record), actor);
 }
 
-absl::StatusOr<Order> OrderProcessor::RunSaga(Order order, const std::string& payment_method,
-                                              const std::string& actor) {
-  const std::string& order_id = order.order_id();
+absl::StatusOr<Order> OrderProcessor::RunForward(OrderRecord record, const std::string& actor) {
+  Order& order = record.order;
+  const std::string order_id = order.order_id();
 
-  // Step 1: hold the stock. The reservation fixes the prices.
+  // Step 1: hold the stock (one reservation per order, so this may find the
+  // one a previous run made). The reservation fixes the prices.
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "reserve", "STARTED", ""));
   google::protobuf::RepeatedPtrField<shop::v1::LineItem> items;
   for (const auto& line : order.lines()) {
@@ -109,12 +129,17 @@ absl::StatusOr<Order> OrderProcessor::RunSaga(Order order, const std::string& pa
     item->set_quantity(line.quantity());
   }
   absl::StatusOr<shop::v1::Reservation> reservation = inventory_->Reserve(order_id, items);
+  if (reservation.ok() && reservation->status() != shop::v1::RESERVATION_STATUS_RESERVED &&
+      reservation->status() != shop::v1::RESERVATION_STATUS_COMMITTED) {
+    reservation = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                                  "the stock reservation expired before the order completed",
+                                  "RESERVATION_EXPIRED");
+  }
   if (!reservation.ok()) {
     SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "reserve", "FAILED",
                                             std::string(reservation.status().message())));
-    std::string reason = ErrorReason(reservation.status());
-    order.set_failure_reason(reason.empty() ? "INVENTORY_UNAVAILABLE" : reason);
-    return Fail(order, shop::v1::ORDER_STATUS_FAILED, reservation.status(), actor);
+    order.set_failure_reason(ReasonOr(reservation.status(), "INVENTORY_UNAVAILABLE"));
+    return Fail(record, shop::v1::ORDER_STATUS_FAILED, reservation.status(), actor);
   }
   order.set_reservation_id(reservation->reservation_id());
   for (auto& line : *order.mutable_lines()) {
@@ -125,86 +150,296 @@ absl::StatusOr<Order> OrderProcessor::RunSaga(Order order, const std::string& pa
     }
   }
   absl::Status priced = PriceOrder(pricing_, order);
-  SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "reserve", "DONE",
-                                          reservation->reservation_id()));
+  SHOP_RETURN_IF_ERROR(
+      store_->RecordStep(order_id, "reserve", "DONE", reservation->reservation_id()));
   if (!priced.ok()) {
     order.set_failure_reason("PRICING_FAILED");
-    return Fail(order, shop::v1::ORDER_STATUS_FAILED, priced, actor);
+    return Fail(record, shop::v1::ORDER_STATUS_FAILED, priced, actor);
   }
-  SHOP_RETURN_IF_ERROR(store_->Update(order, actor, "stock reserved", absl::OkStatus()));
+  SHOP_RETURN_IF_ERROR(store_->SaveProgress(order));
 
-  // Step 2: authorize the grand total.
+  // Step 2: authorize the grand total (the key makes a repeat a replay).
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "authorize", "STARTED", ""));
   absl::StatusOr<shop::v1::Payment> payment = payments_->Authorize(
-      order_id, order.totals().grand_total(), payment_method, absl::StrCat(order_id, ":authorize"));
+      order_id, order.totals().grand_total(), record.payment_method, AuthorizeKey(order_id));
   if (!payment.ok()) {
     SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "authorize", "FAILED",
                                             std::string(payment.status().message())));
-    std::string reason = ErrorReason(payment.status());
-    order.set_failure_reason(reason.empty() ? "PAYMENT_FAILED" : reason);
-    order.set_payment_status(IsPaymentDecline(payment.status()) ? shop::v1::PAYMENT_STATUS_DECLINED
-                                                                : shop::v1::PAYMENT_STATUS_FAILED);
-    return Fail(order, shop::v1::ORDER_STATUS_PAYMENT_FAILED, payment.status(), actor);
+    order.set_failure_reason(ReasonOr(payment.status(), "PAYMENT_FAILED"));
+    order.set_payment_status(IsDecline(payment.status()) ? shop::v1::PAYMENT_STATUS_DECLINED
+                                                         : shop::v1::PAYMENT_STATUS_FAILED);
+    return Fail(record, shop::v1::ORDER_STATUS_PAYMENT_FAILED, payment.status(), actor);
   }
   order.set_payment_id(payment->payment_id());
   order.set_payment_status(shop::v1::PAYMENT_STATUS_AUTHORIZED);
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "authorize", "DONE", payment->payment_id()));
-  SHOP_RETURN_IF_ERROR(store_->Update(order, actor, "payment authorized", absl::OkStatus()));
+  SHOP_RETURN_IF_ERROR(store_->SaveProgress(order));
 
   // Step 3: reduce the inventory level, only now that payment is authorized.
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "commit_stock", "STARTED", ""));
-  absl::StatusOr<shop::v1::Reservation> committed =
-      inventory_->Commit(order.reservation_id());
+  absl::StatusOr<shop::v1::Reservation> committed = inventory_->Commit(order.reservation_id());
   if (!committed.ok()) {
     SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "commit_stock", "FAILED",
                                             std::string(committed.status().message())));
-    absl::StatusOr<shop::v1::Payment> voided =
-        payments_->Void(order.payment_id(), absl::StrCat(order_id, ":void"));
-    if (voided.ok()) order.set_payment_status(shop::v1::PAYMENT_STATUS_VOIDED);
-    order.set_failure_reason("INVENTORY_COMMIT_FAILED");
-    return Fail(order, shop::v1::ORDER_STATUS_FAILED, committed.status(), actor);
+    order.set_failure_reason(ErrorReason(committed.status()) == "RESERVATION_RELEASED"
+                                 ? "RESERVATION_EXPIRED"
+                                 : "INVENTORY_UNAVAILABLE");
+    return Fail(record, shop::v1::ORDER_STATUS_FAILED, committed.status(), actor);
   }
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "commit_stock", "DONE", ""));
 
   // Step 4: take the money.
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "capture", "STARTED", ""));
   absl::StatusOr<shop::v1::Payment> captured =
-      payments_->Capture(order.payment_id(), absl::StrCat(order_id, ":capture"));
+      payments_->Capture(order.payment_id(), order_id + ":capture");
   if (!captured.ok()) {
-    // Stock is committed and the authorization stands: leave the order
-    // PENDING with the step FAILED for an operator or the recovery loop.
     SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "capture", "FAILED",
                                             std::string(captured.status().message())));
-    log::Error("capture failed; order left pending", {{"order_id", order_id}});
-    return WithOrderId(captured.status(), order_id);
+    order.set_failure_reason(ReasonOr(captured.status(), "CAPTURE_FAILED"));
+    return Fail(record, shop::v1::ORDER_STATUS_PAYMENT_FAILED, captured.status(), actor);
   }
   order.set_payment_status(shop::v1::PAYMENT_STATUS_CAPTURED);
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "capture", "DONE", ""));
 
   order.set_status(shop::v1::ORDER_STATUS_CONFIRMED);
-  SHOP_RETURN_IF_ERROR(store_->Update(order, actor, "payment captured", absl::OkStatus()));
+  absl::Status confirmed =
+      store_->Transition(order, shop::v1::ORDER_STATUS_PENDING, actor, "payment captured");
+  if (!confirmed.ok()) {
+    // Someone else (recovery) finished it first: answer with what it became.
+    log::Warn("order finished elsewhere", {{"order_id", order_id},
+                                           {"error", std::string(confirmed.message())}});
+    return store_->Get(order_id);
+  }
   SHOP_RETURN_IF_ERROR(store_->EnqueueNotification(order_id, "ORDER_CONFIRMATION"));
   Emit("order.confirmed", order, {{"payment_id", order.payment_id()}});
+  SHOP_ASSIGN_OR_RETURN(Order full, store_->Get(order_id));
+  SHOP_RETURN_IF_ERROR(store_->SavePlacementResponse(order_id, full.SerializeAsString()));
+  return full;
+}
+
+absl::Status OrderProcessor::Fail(OrderRecord& record, shop::v1::OrderStatus target,
+                                  absl::Status error, const std::string& actor) {
+  const std::string& order_id = record.order.order_id();
+  error = WithOrderId(std::move(error), order_id);
+  SHOP_RETURN_IF_ERROR(store_->SaveProgress(record.order));
+  SHOP_RETURN_IF_ERROR(store_->BeginCompensation(order_id, target, error));
+  record.saga = SagaState::kCompensating;
+  record.target = target;
+  record.failure = error;
+  absl::Status compensated = Compensate(record, actor);
+  if (!compensated.ok()) {
+    // The order stays PENDING/COMPENSATING; the recovery loop finishes it.
+    log::Warn("compensation incomplete; recovery will retry",
+              {{"order_id", order_id}, {"error", std::string(compensated.message())}});
+  }
+  return error;
+}
+
+absl::Status OrderProcessor::Compensate(OrderRecord& record, const std::string& actor) {
+  Order& order = record.order;
+  const std::string& order_id = order.order_id();
+  SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "compensate", "STARTED", ""));
+  absl::Status unwound = Unwind(order, order.failure_reason());
+  if (!unwound.ok()) {
+    SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "compensate", "FAILED",
+                                            std::string(unwound.message())));
+    return unwound;
+  }
+  order.set_status(record.target);
+  SHOP_RETURN_IF_ERROR(
+      store_->Transition(order, shop::v1::ORDER_STATUS_PENDING, actor, order.failure_reason()));
+  SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "compensate", "DONE", ""));
+  Emit(record.target == shop::v1::ORDER_STATUS_PAYMENT_FAILED ? "order.payment_failed"
+                                                              : "order.failed",
+       order, {{"reason", order.failure_reason()}});
+  return absl::OkStatus();
+}
+
+absl::Status OrderProcessor::Unwind(Order& order, const std::string& reason) {
+  const std::string& order_id = order.order_id();
+  // Stock: release what is held, restock what was sold.
+  absl::StatusOr<shop::v1::Reservation> released =
+      inventory_->Release(order.reservation_id(), order.reservation_id().empty() ? order_id : "",
+                          reason);
+  if (!released.ok()) {
+    if (ErrorReason(released.status()) == "RESERVATION_COMMITTED" &&
+        !order.reservation_id().empty()) {
+      absl::StatusOr<shop::v1::Reservation> restocked =
+          inventory_->Restock(order.reservation_id(), reason);
+      if (!restocked.ok()) return restocked.status();
+    } else if (released.status().code() != absl::StatusCode::kNotFound) {
+      return released.status();
+    }
+  }
+  // Money: void what is authorized, refund what was captured.
+  absl::StatusOr<shop::v1::Payment> voided = payments_->Void(
+      order.payment_id(), order.payment_id().empty() ? AuthorizeKey(order_id) : "",
+      order_id + ":void");
+  if (voided.ok()) {
+    if (voided->status() == shop::v1::PAYMENT_STATUS_VOIDED) {
+      order.set_payment_status(shop::v1::PAYMENT_STATUS_VOIDED);
+    }
+    return absl::OkStatus();
+  }
+  if (voided.status().code() == absl::StatusCode::kNotFound) return absl::OkStatus();
+  if (ErrorReason(voided.status()) != "PAYMENT_CAPTURED" || order.payment_id().empty()) {
+    return voided.status();
+  }
+  absl::StatusOr<shop::v1::RefundResponse> refunded =
+      payments_->Refund(order.payment_id(), order_id + ":refund", reason);
+  if (!refunded.ok()) return refunded.status();
+  order.set_refund_id(refunded->refund_id());
+  order.set_payment_status(shop::v1::PAYMENT_STATUS_REFUNDED);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Order> OrderProcessor::Resume(OrderRecord record, const std::string& actor) {
+  if (record.saga == SagaState::kCompensating) {
+    SHOP_RETURN_IF_ERROR(Compensate(record, actor));
+    return store_->Get(record.order.order_id());
+  }
+  return RunForward(std::move(record), actor);
+}
+
+int OrderProcessor::RecoverAbandoned() {
+  absl::StatusOr<std::vector<OrderRecord>> abandoned = store_->ClaimAbandoned(20);
+  if (!abandoned.ok()) {
+    log::Warn("recovery could not claim orders",
+              {{"error", std::string(abandoned.status().message())}});
+    return 0;
+  }
+  int finished = 0;
+  for (OrderRecord& record : *abandoned) {
+    const std::string order_id = record.order.order_id();
+    log::Info("recovering order", {{"order_id", order_id},
+                                   {"compensating", record.saga == SagaState::kCompensating}});
+    Emit("order.recovery", record.order);
+    absl::StatusOr<Order> result = Resume(std::move(record), "ops-recovery");
+    absl::StatusOr<OrderRecord> after = store_->GetRecord(order_id);
+    if (after.ok() && after->saga == SagaState::kDone) {
+      ++finished;
+    } else {
+      log::Warn("order not finished yet", {{"order_id", order_id},
+                                           {"error", std::string(result.status().message())}});
+    }
+  }
+  return finished;
+}
+
+absl::StatusOr<Order> OrderProcessor::CancelOrder(const std::string& order_id,
+                                                  const std::string& customer_id,
+                                                  const std::string& reason,
+                                                  const std::string& actor) {
+  FieldViolations violations;
+  if (!IsValidId(order_id)) violations.Add("order_id", "must be 1-128 printable characters");
+  if (!IsValidId(customer_id)) violations.Add("customer_id", "must be 1-128 printable characters");
+  if (reason.size() > kMaxTextLength || !IsValidUtf8(reason)) {
+    violations.Add("reason", "must be valid UTF-8 of at most 200 bytes");
+  }
+  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  absl::StatusOr<OrderRecord> record = store_->GetRecord(order_id);
+  if (!record.ok() || record->order.customer_id() != customer_id) {
+    if (record.ok() || record.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(absl::StrCat("order ", order_id, " not found"));
+    }
+    return record.status();
+  }
+  if (record->order.status() == shop::v1::ORDER_STATUS_CANCELLED) return store_->Get(order_id);
+
+  if (record->order.status() == shop::v1::ORDER_STATUS_PENDING) {
+    // Finish the placement first (it may be abandoned), then cancel what it became.
+    SHOP_ASSIGN_OR_RETURN(bool leased, store_->TryLease(order_id));
+    if (!leased) return InProgress(order_id);
+    (void)Resume(*record, actor);
+    SHOP_ASSIGN_OR_RETURN(record, store_->GetRecord(order_id));
+    if (record->saga != SagaState::kDone) return InProgress(order_id);
+  }
+  const shop::v1::OrderStatus current = record->order.status();
+  if (!CanTransition(current, shop::v1::ORDER_STATUS_CANCELLED)) {
+    return IllegalTransition(order_id, current, shop::v1::ORDER_STATUS_CANCELLED);
+  }
+  SHOP_ASSIGN_OR_RETURN(bool leased, store_->TryLease(order_id));
+  if (!leased) return InProgress(order_id);
+  Order order = record->order;
+  std::string note = reason.empty() ? "cancelled" : absl::StrCat("cancelled: ", reason);
+  SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "cancel", "STARTED", ""));
+  absl::Status unwound = Unwind(order, "cancelled");
+  if (!unwound.ok()) {
+    SHOP_RETURN_IF_ERROR(
+        store_->RecordStep(order_id, "cancel", "FAILED", std::string(unwound.message())));
+    SHOP_RETURN_IF_ERROR(store_->DropLease(order_id));
+    return WithOrderId(unwound, order_id);
+  }
+  order.set_status(shop::v1::ORDER_STATUS_CANCELLED);
+  SHOP_RETURN_IF_ERROR(store_->Transition(order, current, actor, note));
+  SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "cancel", "DONE", order.refund_id()));
+  SHOP_RETURN_IF_ERROR(store_->EnqueueNotification(order_id, "ORDER_CANCELLATION"));
+  Emit("order.cancelled", order, {{"refund_id", order.refund_id()}});
   return store_->Get(order_id);
 }
 
-absl::Status OrderProcessor::Fail(Order& order, shop::v1::OrderStatus status, absl::Status error,
-                                  const std::string& actor) {
-  const std::string& order_id = order.order_id();
-  if (!order.reservation_id().empty()) {
-    SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "release", "STARTED", ""));
-    absl::StatusOr<shop::v1::Reservation> released =
-        inventory_->Release(order.reservation_id(), order.failure_reason());
-    // An unreleased hold expires by its TTL; the journal says so.
-    SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "release", released.ok() ? "DONE" : "FAILED",
-                                            std::string(released.status().message())));
+absl::StatusOr<Order> OrderProcessor::Fulfil(const std::string& order_id,
+                                             shop::v1::OrderStatus from, shop::v1::OrderStatus to,
+                                             const std::string& actor, const std::string& note,
+                                             const std::function<void(Order&)>& change) {
+  SHOP_ASSIGN_OR_RETURN(OrderRecord record, store_->GetRecord(order_id));
+  if (record.order.status() != from) {
+    return IllegalTransition(order_id, record.order.status(), to);
   }
-  error = WithOrderId(std::move(error), order_id);
-  order.set_status(status);
-  SHOP_RETURN_IF_ERROR(store_->Update(order, actor, order.failure_reason(), error));
-  Emit(status == shop::v1::ORDER_STATUS_PAYMENT_FAILED ? "order.payment_failed" : "order.failed",
-       order, {{"reason", order.failure_reason()}});
-  return error;
+  SHOP_ASSIGN_OR_RETURN(bool leased, store_->TryLease(order_id));
+  if (!leased) return InProgress(order_id);
+  Order order = record.order;
+  change(order);
+  order.set_status(to);
+  SHOP_RETURN_IF_ERROR(store_->Transition(order, from, actor, note));
+  Emit(absl::StrCat("order.", absl::AsciiStrToLower(ShortName(to))), order);
+  return store_->Get(order_id);
+}
+
+absl::StatusOr<Order> OrderProcessor::MarkProcessing(const std::string& order_id,
+                                                     const std::string& note,
+                                                     const std::string& actor) {
+  FieldViolations violations;
+  if (!IsValidId(order_id)) violations.Add("order_id", "must be 1-128 printable characters");
+  if (note.size() > kMaxTextLength || !IsValidUtf8(note)) {
+    violations.Add("note", "must be valid UTF-8 of at most 200 bytes");
+  }
+  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  return Fulfil(order_id, shop::v1::ORDER_STATUS_CONFIRMED, shop::v1::ORDER_STATUS_PROCESSING,
+                actor, note, [](Order&) {});
+}
+
+absl::StatusOr<Order> OrderProcessor::MarkShipped(const std::string& order_id,
+                                                  const std::string& carrier,
+                                                  const std::string& tracking_number,
+                                                  const std::string& actor) {
+  FieldViolations violations;
+  if (!IsValidId(order_id)) violations.Add("order_id", "must be 1-128 printable characters");
+  if (carrier.empty() || carrier.size() > 64 || !IsValidUtf8(carrier)) {
+    violations.Add("carrier", "is required: valid UTF-8 of at most 64 bytes");
+  }
+  if (!IsValidId(tracking_number) || tracking_number.size() > 64) {
+    violations.Add("tracking_number", "is required: 1-64 printable characters");
+  }
+  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  return Fulfil(order_id, shop::v1::ORDER_STATUS_PROCESSING, shop::v1::ORDER_STATUS_SHIPPED,
+                actor, absl::StrCat(carrier, " ", tracking_number), [&](Order& order) {
+                  order.mutable_tracking()->set_carrier(carrier);
+                  order.mutable_tracking()->set_tracking_number(tracking_number);
+                });
+}
+
+absl::StatusOr<Order> OrderProcessor::MarkDelivered(const std::string& order_id,
+                                                    const std::string& note,
+                                                    const std::string& actor) {
+  FieldViolations violations;
+  if (!IsValidId(order_id)) violations.Add("order_id", "must be 1-128 printable characters");
+  if (note.size() > kMaxTextLength || !IsValidUtf8(note)) {
+    violations.Add("note", "must be valid UTF-8 of at most 200 bytes");
+  }
+  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  return Fulfil(order_id, shop::v1::ORDER_STATUS_SHIPPED, shop::v1::ORDER_STATUS_DELIVERED,
+                actor, note, [](Order&) {});
 }
 
 void OrderProcessor::Emit(const std::string& name, const Order& order,

@@ -7,31 +7,64 @@
 #include "core/audit.h"
 #include "core/status.h"
 #include "google/rpc/error_details.pb.h"
+#include "services/ops/lifecycle.h"
 
 namespace shop::ops {
 namespace {
 
 using shop::v1::Order;
+using shop::v1::OrderStatus;
 
+// An in-memory OrderStore with the same rules as the PostgreSQL one.
 class FakeOrderStore final : public OrderStore {
  public:
+  struct Row {
+    OrderRecord record;
+    bool leased = false;
+    std::vector<OrderStatus> history;
+  };
   absl::StatusOr<Created> CreatePending(const Order& order, const std::string& key,
-                                        const std::string& hash, const std::string&,
+                                        const std::string& hash, const std::string& pm,
                                         const std::string&) override {
     auto it = keys.find(order.customer_id() + "/" + key);
-    if (it != keys.end()) {
-      return Created{orders[it->second], false, hashes[it->second], failures[it->second]};
-    }
+    if (it != keys.end()) return Created{rows[it->second].record, false};
     keys[order.customer_id() + "/" + key] = order.order_id();
-    orders[order.order_id()] = order;
-    hashes[order.order_id()] = hash;
-    return Created{order, true, hash, absl::OkStatus()};
+    Row& row = rows[order.order_id()];
+    row.record.order = order;
+    row.record.payment_method = pm;
+    row.record.request_hash = hash;
+    row.leased = true;
+    row.history.push_back(shop::v1::ORDER_STATUS_PENDING);
+    return Created{row.record, true};
   }
-  absl::Status Update(const Order& order, const std::string&, const std::string&,
-                      const absl::Status& failure) override {
-    if (orders[order.order_id()].status() != order.status()) history.push_back(order.status());
-    orders[order.order_id()] = order;
-    if (!failure.ok()) failures[order.order_id()] = failure;
+  absl::Status SaveProgress(const Order& order) override {
+    OrderStatus status = rows[order.order_id()].record.order.status();
+    rows[order.order_id()].record.order = order;
+    rows[order.order_id()].record.order.set_status(status);
+    return absl::OkStatus();
+  }
+  absl::Status BeginCompensation(const std::string& id, OrderStatus target,
+                                 const absl::Status& failure) override {
+    OrderRecord& r = rows[id].record;
+    r.saga = SagaState::kCompensating;
+    r.target = target;
+    r.failure = failure;
+    return absl::OkStatus();
+  }
+  absl::Status Transition(const Order& order, OrderStatus expected, const std::string&,
+                          const std::string&) override {
+    Row& row = rows[order.order_id()];
+    if (row.record.order.status() != expected) {
+      return IllegalTransition(order.order_id(), row.record.order.status(), order.status());
+    }
+    row.record.order = order;
+    row.record.saga = SagaState::kDone;
+    row.leased = false;
+    row.history.push_back(order.status());
+    return absl::OkStatus();
+  }
+  absl::Status SavePlacementResponse(const std::string& id, const std::string& bytes) override {
+    rows[id].record.placement_response = bytes;
     return absl::OkStatus();
   }
   absl::Status RecordStep(const std::string&, const std::string& step, const std::string& state,
@@ -39,83 +72,175 @@ class FakeOrderStore final : public OrderStore {
     steps.push_back(step + ":" + state);
     return absl::OkStatus();
   }
-  absl::StatusOr<Order> Get(const std::string& order_id) override {
-    auto it = orders.find(order_id);
-    if (it == orders.end()) return absl::NotFoundError("order " + order_id + " not found");
-    return it->second;
+  absl::StatusOr<OrderRecord> GetRecord(const std::string& id) override {
+    auto it = rows.find(id);
+    if (it == rows.end()) return absl::NotFoundError("order " + id + " not found");
+    return it->second.record;
+  }
+  absl::StatusOr<Order> Get(const std::string& id) override {
+    SHOP_ASSIGN_OR_RETURN(OrderRecord record, GetRecord(id));
+    return record.order;
   }
   absl::StatusOr<OrderPage> List(const std::string&, int, const std::string&,
-                                 shop::v1::OrderStatus) override {
+                                 OrderStatus) override {
     return OrderPage{};
   }
-  absl::Status EnqueueNotification(const std::string& order_id, const std::string& kind) override {
-    notifications.push_back(kind + ":" + order_id);
+  absl::StatusOr<bool> TryLease(const std::string& id) override {
+    if (rows[id].leased) return false;
+    rows[id].leased = true;
+    return true;
+  }
+  absl::Status DropLease(const std::string& id) override {
+    rows[id].leased = false;
     return absl::OkStatus();
   }
+  absl::StatusOr<std::vector<OrderRecord>> ClaimAbandoned(int) override {
+    std::vector<OrderRecord> out;
+    for (auto& [id, row] : rows) {
+      if (row.record.saga == SagaState::kDone || row.leased) continue;
+      row.leased = true;
+      out.push_back(row.record);
+    }
+    return out;
+  }
+  absl::Status EnqueueNotification(const std::string& id, const std::string& kind) override {
+    notifications.push_back(kind + ":" + id);
+    return absl::OkStatus();
+  }
+  // What a crash does to leases: they run out.
+  void ExpireLeases() {
+    for (auto& [id, row] : rows) row.leased = false;
+  }
+  const OrderRecord& Only() const { return rows.begin()->second.record; }
+
   std::map<std::string, std::string> keys;
-  std::map<std::string, Order> orders;
-  std::map<std::string, std::string> hashes;
-  std::map<std::string, absl::Status> failures;
+  std::map<std::string, Row> rows;
   std::vector<std::string> steps;
-  std::vector<shop::v1::OrderStatus> history;
   std::vector<std::string> notifications;
 };
 
+// IMS with its rules: one reservation per order; commit, release, restock.
 class FakeInventory final : public InventoryClient {
  public:
   absl::StatusOr<shop::v1::Reservation> Reserve(
       const std::string& order_id,
       const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines) override {
     calls.push_back("reserve");
+    if (!down.ok()) return down;
     if (!reserve_error.ok()) return reserve_error;
-    shop::v1::Reservation reservation;
-    reservation.set_reservation_id("res_1");
-    reservation.set_order_id(order_id);
+    for (auto& [id, r] : reservations) {
+      if (r.order_id() == order_id) return r;
+    }
+    shop::v1::Reservation r;
+    r.set_reservation_id("res_" + std::to_string(reservations.size() + 1));
+    r.set_order_id(order_id);
+    r.set_status(shop::v1::RESERVATION_STATUS_RESERVED);
     for (const auto& item : lines) {
-      auto* line = reservation.add_lines();
+      auto* line = r.add_lines();
       line->set_sku(item.sku());
       line->set_name("Classic mug");
       line->set_quantity(item.quantity());
       line->mutable_unit_price()->set_currency_code("USD");
       line->mutable_unit_price()->set_units(12);
     }
-    return reservation;
+    reservations[r.reservation_id()] = r;
+    return r;
   }
-  absl::StatusOr<shop::v1::Reservation> Commit(const std::string&) override {
+  absl::StatusOr<shop::v1::Reservation> Commit(const std::string& id) override {
     calls.push_back("commit");
-    return shop::v1::Reservation{};
+    if (!down.ok()) return down;
+    reservations[id].set_status(shop::v1::RESERVATION_STATUS_COMMITTED);
+    return reservations[id];
   }
-  absl::StatusOr<shop::v1::Reservation> Release(const std::string& id,
-                                                const std::string& reason) override {
-    calls.push_back("release:" + id + ":" + reason);
-    return shop::v1::Reservation{};
+  absl::StatusOr<shop::v1::Reservation> Release(const std::string& id, const std::string& order_id,
+                                                const std::string&) override {
+    calls.push_back("release");
+    if (!down.ok()) return down;
+    if (!release_down.ok()) return release_down;
+    std::string key = id;
+    for (auto& [rid, r] : reservations) {
+      if (id.empty() && r.order_id() == order_id) key = rid;
+    }
+    if (key.empty()) return absl::NotFoundError("no reservation");
+    auto& r = reservations[key];
+    if (r.status() == shop::v1::RESERVATION_STATUS_COMMITTED ||
+        r.status() == shop::v1::RESERVATION_STATUS_RESTOCKED) {
+      return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "sold",
+                             "RESERVATION_COMMITTED");
+    }
+    r.set_status(shop::v1::RESERVATION_STATUS_RELEASED);
+    return r;
   }
+  absl::StatusOr<shop::v1::Reservation> Restock(const std::string& id,
+                                                const std::string&) override {
+    calls.push_back("restock");
+    if (!down.ok()) return down;
+    reservations[id].set_status(shop::v1::RESERVATION_STATUS_RESTOCKED);
+    return reservations[id];
+  }
+  shop::v1::ReservationStatus StatusOf(const std::string& id) { return reservations[id].status(); }
+  absl::Status down;
+  absl::Status release_down;
   absl::Status reserve_error;
+  std::map<std::string, shop::v1::Reservation> reservations;
   std::vector<std::string> calls;
 };
 
+// The payment adapter with its rules: keyed authorizations, void, refund.
 class FakePayments final : public PaymentClient {
  public:
   absl::StatusOr<shop::v1::Payment> Authorize(const std::string& order_id,
                                               const shop::v1::Money& amount, const std::string&,
                                               const std::string& key) override {
-    calls.push_back("authorize:" + key);
+    calls.push_back("authorize");
     authorized_amount = amount;
+    if (!down.ok()) return down;
+    if (by_key.count(key) == 0) {
+      shop::v1::Payment p;
+      p.set_payment_id("pay_" + std::to_string(by_key.size() + 1));
+      p.set_order_id(order_id);
+      p.set_status(authorize_error.ok() ? shop::v1::PAYMENT_STATUS_AUTHORIZED
+                                        : shop::v1::PAYMENT_STATUS_DECLINED);
+      by_key[key] = p.payment_id();
+      payments[p.payment_id()] = p;
+    }
     if (!authorize_error.ok()) return authorize_error;
-    shop::v1::Payment payment;
-    payment.set_payment_id("pay_1");
-    payment.set_order_id(order_id);
-    return payment;
+    return payments[by_key[key]];
   }
-  absl::StatusOr<shop::v1::Payment> Capture(const std::string&, const std::string& key) override {
-    calls.push_back("capture:" + key);
-    return shop::v1::Payment{};
+  absl::StatusOr<shop::v1::Payment> Capture(const std::string& id, const std::string&) override {
+    calls.push_back("capture");
+    if (!down.ok()) return down;
+    if (!capture_error.ok()) return capture_error;
+    payments[id].set_status(shop::v1::PAYMENT_STATUS_CAPTURED);
+    return payments[id];
   }
-  absl::StatusOr<shop::v1::Payment> Void(const std::string&, const std::string& key) override {
-    calls.push_back("void:" + key);
-    return shop::v1::Payment{};
+  absl::StatusOr<shop::v1::Payment> Void(const std::string& id, const std::string& key,
+                                         const std::string&) override {
+    calls.push_back("void");
+    if (!down.ok()) return down;
+    std::string pid = id.empty() && by_key.count(key) ? by_key[key] : id;
+    if (pid.empty()) return absl::NotFoundError("no payment");
+    auto& p = payments[pid];
+    if (p.status() == shop::v1::PAYMENT_STATUS_CAPTURED) {
+      return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "captured", "PAYMENT_CAPTURED");
+    }
+    if (p.status() == shop::v1::PAYMENT_STATUS_AUTHORIZED) p.set_status(shop::v1::PAYMENT_STATUS_VOIDED);
+    return p;
   }
-  absl::Status authorize_error;
+  absl::StatusOr<shop::v1::RefundResponse> Refund(const std::string& id, const std::string&,
+                                                  const std::string&) override {
+    calls.push_back("refund");
+    if (!down.ok()) return down;
+    payments[id].set_status(shop::v1::PAYMENT_STATUS_REFUNDED);
+    shop::v1::RefundResponse response;
+    *response.mutable_payment() = payments[id];
+    response.set_refund_id("rfd_1");
+    return response;
+  }
+  shop::v1::PaymentStatus StatusOf(const std::string& id) { return payments[id].status(); }
+  absl::Status down, authorize_error, capture_error;
+  std::map<std::string, std::string> by_key;
+  std::map<std::string, shop::v1::Payment> payments;
   shop::v1::Money authorized_amount;
   std::vector<std::string> calls;
 };
@@ -126,7 +251,7 @@ class RecordingAudit final : public AuditSink {
   std::vector<std::string> names;
 };
 
-shop::v1::ProcessOrderRequest GoodRequest() {
+shop::v1::ProcessOrderRequest GoodRequest(const std::string& key = "key-1") {
   shop::v1::ProcessOrderRequest request;
   request.set_customer_id("cust_1");
   auto* line = request.add_lines();
@@ -140,9 +265,11 @@ shop::v1::ProcessOrderRequest GoodRequest() {
   address->set_postal_code("10001");
   address->set_country_code("US");
   request.set_payment_method_token("pm_card_visa");
-  request.set_idempotency_key("key-1");
+  request.set_idempotency_key(key);
   return request;
 }
+
+absl::Status Unavailable() { return absl::UnavailableError("connection refused"); }
 
 class OrderProcessorTest : public ::testing::Test {
  protected:
@@ -159,9 +286,7 @@ TEST_F(OrderProcessorTest, HappyPathConfirmsAfterCommitAndCapture) {
   EXPECT_EQ(order->status(), shop::v1::ORDER_STATUS_CONFIRMED);
   EXPECT_EQ(order->payment_status(), shop::v1::PAYMENT_STATUS_CAPTURED);
   EXPECT_EQ(inventory_.calls, (std::vector<std::string>{"reserve", "commit"}));
-  const std::string id = order->order_id();
-  EXPECT_EQ(payments_.calls,
-            (std::vector<std::string>{"authorize:" + id + ":authorize", "capture:" + id + ":capture"}));
+  EXPECT_EQ(payments_.calls, (std::vector<std::string>{"authorize", "capture"}));
   // 2 × 12.00 = 24.00; tax 1.92; shipping 5.99 → 31.91 authorized.
   EXPECT_EQ(payments_.authorized_amount.units(), 31);
   EXPECT_EQ(payments_.authorized_amount.nanos(), 910'000'000);
@@ -169,25 +294,23 @@ TEST_F(OrderProcessorTest, HappyPathConfirmsAfterCommitAndCapture) {
                               "reserve:STARTED", "reserve:DONE", "authorize:STARTED",
                               "authorize:DONE", "commit_stock:STARTED", "commit_stock:DONE",
                               "capture:STARTED", "capture:DONE"}));
-  EXPECT_EQ(store_.notifications, std::vector<std::string>{"ORDER_CONFIRMATION:" + id});
+  EXPECT_EQ(store_.notifications,
+            std::vector<std::string>{"ORDER_CONFIRMATION:" + order->order_id()});
   EXPECT_EQ(audit_.names, (std::vector<std::string>{"order.placed", "order.confirmed"}));
+  EXPECT_EQ(store_.Only().saga, SagaState::kDone);
 }
 
-TEST_F(OrderProcessorTest, OutOfStockFailsWithoutTouchingPayments) {
-  absl::Status shortage = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                                          "not enough stock", "OUT_OF_STOCK");
-  inventory_.reserve_error = shortage;
+TEST_F(OrderProcessorTest, OutOfStockFailsWithoutAuthorizing) {
+  inventory_.reserve_error = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                                             "not enough stock", "OUT_OF_STOCK");
   auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
-  EXPECT_EQ(order.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReason(order.status()), "OUT_OF_STOCK");
   google::rpc::ErrorInfo info;
   ASSERT_TRUE(GetDetail(order.status(), info));
-  ASSERT_EQ(store_.orders.size(), 1u);
-  const Order& stored = store_.orders.begin()->second;
-  EXPECT_EQ(info.metadata().at("order_id"), stored.order_id());
-  EXPECT_EQ(stored.status(), shop::v1::ORDER_STATUS_FAILED);
-  EXPECT_EQ(stored.failure_reason(), "OUT_OF_STOCK");
-  EXPECT_TRUE(payments_.calls.empty());
+  EXPECT_EQ(info.metadata().at("order_id"), store_.Only().order.order_id());
+  EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_FAILED);
+  EXPECT_EQ(store_.Only().order.failure_reason(), "OUT_OF_STOCK");
+  EXPECT_EQ(std::count(payments_.calls.begin(), payments_.calls.end(), "authorize"), 0);
 }
 
 TEST_F(OrderProcessorTest, DeclineReleasesTheReservation) {
@@ -195,10 +318,9 @@ TEST_F(OrderProcessorTest, DeclineReleasesTheReservation) {
                                               "payment declined", "CARD_DECLINED");
   auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
   EXPECT_EQ(ErrorReason(order.status()), "CARD_DECLINED");
-  EXPECT_EQ(inventory_.calls, (std::vector<std::string>{"reserve", "release:res_1:CARD_DECLINED"}));
-  const Order& stored = store_.orders.begin()->second;
-  EXPECT_EQ(stored.status(), shop::v1::ORDER_STATUS_PAYMENT_FAILED);
-  EXPECT_EQ(stored.payment_status(), shop::v1::PAYMENT_STATUS_DECLINED);
+  EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_RELEASED);
+  EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_PAYMENT_FAILED);
+  EXPECT_EQ(store_.Only().order.payment_status(), shop::v1::PAYMENT_STATUS_DECLINED);
 }
 
 TEST_F(OrderProcessorTest, GatewayDownIsUnavailableAndReleasesStock) {
@@ -207,16 +329,67 @@ TEST_F(OrderProcessorTest, GatewayDownIsUnavailableAndReleasesStock) {
                                               "PAYMENT_GATEWAY_UNAVAILABLE");
   auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
   EXPECT_EQ(order.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(inventory_.calls.back(), "release:res_1:PAYMENT_GATEWAY_UNAVAILABLE");
-  EXPECT_EQ(store_.orders.begin()->second.payment_status(), shop::v1::PAYMENT_STATUS_FAILED);
+  EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_RELEASED);
+  EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_PAYMENT_FAILED);
 }
 
-TEST_F(OrderProcessorTest, SameKeyReplaysWithoutASecondSaga) {
+TEST_F(OrderProcessorTest, CaptureFailureRestocksAndVoids) {
+  payments_.capture_error = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                                            "authorization expired", "PROCESSING_ERROR");
+  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  EXPECT_EQ(ErrorReason(order.status()), "PROCESSING_ERROR");
+  EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_RESTOCKED);
+  EXPECT_EQ(payments_.StatusOf("pay_1"), shop::v1::PAYMENT_STATUS_VOIDED);
+  EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_PAYMENT_FAILED);
+}
+
+TEST_F(OrderProcessorTest, FailedCompensationIsFinishedByRecovery) {
+  payments_.authorize_error = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                                              "payment declined", "CARD_DECLINED");
+  inventory_.release_down = Unavailable();  // the stock cannot go back yet
+  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  EXPECT_EQ(ErrorReason(order.status()), "CARD_DECLINED");
+  EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_PENDING);
+  EXPECT_EQ(store_.Only().saga, SagaState::kCompensating);
+  EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_RESERVED);
+  // Its owner still holds the lease: recovery keeps off.
+  EXPECT_EQ(processor_.RecoverAbandoned(), 0);
+
+  inventory_.release_down = absl::OkStatus();
+  store_.ExpireLeases();  // the owner died
+  EXPECT_EQ(processor_.RecoverAbandoned(), 1);
+  EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_PAYMENT_FAILED);
+  EXPECT_EQ(store_.Only().saga, SagaState::kDone);
+  EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_RELEASED);
+  // A retry of the request now gets the decline it first got.
+  EXPECT_EQ(ErrorReason(processor_.ProcessOrder(GoodRequest(), "spiffe://ecp").status()),
+            "CARD_DECLINED");
+}
+
+TEST_F(OrderProcessorTest, AbandonedSagaIsResumedToConfirmedWithoutDoubleEffects) {
+  auto placed = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  ASSERT_TRUE(placed.ok());
+  // Put the order back mid-saga, as a crash before commit would leave it.
+  auto& row = store_.rows.begin()->second;
+  row.record.order.set_status(shop::v1::ORDER_STATUS_PENDING);
+  row.record.saga = SagaState::kRunning;
+  row.leased = false;
+  inventory_.reservations["res_1"].set_status(shop::v1::RESERVATION_STATUS_RESERVED);
+  payments_.payments["pay_1"].set_status(shop::v1::PAYMENT_STATUS_AUTHORIZED);
+  EXPECT_EQ(processor_.RecoverAbandoned(), 1);
+  EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_CONFIRMED);
+  // Same reservation and same payment: one of each, ever.
+  EXPECT_EQ(inventory_.reservations.size(), 1u);
+  EXPECT_EQ(payments_.payments.size(), 1u);
+  EXPECT_EQ(payments_.StatusOf("pay_1"), shop::v1::PAYMENT_STATUS_CAPTURED);
+}
+
+TEST_F(OrderProcessorTest, SameKeyReplaysTheFirstAnswer) {
   auto first = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
   ASSERT_TRUE(first.ok());
   auto second = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
   ASSERT_TRUE(second.ok());
-  EXPECT_EQ(second->order_id(), first->order_id());
+  EXPECT_EQ(second->SerializeAsString(), first->SerializeAsString());
   EXPECT_EQ(payments_.calls.size(), 2u);  // one authorize, one capture
 }
 
@@ -226,7 +399,18 @@ TEST_F(OrderProcessorTest, SameKeyReplaysTheSameFailure) {
   auto first = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
   auto second = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
   EXPECT_EQ(second.status(), first.status());
-  EXPECT_EQ(inventory_.calls.size(), 1u);
+  EXPECT_EQ(std::count(inventory_.calls.begin(), inventory_.calls.end(), "reserve"), 1);
+}
+
+TEST_F(OrderProcessorTest, SameKeyWhileRunningIsAborted) {
+  ASSERT_TRUE(processor_.ProcessOrder(GoodRequest(), "spiffe://ecp").ok());
+  store_.rows.begin()->second.record.saga = SagaState::kRunning;  // as if still running
+  auto again = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(ErrorReason(again.status()), "ORDER_IN_PROGRESS");
+  google::rpc::RetryInfo retry;
+  ASSERT_TRUE(GetDetail(again.status(), retry));
+  EXPECT_EQ(retry.retry_delay().seconds(), 1);
 }
 
 TEST_F(OrderProcessorTest, SameKeyOtherRequestIsRefused) {
@@ -247,8 +431,51 @@ TEST_F(OrderProcessorTest, BadRequestStoresNothing) {
   google::rpc::BadRequest bad_request;
   ASSERT_TRUE(GetDetail(order.status(), bad_request));
   EXPECT_EQ(bad_request.field_violations_size(), 3);
-  EXPECT_TRUE(store_.orders.empty());
+  EXPECT_TRUE(store_.rows.empty());
   EXPECT_TRUE(inventory_.calls.empty());
+}
+
+TEST_F(OrderProcessorTest, CancelRefundsRestocksAndIsIdempotent) {
+  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  ASSERT_TRUE(order.ok());
+  auto cancelled = processor_.CancelOrder(order->order_id(), "cust_1", "changed my mind", "c");
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->status(), shop::v1::ORDER_STATUS_CANCELLED);
+  EXPECT_EQ(cancelled->refund_id(), "rfd_1");
+  EXPECT_EQ(cancelled->payment_status(), shop::v1::PAYMENT_STATUS_REFUNDED);
+  EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_RESTOCKED);
+  auto again = processor_.CancelOrder(order->order_id(), "cust_1", "", "c");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->refund_id(), "rfd_1");
+  EXPECT_EQ(std::count(payments_.calls.begin(), payments_.calls.end(), "refund"), 1);
+  EXPECT_EQ(processor_.CancelOrder(order->order_id(), "cust_2", "", "c").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(OrderProcessorTest, LifecycleAndIllegalTransitions) {
+  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  ASSERT_TRUE(order.ok());
+  const std::string id = order->order_id();
+  auto shipped_too_early = processor_.MarkShipped(id, "UPS", "1Z999", "staff");
+  EXPECT_EQ(shipped_too_early.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(shipped_too_early.status().message(),
+            "order " + id + " is CONFIRMED; it cannot become SHIPPED");
+  ASSERT_TRUE(processor_.MarkProcessing(id, "", "staff").ok());
+  auto shipped = processor_.MarkShipped(id, "UPS", "1Z999", "staff");
+  ASSERT_TRUE(shipped.ok()) << shipped.status();
+  EXPECT_EQ(shipped->tracking().tracking_number(), "1Z999");
+  auto cancel_shipped = processor_.CancelOrder(id, "cust_1", "", "c");
+  EXPECT_EQ(cancel_shipped.status().message(),
+            "order " + id + " is SHIPPED; it cannot become CANCELLED");
+  ASSERT_TRUE(processor_.MarkDelivered(id, "", "staff").ok());
+  EXPECT_EQ(store_.rows[id].history,
+            (std::vector<OrderStatus>{shop::v1::ORDER_STATUS_PENDING,
+                                      shop::v1::ORDER_STATUS_CONFIRMED,
+                                      shop::v1::ORDER_STATUS_PROCESSING,
+                                      shop::v1::ORDER_STATUS_SHIPPED,
+                                      shop::v1::ORDER_STATUS_DELIVERED}));
+  EXPECT_EQ(processor_.MarkShipped(id, "", "", "staff").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(OrderProcessorTest, OtherCustomersOrdersAreNotFound) {
@@ -258,6 +485,14 @@ TEST_F(OrderProcessorTest, OtherCustomersOrdersAreNotFound) {
   auto other = processor_.LookupOrder(order->order_id(), "cust_2");
   EXPECT_EQ(other.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(other.status().message(), "order " + order->order_id() + " not found");
+}
+
+TEST(LifecycleTest, Transitions) {
+  EXPECT_TRUE(CanTransition(shop::v1::ORDER_STATUS_CONFIRMED, shop::v1::ORDER_STATUS_CANCELLED));
+  EXPECT_TRUE(CanTransition(shop::v1::ORDER_STATUS_PROCESSING, shop::v1::ORDER_STATUS_CANCELLED));
+  EXPECT_FALSE(CanTransition(shop::v1::ORDER_STATUS_SHIPPED, shop::v1::ORDER_STATUS_CANCELLED));
+  EXPECT_FALSE(CanTransition(shop::v1::ORDER_STATUS_FAILED, shop::v1::ORDER_STATUS_CONFIRMED));
+  EXPECT_FALSE(CanTransition(shop::v1::ORDER_STATUS_DELIVERED, shop::v1::ORDER_STATUS_SHIPPED));
 }
 
 }  // namespace

@@ -8,18 +8,15 @@
 #include "absl/strings/str_split.h"
 #include "core/pg.h"
 #include "core/status.h"
+#include "services/ops/lifecycle.h"
 
 namespace shop::ops {
 const std::vector<Migration>& Migrations();  // generated from migrations/*.sql
 
 namespace {
 
+using google::protobuf::util::TimeUtil;
 using shop::v1::Order;
-
-std::string StatusName(shop::v1::OrderStatus status) {
-  // "ORDER_STATUS_CONFIRMED" → "CONFIRMED"
-  return shop::v1::OrderStatus_Name(status).substr(sizeof("ORDER_STATUS_") - 1);
-}
 
 shop::v1::OrderStatus ParseStatus(const std::string& name) {
   shop::v1::OrderStatus status = shop::v1::ORDER_STATUS_UNSPECIFIED;
@@ -36,6 +33,12 @@ shop::v1::PaymentStatus ParsePayment(const std::string& name) {
   shop::v1::PaymentStatus status = shop::v1::PAYMENT_STATUS_UNSPECIFIED;
   if (!name.empty()) shop::v1::PaymentStatus_Parse("PAYMENT_STATUS_" + name, &status);
   return status;
+}
+
+SagaState ParseSaga(const std::string& name) {
+  if (name == "COMPENSATING") return SagaState::kCompensating;
+  if (name == "DONE") return SagaState::kDone;
+  return SagaState::kRunning;
 }
 
 std::string ToJson(const google::protobuf::Message& message) {
@@ -68,15 +71,28 @@ std::string HexEncode(const std::string& bytes) {
   return hex;
 }
 
-constexpr char kOrderColumns[] =
-    "order_id, customer_id, status, coalesce(currency, ''), subtotal_units, subtotal_nanos, "
-    "tax_units, tax_nanos, shipping_units, shipping_nanos, total_units, total_nanos, "
-    "shipping_address::text, billing_address::text, coalesce(payment_status, ''), "
-    "coalesce(payment_id, ''), coalesce(reservation_id, ''), coalesce(failure_reason, ''), "
-    "(extract(epoch from created_at) * 1000000)::bigint, "
-    "(extract(epoch from updated_at) * 1000000)::bigint, request_hash, failure_status";
+std::string Micros(const char* column) {
+  return absl::StrCat("(extract(epoch from ", column, ") * 1000000)::bigint");
+}
 
-Order OrderFromRow(pqxx::work& w, const pqxx::row& row) {
+const std::string& OrderColumns() {
+  static const std::string* columns = new std::string(absl::StrCat(
+      "order_id, customer_id, status, coalesce(currency, ''), subtotal_units, subtotal_nanos, "
+      "tax_units, tax_nanos, shipping_units, shipping_nanos, total_units, total_nanos, "
+      "shipping_address::text, billing_address::text, coalesce(payment_status, ''), "
+      "coalesce(payment_id, ''), coalesce(reservation_id, ''), coalesce(failure_reason, ''), ",
+      Micros("created_at"), ", ", Micros("updated_at"), ", coalesce(refund_id, ''), "
+      "coalesce(carrier, ''), coalesce(tracking_number, ''), ",
+      Micros("shipped_at"), ", ", Micros("delivered_at"), ", "
+      // The saga's own columns follow (index 25...).
+      "request_hash, payment_method, saga_state, coalesce(target_status, ''), failure_status, "
+      "placement_response"));
+  return *columns;
+}
+
+// Fills an Order from a row of OrderColumns() and its lines (and, with
+// `history`, its status history).
+Order OrderFromRow(pqxx::work& w, const pqxx::row& row, bool history) {
   Order order;
   order.set_order_id(row[0].as<std::string>());
   order.set_customer_id(row[1].as<std::string>());
@@ -96,9 +112,20 @@ Order OrderFromRow(pqxx::work& w, const pqxx::row& row) {
   order.set_payment_id(row[15].as<std::string>());
   order.set_reservation_id(row[16].as<std::string>());
   order.set_failure_reason(row[17].as<std::string>());
-  using google::protobuf::util::TimeUtil;
   *order.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[18].as<int64_t>());
   *order.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row[19].as<int64_t>());
+  order.set_refund_id(row[20].as<std::string>());
+  if (!row[21].as<std::string>().empty()) {
+    auto* tracking = order.mutable_tracking();
+    tracking->set_carrier(row[21].as<std::string>());
+    tracking->set_tracking_number(row[22].as<std::string>());
+    if (!row[23].is_null()) {
+      *tracking->mutable_ship_time() = TimeUtil::MicrosecondsToTimestamp(row[23].as<int64_t>());
+    }
+    if (!row[24].is_null()) {
+      *tracking->mutable_delivery_time() = TimeUtil::MicrosecondsToTimestamp(row[24].as<int64_t>());
+    }
+  }
   pqxx::result lines = w.exec_params(
       "SELECT sku, name, quantity, unit_price_units, unit_price_nanos FROM order_lines "
       "WHERE order_id = $1 ORDER BY line_number",
@@ -117,14 +144,77 @@ Order OrderFromRow(pqxx::work& w, const pqxx::row& row) {
                static_cast<int32_t>(total % 1'000'000'000), line->mutable_line_total());
     }
   }
+  if (history) {
+    pqxx::result changes = w.exec_params(
+        absl::StrCat("SELECT status, ", Micros("changed_at"), ", actor, coalesce(note, '') "
+                     "FROM order_status_history WHERE order_id = $1 ORDER BY seq"),
+        order.order_id());
+    for (const auto& c : changes) {
+      auto* change = order.add_status_history();
+      change->set_status(ParseStatus(c[0].as<std::string>()));
+      *change->mutable_change_time() = TimeUtil::MicrosecondsToTimestamp(c[1].as<int64_t>());
+      change->set_actor(c[2].as<std::string>());
+      change->set_note(c[3].as<std::string>());
+    }
+  }
   return order;
 }
 
-absl::StatusOr<Order> LoadOrder(pqxx::work& w, const std::string& order_id) {
+OrderRecord RecordFromRow(pqxx::work& w, const pqxx::row& row) {
+  OrderRecord record;
+  record.order = OrderFromRow(w, row, /*history=*/false);
+  record.request_hash = row[25].as<std::string>();
+  record.payment_method = row[26].as<std::string>();
+  record.saga = ParseSaga(row[27].as<std::string>());
+  record.target = ParseStatus(row[28].as<std::string>());
+  if (!row[29].is_null()) {
+    pqxx::binarystring bytes(row[29]);
+    record.failure = DeserializeStatus(bytes.str());
+  }
+  if (!row[30].is_null()) {
+    pqxx::binarystring bytes(row[30]);
+    record.placement_response = bytes.str();
+  }
+  return record;
+}
+
+absl::StatusOr<pqxx::row> SelectOrder(pqxx::work& w, const std::string& order_id) {
   pqxx::result row = w.exec_params(
-      absl::StrCat("SELECT ", kOrderColumns, " FROM orders WHERE order_id = $1"), order_id);
+      absl::StrCat("SELECT ", OrderColumns(), " FROM orders WHERE order_id = $1"), order_id);
   if (row.empty()) return absl::NotFoundError(absl::StrCat("order ", order_id, " not found"));
-  return OrderFromRow(w, row[0]);
+  return row[0];
+}
+
+// Writes every mutable field of `order` except its status.
+void WriteFields(pqxx::work& w, const Order& order) {
+  const auto& totals = order.totals();
+  w.exec_params(
+      "UPDATE orders SET currency = NULLIF($2, ''), subtotal_units = $3, subtotal_nanos = $4, "
+      "tax_units = $5, tax_nanos = $6, shipping_units = $7, shipping_nanos = $8, "
+      "total_units = $9, total_nanos = $10, payment_status = NULLIF($11, ''), "
+      "payment_id = NULLIF($12, ''), reservation_id = NULLIF($13, ''), "
+      "failure_reason = NULLIF($14, ''), refund_id = NULLIF($15, ''), "
+      "carrier = NULLIF($16, ''), tracking_number = NULLIF($17, ''), "
+      "updated_at = clock_timestamp() WHERE order_id = $1",
+      order.order_id(), totals.grand_total().currency_code(), totals.subtotal().units(),
+      totals.subtotal().nanos(), totals.tax().units(), totals.tax().nanos(),
+      totals.shipping().units(), totals.shipping().nanos(), totals.grand_total().units(),
+      totals.grand_total().nanos(), PaymentName(order.payment_status()), order.payment_id(),
+      order.reservation_id(), order.failure_reason(), order.refund_id(),
+      order.tracking().carrier(), order.tracking().tracking_number());
+  int line_number = 0;
+  for (const auto& line : order.lines()) {
+    w.exec_params(
+        "UPDATE order_lines SET name = $3, unit_price_units = $4, unit_price_nanos = $5 "
+        "WHERE order_id = $1 AND line_number = $2",
+        order.order_id(), ++line_number, line.name(), line.unit_price().units(),
+        line.unit_price().nanos());
+  }
+}
+
+std::string LeaseSql(absl::Duration lease) {
+  return absl::StrCat("clock_timestamp() + interval '", absl::ToInt64Milliseconds(lease),
+                      " milliseconds'");
 }
 
 }  // namespace
@@ -137,10 +227,11 @@ absl::StatusOr<OrderStore::Created> PgOrderStore::CreatePending(
   Created created;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     pqxx::result inserted = w.exec_params(
-        "INSERT INTO orders (order_id, customer_id, idempotency_key, request_hash, status, "
-        "shipping_address, billing_address, payment_method) "
-        "VALUES ($1, $2, $3, $4, 'PENDING', $5::jsonb, $6::jsonb, $7) "
-        "ON CONFLICT (customer_id, idempotency_key) DO NOTHING RETURNING order_id",
+        absl::StrCat("INSERT INTO orders (order_id, customer_id, idempotency_key, request_hash, "
+                     "status, shipping_address, billing_address, payment_method, lease_until) "
+                     "VALUES ($1, $2, $3, $4, 'PENDING', $5::jsonb, $6::jsonb, $7, ",
+                     LeaseSql(lease_),
+                     ") ON CONFLICT (customer_id, idempotency_key) DO NOTHING RETURNING order_id"),
         order.order_id(), order.customer_id(), idempotency_key, request_hash,
         ToJson(order.shipping_address()), ToJson(order.billing_address()), payment_method);
     std::string order_id = order.order_id();
@@ -161,58 +252,66 @@ absl::StatusOr<OrderStore::Created> PgOrderStore::CreatePending(
           "VALUES ($1, 'PENDING', $2, 'order received')",
           order_id, actor);
     }
-    pqxx::result row = w.exec_params(
-        absl::StrCat("SELECT ", kOrderColumns, " FROM orders WHERE order_id = $1"), order_id);
-    created.order = OrderFromRow(w, row[0]);
+    SHOP_ASSIGN_OR_RETURN(pqxx::row row, SelectOrder(w, order_id));
+    created.record = RecordFromRow(w, row);
     created.created = !inserted.empty();
-    created.request_hash = row[0][20].as<std::string>();
-    if (!row[0][21].is_null()) {
-      pqxx::binarystring bytes(row[0][21]);
-      created.failure = DeserializeStatus(bytes.str());
-    }
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
   return created;
 }
 
-absl::Status PgOrderStore::Update(const Order& order, const std::string& actor,
-                                  const std::string& note, const absl::Status& failure) {
+absl::Status PgOrderStore::SaveProgress(const Order& order) {
+  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    WriteFields(w, order);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgOrderStore::BeginCompensation(const std::string& order_id,
+                                             shop::v1::OrderStatus target,
+                                             const absl::Status& failure) {
+  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    w.exec_params(
+        "UPDATE orders SET saga_state = 'COMPENSATING', target_status = $2, "
+        "failure_status = decode($3, 'hex'), updated_at = clock_timestamp() "
+        "WHERE order_id = $1 AND saga_state <> 'DONE'",
+        order_id, ShortName(target), HexEncode(SerializeStatus(failure)));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgOrderStore::Transition(const Order& order, shop::v1::OrderStatus expected,
+                                      const std::string& actor, const std::string& note) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     pqxx::result current = w.exec_params(
         "SELECT status FROM orders WHERE order_id = $1 FOR UPDATE", order.order_id());
     if (current.empty()) return absl::NotFoundError("order " + order.order_id() + " not found");
-    const auto& totals = order.totals();
-    const std::string failure_bytes = failure.ok() ? "" : SerializeStatus(failure);
+    shop::v1::OrderStatus now = ParseStatus(current[0][0].as<std::string>());
+    if (now != expected) return IllegalTransition(order.order_id(), now, order.status());
+    WriteFields(w, order);
+    const std::string status = ShortName(order.status());
     w.exec_params(
-        "UPDATE orders SET status = $2, currency = NULLIF($3, ''), subtotal_units = $4, "
-        "subtotal_nanos = $5, tax_units = $6, tax_nanos = $7, shipping_units = $8, "
-        "shipping_nanos = $9, total_units = $10, total_nanos = $11, "
-        "payment_status = NULLIF($12, ''), payment_id = NULLIF($13, ''), "
-        "reservation_id = NULLIF($14, ''), failure_reason = NULLIF($15, ''), "
-        "failure_status = CASE WHEN $16 = '' THEN failure_status ELSE decode($16, 'hex') END, "
-        "updated_at = clock_timestamp() WHERE order_id = $1",
-        order.order_id(), StatusName(order.status()), totals.grand_total().currency_code(),
-        totals.subtotal().units(), totals.subtotal().nanos(), totals.tax().units(),
-        totals.tax().nanos(), totals.shipping().units(), totals.shipping().nanos(),
-        totals.grand_total().units(), totals.grand_total().nanos(),
-        PaymentName(order.payment_status()), order.payment_id(), order.reservation_id(),
-        order.failure_reason(), HexEncode(failure_bytes));
-    int line_number = 0;
-    for (const auto& line : order.lines()) {
-      w.exec_params(
-          "UPDATE order_lines SET name = $3, unit_price_units = $4, unit_price_nanos = $5 "
-          "WHERE order_id = $1 AND line_number = $2",
-          order.order_id(), ++line_number, line.name(), line.unit_price().units(),
-          line.unit_price().nanos());
-    }
-    std::string new_status = StatusName(order.status());
-    if (current[0][0].as<std::string>() != new_status) {
-      w.exec_params(
-          "INSERT INTO order_status_history (order_id, status, actor, note) "
-          "VALUES ($1, $2, $3, NULLIF($4, ''))",
-          order.order_id(), new_status, actor, note);
-    }
+        "UPDATE orders SET status = $2, saga_state = 'DONE', lease_until = NULL, "
+        "shipped_at = CASE WHEN $2 = 'SHIPPED' THEN clock_timestamp() ELSE shipped_at END, "
+        "delivered_at = CASE WHEN $2 = 'DELIVERED' THEN clock_timestamp() ELSE delivered_at END "
+        "WHERE order_id = $1",
+        order.order_id(), status);
+    w.exec_params(
+        "INSERT INTO order_status_history (order_id, status, actor, note) "
+        "VALUES ($1, $2, $3, NULLIF($4, ''))",
+        order.order_id(), status, actor, note);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgOrderStore::SavePlacementResponse(const std::string& order_id,
+                                                 const std::string& response) {
+  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    w.exec_params(
+        "UPDATE orders SET placement_response = decode($2, 'hex') "
+        "WHERE order_id = $1 AND placement_response IS NULL",
+        order_id, HexEncode(response));
     return absl::OkStatus();
   });
 }
@@ -223,14 +322,30 @@ absl::Status PgOrderStore::RecordStep(const std::string& order_id, const std::st
     w.exec_params(
         "INSERT INTO saga_steps (order_id, step, state, detail) VALUES ($1, $2, $3, NULLIF($4, ''))",
         order_id, step, state, detail);
+    // Each step renews the owner's lease: a live saga is never taken over.
+    w.exec_params(absl::StrCat("UPDATE orders SET lease_until = ", LeaseSql(lease_),
+                               " WHERE order_id = $1 AND lease_until IS NOT NULL"),
+                  order_id);
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<OrderRecord> PgOrderStore::GetRecord(const std::string& order_id) {
+  OrderRecord record;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    SHOP_ASSIGN_OR_RETURN(pqxx::row row, SelectOrder(w, order_id));
+    record = RecordFromRow(w, row);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return record;
 }
 
 absl::StatusOr<Order> PgOrderStore::Get(const std::string& order_id) {
   Order order;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
-    SHOP_ASSIGN_OR_RETURN(order, LoadOrder(w, order_id));
+    SHOP_ASSIGN_OR_RETURN(pqxx::row row, SelectOrder(w, order_id));
+    order = OrderFromRow(w, row, /*history=*/true);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -245,7 +360,8 @@ absl::StatusOr<OrderPage> PgOrderStore::List(const std::string& customer_id, int
   std::string after_id = "\x7f";
   if (!page_token.empty()) {
     std::vector<std::string> parts = absl::StrSplit(page_token, absl::MaxSplits('.', 1));
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_micros) || parts[1].empty()) {
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_micros) || parts[1].empty() ||
+        parts[1].find('\0') != std::string::npos) {
       FieldViolations violations;
       violations.Add("page_token", "is not a token this service issued");
       return violations.ToStatus();
@@ -256,27 +372,69 @@ absl::StatusOr<OrderPage> PgOrderStore::List(const std::string& customer_id, int
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     page = OrderPage{};
     pqxx::result rows = w.exec_params(
-        absl::StrCat("SELECT ", kOrderColumns, " FROM orders WHERE customer_id = $1 "
-                     "AND ((extract(epoch from created_at) * 1000000)::bigint, order_id) < ($2, $3) "
+        absl::StrCat("SELECT ", OrderColumns(), " FROM orders WHERE customer_id = $1 AND (",
+                     Micros("created_at"), ", order_id) < ($2, $3) "
                      "AND ($4 = '' OR status = $4) "
                      "ORDER BY created_at DESC, order_id DESC LIMIT $5"),
         customer_id, after_micros, after_id,
-        status_filter == shop::v1::ORDER_STATUS_UNSPECIFIED ? "" : StatusName(status_filter),
+        status_filter == shop::v1::ORDER_STATUS_UNSPECIFIED ? "" : ShortName(status_filter),
         page_size + 1);
     for (const auto& row : rows) {
       if (static_cast<int>(page.orders.size()) == page_size) {
         const Order& last = page.orders.back();
-        page.next_page_token = absl::StrCat(
-            google::protobuf::util::TimeUtil::TimestampToMicroseconds(last.create_time()), ".",
-            last.order_id());
+        page.next_page_token = absl::StrCat(TimeUtil::TimestampToMicroseconds(last.create_time()),
+                                            ".", last.order_id());
         break;
       }
-      page.orders.push_back(OrderFromRow(w, row));
+      page.orders.push_back(OrderFromRow(w, row, /*history=*/false));
     }
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
   return page;
+}
+
+absl::StatusOr<bool> PgOrderStore::TryLease(const std::string& order_id) {
+  bool leased = false;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    pqxx::result row = w.exec_params(
+        absl::StrCat("UPDATE orders SET lease_until = ", LeaseSql(lease_),
+                     " WHERE order_id = $1 AND (lease_until IS NULL OR lease_until < "
+                     "clock_timestamp()) RETURNING order_id"),
+        order_id);
+    leased = !row.empty();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return leased;
+}
+
+absl::Status PgOrderStore::DropLease(const std::string& order_id) {
+  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    w.exec_params("UPDATE orders SET lease_until = NULL WHERE order_id = $1", order_id);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<OrderRecord>> PgOrderStore::ClaimAbandoned(int limit) {
+  std::vector<OrderRecord> records;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    records.clear();
+    // SKIP LOCKED: two OPS replicas never claim the same order.
+    pqxx::result claimed = w.exec_params(
+        absl::StrCat("UPDATE orders SET lease_until = ", LeaseSql(lease_),
+                     " WHERE order_id IN (SELECT order_id FROM orders WHERE saga_state <> 'DONE' "
+                     "AND (lease_until IS NULL OR lease_until < clock_timestamp()) "
+                     "ORDER BY updated_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING order_id"),
+        limit);
+    for (const auto& row : claimed) {
+      SHOP_ASSIGN_OR_RETURN(pqxx::row order, SelectOrder(w, row[0].as<std::string>()));
+      records.push_back(RecordFromRow(w, order));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return records;
 }
 
 absl::Status PgOrderStore::EnqueueNotification(const std::string& order_id,

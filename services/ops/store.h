@@ -2,6 +2,7 @@
 #ifndef SHOP_SERVICES_OPS_STORE_H_
 #define SHOP_SERVICES_OPS_STORE_H_
 
+#include "absl/time/time.h"
 #include "services/ops/order_processor.h"
 
 namespace shop {
@@ -12,7 +13,9 @@ namespace shop::ops {
 
 class PgOrderStore final : public OrderStore {
  public:
-  explicit PgOrderStore(PgPool* pool) : pool_(pool) {}
+  // `lease` is how long a saga owner may stay silent before the recovery
+  // loop considers it dead.
+  PgOrderStore(PgPool* pool, absl::Duration lease) : pool_(pool), lease_(lease) {}
   absl::Status Prepare();
 
   absl::StatusOr<Created> CreatePending(const shop::v1::Order& order,
@@ -20,18 +23,28 @@ class PgOrderStore final : public OrderStore {
                                         const std::string& request_hash,
                                         const std::string& payment_method,
                                         const std::string& actor) override;
-  absl::Status Update(const shop::v1::Order& order, const std::string& actor,
-                      const std::string& note, const absl::Status& failure) override;
+  absl::Status SaveProgress(const shop::v1::Order& order) override;
+  absl::Status BeginCompensation(const std::string& order_id, shop::v1::OrderStatus target,
+                                 const absl::Status& failure) override;
+  absl::Status Transition(const shop::v1::Order& order, shop::v1::OrderStatus expected,
+                          const std::string& actor, const std::string& note) override;
+  absl::Status SavePlacementResponse(const std::string& order_id,
+                                     const std::string& response) override;
   absl::Status RecordStep(const std::string& order_id, const std::string& step,
                           const std::string& state, const std::string& detail) override;
+  absl::StatusOr<OrderRecord> GetRecord(const std::string& order_id) override;
   absl::StatusOr<shop::v1::Order> Get(const std::string& order_id) override;
   absl::StatusOr<OrderPage> List(const std::string& customer_id, int page_size,
                                  const std::string& page_token,
                                  shop::v1::OrderStatus status) override;
+  absl::StatusOr<bool> TryLease(const std::string& order_id) override;
+  absl::Status DropLease(const std::string& order_id) override;
+  absl::StatusOr<std::vector<OrderRecord>> ClaimAbandoned(int limit) override;
   absl::Status EnqueueNotification(const std::string& order_id, const std::string& kind) override;
 
  private:
   PgPool* pool_;
+  absl::Duration lease_;
 };
 
 }  // namespace shop::ops

@@ -217,6 +217,10 @@ absl::StatusOr<Payment> PaymentService::Authorize(const std::string& order_id,
     case PaymentState::kPending:
     case PaymentState::kFailed:
       break;  // (re)try at the gateway under the same Idempotency-Key
+    case PaymentState::kVoided:
+      return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                             "this authorization was voided", "PAYMENT_VOIDED",
+                             {{"payment_id", payment.payment_id}, {"order_id", order_id}});
     case PaymentState::kDeclined: {
       std::string code;
       return GatewayErrorToStatus(402, payment.failure_reason, order_id, &code);
@@ -285,11 +289,49 @@ absl::StatusOr<Payment> PaymentService::Capture(const std::string& payment_id,
 }
 
 absl::StatusOr<Payment> PaymentService::Void(const std::string& payment_id,
+                                             const std::string& authorization_key,
                                              const std::string& key, absl::Time deadline) {
   SHOP_RETURN_IF_ERROR(ValidateKey(key));
-  SHOP_ASSIGN_OR_RETURN(Payment payment, store_->Get(payment_id));
-  if (payment.state == PaymentState::kVoided) return payment;
-  if (payment.state != PaymentState::kAuthorized) return StateError(payment, "cannot void");
+  if (payment_id.empty() == authorization_key.empty()) {
+    FieldViolations violations;
+    violations.Add("payment_id", "give exactly one of payment_id and authorization_key");
+    return violations.ToStatus();
+  }
+  absl::StatusOr<Payment> found =
+      payment_id.empty() ? store_->GetByKey(authorization_key) : store_->Get(payment_id);
+  if (!found.ok()) return found.status();
+  Payment payment = *found;
+  if (payment.state == PaymentState::kPending ||
+      (payment.state == PaymentState::kFailed && payment.failure_reason.empty())) {
+    // The gateway's answer to the authorization was never seen (crash or
+    // network failure). Replaying it under the same Idempotency-Key tells
+    // what happened without charging twice; an authorization found is then
+    // voided below.
+    absl::StatusOr<Payment> resolved =
+        Authorize(payment.order_id,
+                  *FromMinorUnits(payment.currency, payment.amount_minor),
+                  payment.payment_method, payment.idempotency_key, deadline);
+    if (resolved.ok()) {
+      payment = *resolved;
+    } else if (resolved.status().code() == absl::StatusCode::kUnavailable) {
+      return resolved.status();
+    } else {
+      SHOP_ASSIGN_OR_RETURN(payment, store_->Get(payment.payment_id));
+    }
+  }
+  switch (payment.state) {
+    case PaymentState::kAuthorized:
+      break;
+    case PaymentState::kCaptured:
+    case PaymentState::kRefunded:
+    case PaymentState::kPartiallyRefunded:
+      return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                             absl::StrCat("payment ", payment.payment_id, " is ",
+                                          PaymentStateName(payment.state), "; refund it instead"),
+                             "PAYMENT_CAPTURED", {{"payment_id", payment.payment_id}});
+    default:
+      return payment;  // nothing is held: declined, failed or already voided
+  }
   GatewayRequest request;
   request.path = absl::StrCat("/v1/payment_intents/", payment.gateway_intent_id, "/cancel");
   request.idempotency_key = absl::StrCat(key, ":void");

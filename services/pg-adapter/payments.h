@@ -46,6 +46,7 @@ class PaymentStore {
   // Inserts `payment` unless its idempotency key exists; returns the stored one.
   virtual absl::StatusOr<Payment> CreateOrGet(const Payment& payment) = 0;
   virtual absl::StatusOr<Payment> Get(const std::string& payment_id) = 0;
+  virtual absl::StatusOr<Payment> GetByKey(const std::string& idempotency_key) = 0;
   virtual absl::Status Update(const Payment& payment) = 0;
   // Returns the attempt id.
   virtual absl::StatusOr<int64_t> BeginAttempt(const std::string& payment_id, Operation op,
@@ -84,7 +85,9 @@ class PaymentService {
                                     const std::string& idempotency_key, absl::Time deadline);
   absl::StatusOr<Payment> Capture(const std::string& payment_id, const std::string& key,
                                   absl::Time deadline);
-  absl::StatusOr<Payment> Void(const std::string& payment_id, const std::string& key,
+  // See PaymentGatewayService.Void: one of payment_id and authorization_key.
+  absl::StatusOr<Payment> Void(const std::string& payment_id,
+                               const std::string& authorization_key, const std::string& key,
                                absl::Time deadline);
   // `amount` absent: everything not yet refunded.
   absl::StatusOr<RefundResult> Refund(const std::string& payment_id,

@@ -24,6 +24,12 @@ class FakeStore final : public PaymentStore {
     if (it == payments.end()) return absl::NotFoundError("payment " + id + " not found");
     return it->second;
   }
+  absl::StatusOr<Payment> GetByKey(const std::string& key) override {
+    for (auto& [id, p] : payments) {
+      if (p.idempotency_key == key) return p;
+    }
+    return absl::NotFoundError("no payment with key " + key);
+  }
   absl::Status Update(const Payment& p) override {
     payments[p.payment_id] = p;
     return absl::OkStatus();
@@ -211,12 +217,42 @@ TEST_F(PaymentServiceTest, CaptureThenRefundInParts) {
   EXPECT_EQ(gateway_.requests.size(), 3u);
 }
 
-TEST_F(PaymentServiceTest, VoidOnlyFromAuthorized) {
+TEST_F(PaymentServiceTest, VoidOfACapturedPaymentAsksForARefund) {
   PaymentService service = Service();
   store_.payments["pay_x"] = Payment{"pay_x", "ord_1", "k", PaymentState::kCaptured, "USD", 100};
-  auto voided = service.Void("pay_x", "ord_1", absl::Now() + absl::Seconds(5));
+  auto voided = service.Void("pay_x", "", "ord_1", absl::Now() + absl::Seconds(5));
   EXPECT_EQ(voided.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(voided.status().message(), "payment pay_x is CAPTURED; cannot void");
+  EXPECT_EQ(ErrorReason(voided.status()), "PAYMENT_CAPTURED");
+}
+
+TEST_F(PaymentServiceTest, VoidOfADeclinedPaymentIsANoOp) {
+  PaymentService service = Service();
+  store_.payments["pay_x"] = Payment{"pay_x", "ord_1", "k", PaymentState::kDeclined, "USD", 100};
+  auto voided = service.Void("", "k", "ord_1", absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(voided.ok()) << voided.status();
+  EXPECT_EQ(voided->state, PaymentState::kDeclined);
+  EXPECT_TRUE(gateway_.requests.empty());
+}
+
+TEST_F(PaymentServiceTest, VoidByKeyResolvesAnUnknownOutcomeThenVoids) {
+  // The authorization's answer was lost: the gateway did authorize.
+  for (int i = 0; i < 3; ++i) gateway_.FailTransport();
+  PaymentService service = Service();
+  EXPECT_EQ(Authorize(service).status().code(), absl::StatusCode::kUnavailable);
+  gateway_.Answer(200, kIntent);                                    // replayed authorization
+  gateway_.Answer(200, R"({"id":"pi_123","status":"canceled"})");  // the void
+  auto voided = service.Void("", "ord_1:authorize", "ord_1", absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(voided.ok()) << voided.status();
+  EXPECT_EQ(voided->state, PaymentState::kVoided);
+  // Same Idempotency-Key on the replay: the gateway cannot charge twice.
+  EXPECT_EQ(gateway_.requests[3].idempotency_key, gateway_.requests[0].idempotency_key);
+  EXPECT_EQ(gateway_.requests[4].path, "/v1/payment_intents/pi_123/cancel");
+}
+
+TEST_F(PaymentServiceTest, VoidByUnknownKeyIsNotFound) {
+  PaymentService service = Service();
+  auto voided = service.Void("", "ord_9:authorize", "ord_9", absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(voided.status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -79,7 +79,8 @@ grpc::Status PaymentGatewayGrpcService::Void(grpc::ServerContext* ctx,
                                              const shop::v1::VoidRequest* request,
                                              shop::v1::VoidResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  auto payment = payments_->Void(request->payment_id(), request->idempotency_key(), Deadline(*ctx));
+  auto payment = payments_->Void(request->payment_id(), request->authorization_key(),
+                                 request->idempotency_key(), Deadline(*ctx));
   if (!payment.ok()) return ToGrpcStatus(payment.status());
   ToProto(*payment, response->mutable_payment());
   return grpc::Status::OK;

@@ -76,6 +76,23 @@ absl::StatusOr<Payment> PgPaymentStore::Get(const std::string& payment_id) {
   return stored;
 }
 
+absl::StatusOr<Payment> PgPaymentStore::GetByKey(const std::string& idempotency_key) {
+  Payment stored;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    pqxx::result row = w.exec_params(
+        absl::StrCat("SELECT ", kColumns, " FROM payments WHERE idempotency_key = $1"),
+        idempotency_key);
+    if (row.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("no payment was authorized with key ", idempotency_key));
+    }
+    stored = FromRow(row[0]);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return stored;
+}
+
 absl::Status PgPaymentStore::Update(const Payment& p) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params(

@@ -17,6 +17,7 @@ class PgPaymentStore final : public PaymentStore {
 
   absl::StatusOr<Payment> CreateOrGet(const Payment& payment) override;
   absl::StatusOr<Payment> Get(const std::string& payment_id) override;
+  absl::StatusOr<Payment> GetByKey(const std::string& idempotency_key) override;
   absl::Status Update(const Payment& payment) override;
   absl::StatusOr<int64_t> BeginAttempt(const std::string& payment_id, Operation op,
                                        const std::string& gateway_key, int try_number) override;
