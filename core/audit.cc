@@ -14,6 +14,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/trace.h"
+#include "core/validation.h"
 #include "shop/v1/audit.grpc.pb.h"
 
 namespace shop {
@@ -38,10 +39,14 @@ void ExtractIds(const google::protobuf::Message& message, AuditEvent& event, int
     const auto* field = descriptor->field(i);
     if (field->is_repeated()) continue;
     if (field->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
+      // Requests are not validated yet: keep only ids that look like ids, so
+      // one absurd request cannot make an event the log refuses.
       if (field->name() == "order_id" && event.order_id().empty()) {
-        event.set_order_id(reflection->GetString(message, field));
+        std::string id = reflection->GetString(message, field);
+        if (IsValidId(id)) event.set_order_id(id);
       } else if (field->name() == "customer_id" && event.customer_id().empty()) {
-        event.set_customer_id(reflection->GetString(message, field));
+        std::string id = reflection->GetString(message, field);
+        if (IsValidId(id)) event.set_customer_id(id);
       }
     } else if (field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE &&
                depth == 0 && reflection->HasField(message, field)) {
@@ -99,7 +104,8 @@ class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
     if (trace.trace_id.empty()) trace.trace_id = NewTraceId();
     trace.span_id = NewSpanId();
     if (auto it = metadata->find(kCustomerHeader); it != metadata->end()) {
-      event_.set_customer_id(std::string(it->second.data(), it->second.size()));
+      std::string customer(it->second.data(), it->second.size());
+      if (IsValidId(customer)) event_.set_customer_id(customer);
     }
     // A caller must not choose our span or verdict: drop what it sent.
     metadata->erase(kServerSpanHeader);
@@ -128,7 +134,7 @@ class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
     *event_.mutable_start_time() = start_;
     *event_.mutable_end_time() = Now();
     event_.set_status_code(status.error_code());
-    event_.set_status_message(status.error_message());
+    event_.set_status_message(status.error_message().substr(0, 1024));
     if (event_.order_id().empty() && !status.ok()) {
       // A failed call may name its order only in the error (ErrorInfo).
       google::rpc::ErrorInfo info;
@@ -275,18 +281,25 @@ void AuditExporter::Run() {
       };
       mu_.Await(absl::Condition(&ready));
       if (stopping_) return;
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
+      size_t bytes = 0;  // stay far below gRPC's 4 MiB message limit
+      while (!queue_.empty() && batch.size() < options_.max_batch && bytes < (1 << 20)) {
+        bytes += queue_.front().ByteSizeLong();
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
       in_flight_ = static_cast<int64_t>(batch.size());
     }
-    bool sent = SendBatch(batch);
+    SendResult sent = SendBatch(batch);
     absl::MutexLock lock(&mu_);
     in_flight_ = 0;
-    if (sent) {
+    if (sent == SendResult::kSent) {
       stats_.exported += static_cast<int64_t>(batch.size());
       backoff = std::chrono::milliseconds(100);
+      continue;
+    }
+    if (sent == SendResult::kRefused) {
+      // Retrying a batch the log refuses would block every later event.
+      stats_.dropped += static_cast<int64_t>(batch.size());
       continue;
     }
     ++stats_.failed_attempts;
@@ -298,7 +311,7 @@ void AuditExporter::Run() {
   }
 }
 
-bool AuditExporter::SendBatch(std::vector<AuditEvent>& batch) {
+AuditExporter::SendResult AuditExporter::SendBatch(std::vector<AuditEvent>& batch) {
   auto* stub = static_cast<AuditLogService::Stub*>(stub_holder_.get());
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -309,14 +322,22 @@ bool AuditExporter::SendBatch(std::vector<AuditEvent>& batch) {
   bool wrote = writer->Write(request);
   writer->WritesDone();
   grpc::Status status = writer->Finish();
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+      status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+    log::Error("audit log refused a batch; dropped",
+               {{"code", static_cast<int>(status.error_code())},
+                {"error", status.error_message()},
+                {"events", static_cast<int64_t>(batch.size())}});
+    return SendResult::kRefused;
+  }
   if (!wrote || !status.ok()) {
     log::Warn("audit export failed; will retry",
               {{"code", static_cast<int>(status.error_code())},
                {"error", status.error_message()},
                {"events", static_cast<int64_t>(batch.size())}});
-    return false;
+    return SendResult::kFailed;
   }
-  return true;
+  return SendResult::kSent;
 }
 
 }  // namespace shop

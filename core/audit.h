@@ -48,7 +48,7 @@ struct AuditExporterOptions {
 
 struct AuditExporterStats {
   int64_t exported = 0;
-  int64_t dropped = 0;  // queue full
+  int64_t dropped = 0;  // queue full, or refused by the log as malformed
   int64_t failed_attempts = 0;
   int64_t queued = 0;
 };
@@ -65,8 +65,9 @@ class AuditExporter final : public AuditSink {
 
  private:
   explicit AuditExporter(AuditExporterOptions options);
+  enum class SendResult { kSent, kFailed, kRefused };
   void Run();
-  bool SendBatch(std::vector<shop::v1::AuditEvent>& batch);
+  SendResult SendBatch(std::vector<shop::v1::AuditEvent>& batch);
 
   const AuditExporterOptions options_;
   std::shared_ptr<void> stub_holder_;  // the AuditLogService stub (kept out of this header)

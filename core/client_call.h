@@ -17,9 +17,10 @@ namespace shop {
 //   CallUnary<ReserveResponse>(5s, [&](auto* ctx, auto* out) {
 //     return stub->Reserve(ctx, request, out); });
 template <typename Response, typename Call>
-absl::StatusOr<Response> CallUnary(std::chrono::milliseconds timeout, Call call) {
+absl::StatusOr<Response> CallUnary(std::chrono::milliseconds timeout, Call call,
+                                   bool inherit_deadline = true) {
   grpc::ClientContext ctx;
-  PrepareClientContext(ctx, timeout);
+  PrepareClientContext(ctx, timeout, inherit_deadline);
   Response response;
   grpc::Status status = call(&ctx, &response);
   if (!status.ok()) return FromGrpcStatus(status);

@@ -47,6 +47,12 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire() {
   }
 }
 
+void PgPool::DropIdle() {
+  absl::MutexLock lock(&mu_);
+  open_ -= static_cast<int>(idle_.size());
+  idle_.clear();
+}
+
 void PgPool::Release(std::unique_ptr<pqxx::connection> connection) {
   absl::MutexLock lock(&mu_);
   if (connection && connection->is_open()) {
@@ -76,6 +82,7 @@ absl::Status PgPool::Transact(const std::function<absl::Status(pqxx::work&)>& fn
       last_error = absl::AbortedError(e.what());
     } catch (const pqxx::broken_connection& e) {
       connection->reset();
+      DropIdle();  // after a server restart every idle connection is dead too
       retry = true;
       last_error = absl::UnavailableError(absl::StrCat("database connection lost: ", e.what()));
     } catch (const pqxx::in_doubt_error& e) {

@@ -43,6 +43,7 @@ class PgPool {
   PgPool(std::string url, int size) : url_(std::move(url)), size_(size) {}
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
   void Release(std::unique_ptr<pqxx::connection> connection);
+  void DropIdle();
 
   const std::string url_;
   const int size_;

@@ -115,8 +115,16 @@ absl::StatusOr<CertificateInfo> ValidateTlsFiles(const TlsFiles& files) {
                                                    " does not match certificate ",
                                                    files.cert_file));
   }
+  // Certificates after the first in the file are its chain (intermediates).
+  STACK_OF(X509)* chain = sk_X509_new_null();
+  while (X509* extra = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr)) {
+    sk_X509_push(chain, extra);
+  }
+  ERR_clear_error();
+  std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> chain_owner(
+      chain, [](STACK_OF(X509)* c) { sk_X509_pop_free(c, X509_free); });
   std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
-  X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr);
+  X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), chain);
   if (X509_verify_cert(ctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
     return absl::InvalidArgumentError(absl::StrCat(
@@ -124,6 +132,9 @@ absl::StatusOr<CertificateInfo> ValidateTlsFiles(const TlsFiles& files) {
         X509_verify_cert_error_string(err)));
   }
   CertificateInfo info;
+  info.ca_pem = *ca_pem;
+  info.cert_pem = *cert_pem;
+  info.key_pem = *key_pem;
   info.spiffe_id = SpiffeIdOf(cert.get());
   char subject[512];
   X509_NAME_oneline(X509_get_subject_name(cert.get()), subject, sizeof(subject));
@@ -141,9 +152,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   if (!info.ok()) return info.status();
   grpc::SslServerCredentialsOptions options(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_root_certs = *ReadFile(files.ca_file, "CA certificate");
-  options.pem_key_cert_pairs.push_back(
-      {*ReadFile(files.key_file, "private key"), *ReadFile(files.cert_file, "certificate")});
+  options.pem_root_certs = info->ca_pem;
+  options.pem_key_cert_pairs.push_back({info->key_pem, info->cert_pem});
   return grpc::SslServerCredentials(options);
 }
 
@@ -152,9 +162,9 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
   auto info = ValidateTlsFiles(files);
   if (!info.ok()) return info.status();
   grpc::SslCredentialsOptions options;
-  options.pem_root_certs = *ReadFile(files.ca_file, "CA certificate");
-  options.pem_private_key = *ReadFile(files.key_file, "private key");
-  options.pem_cert_chain = *ReadFile(files.cert_file, "certificate");
+  options.pem_root_certs = info->ca_pem;
+  options.pem_private_key = info->key_pem;
+  options.pem_cert_chain = info->cert_pem;
   return grpc::SslCredentials(options);
 }
 

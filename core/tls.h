@@ -28,6 +28,10 @@ struct TlsFiles {
 struct CertificateInfo {
   std::string spiffe_id;  // "spiffe://shop.local/ns/shop/sa/ops"
   std::string subject;
+  // The files' contents, as checked (so they are read once).
+  std::string ca_pem;
+  std::string cert_pem;
+  std::string key_pem;
 };
 
 // Loads and checks the files (readable PEM, key matches certificate,

@@ -94,9 +94,10 @@ ScopedTrace::~ScopedTrace() {
   log::SetThreadTraceId(previous_ ? previous_->trace_id : "");
 }
 
-void PrepareClientContext(grpc::ClientContext& ctx, std::chrono::milliseconds timeout) {
+void PrepareClientContext(grpc::ClientContext& ctx, std::chrono::milliseconds timeout,
+                          bool inherit_deadline) {
   auto deadline = std::chrono::system_clock::now() + timeout;
-  if (current_deadline < deadline) deadline = current_deadline;
+  if (inherit_deadline && current_deadline < deadline) deadline = current_deadline;
   ctx.set_deadline(deadline);
   if (current_trace != nullptr) {
     ctx.AddMetadata(kTraceparentHeader,

@@ -82,8 +82,11 @@ class ScopedTrace {
                           "caller is not allowed to call this method")
 
 // Adds the current trace (as traceparent) to an outgoing call and sets its
-// deadline to `timeout` from now, or the incoming call's deadline if sooner.
-void PrepareClientContext(grpc::ClientContext& ctx, std::chrono::milliseconds timeout);
+// deadline to `timeout` from now, or the incoming call's deadline if sooner
+// and `inherit_deadline`. (A saga step must not inherit: its compensation has
+// to run even when the caller has stopped waiting.)
+void PrepareClientContext(grpc::ClientContext& ctx, std::chrono::milliseconds timeout,
+                          bool inherit_deadline = true);
 
 }  // namespace shop
 

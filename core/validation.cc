@@ -26,6 +26,15 @@ bool IsValidId(absl::string_view id) {
   return true;
 }
 
+bool HasCardNumberLikeRun(absl::string_view text) {
+  int run = 0;
+  for (char c : text) {
+    run = (c >= '0' && c <= '9') ? run + 1 : 0;
+    if (run >= 12) return true;
+  }
+  return false;
+}
+
 bool IsValidUtf8(absl::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
@@ -131,7 +140,8 @@ absl::Status ValidateProcessOrderRequest(const shop::v1::ProcessOrderRequest& re
   if (request.payment_method_token().empty()) {
     violations.Add("payment_method_token", "is required (a pm_... token from the gateway)");
   } else if (!IsValidId(request.payment_method_token()) ||
-             request.payment_method_token().rfind("pm_", 0) != 0) {
+             request.payment_method_token().rfind("pm_", 0) != 0 ||
+             HasCardNumberLikeRun(request.payment_method_token())) {
     violations.Add("payment_method_token",
                    "must be a payment-method token (pm_...), never a card number");
   }

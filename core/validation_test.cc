@@ -89,3 +89,17 @@ TEST(ValidationTest, Ids) {
 
 }  // namespace
 }  // namespace shop
+
+namespace shop {
+namespace {
+
+TEST(ValidationTest, CardNumberLikeRuns) {
+  EXPECT_TRUE(HasCardNumberLikeRun("pm_4242424242424242"));
+  EXPECT_TRUE(HasCardNumberLikeRun("4000000000000002"));
+  EXPECT_FALSE(HasCardNumberLikeRun("pm_card_visa"));
+  EXPECT_FALSE(HasCardNumberLikeRun("pm_Y5a7K25Aze73fEZL2V24twKS"));
+  EXPECT_FALSE(HasCardNumberLikeRun("12345678901"));  // 11 digits
+}
+
+}  // namespace
+}  // namespace shop

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -54,7 +55,14 @@ Process::Process(std::string name, std::vector<std::string> argv, std::string lo
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
-    execv(args[0], args.data());
+    // Every binary reads SHOP_* variables as flags: a developer's sourced
+    // .run/mesh.env must not leak into the processes under test.
+    std::vector<char*> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::strncmp(*e, "SHOP_", 5) != 0) env.push_back(*e);
+    }
+    env.push_back(nullptr);
+    execve(args[0], args.data(), env.data());
     _exit(127);
   }
 }

@@ -5,8 +5,8 @@
 namespace shop::ecp {
 namespace {
 
-// The saga includes the payment gateway and its retries.
-constexpr std::chrono::seconds kPlaceOrderTimeout(30);
+// The saga: 4 steps of at most 5 s (inventory) or 20 s (payments) each.
+constexpr std::chrono::seconds kPlaceOrderTimeout(60);
 constexpr std::chrono::seconds kReadTimeout(5);
 
 }  // namespace

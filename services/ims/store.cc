@@ -171,10 +171,10 @@ absl::StatusOr<Reservation> PgInventoryStore::Commit(const std::string& reservat
     result = LoadReservation(w, "reservation_id", reservation_id, true);
     if (!result.ok()) return result.status();
     if (result->status == ReservationStatus::kCommitted) return absl::OkStatus();
-    if (result->status == ReservationStatus::kReleased) {
+    if (result->status != ReservationStatus::kReserved) {
       return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                             absl::StrCat("reservation ", reservation_id,
-                                          " was released and cannot be committed"),
+                             absl::StrCat("reservation ", reservation_id, " is ",
+                                          StatusText(result->status), " and cannot be committed"),
                              "RESERVATION_RELEASED");
     }
     for (const ReservedLine& line : result->lines) {

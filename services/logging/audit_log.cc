@@ -93,6 +93,7 @@ LocalAuditSink::~LocalAuditSink() {
 
 void LocalAuditSink::Emit(shop::v1::AuditEvent event) {
   absl::MutexLock lock(&mu_);
+  if (queue_.size() >= 100000) return;  // the database is away: keep memory bounded
   queue_.push_back(std::move(event));
 }
 

@@ -8,6 +8,8 @@ namespace {
 constexpr std::chrono::seconds kInventoryTimeout(5);
 // Gateway retries happen inside the adapter: give it room.
 constexpr std::chrono::seconds kPaymentTimeout(20);
+// Saga steps run on their own budget, whatever the caller's deadline.
+constexpr bool kOwnDeadline = false;
 
 }  // namespace
 
@@ -20,7 +22,7 @@ absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Reserve(
   auto response = CallUnary<shop::v1::ReserveResponse>(
       kInventoryTimeout, [&](grpc::ClientContext* ctx, shop::v1::ReserveResponse* out) {
         return stub_->Reserve(ctx, request, out);
-      });
+      }, kOwnDeadline);
   if (!response.ok()) return response.status();
   return response->reservation();
 }
@@ -32,7 +34,7 @@ absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Commit(
   auto response = CallUnary<shop::v1::CommitResponse>(
       kInventoryTimeout, [&](grpc::ClientContext* ctx, shop::v1::CommitResponse* out) {
         return stub_->Commit(ctx, request, out);
-      });
+      }, kOwnDeadline);
   if (!response.ok()) return response.status();
   return response->reservation();
 }
@@ -46,7 +48,7 @@ absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Release(
   auto response = CallUnary<shop::v1::ReleaseResponse>(
       kInventoryTimeout, [&](grpc::ClientContext* ctx, shop::v1::ReleaseResponse* out) {
         return stub_->Release(ctx, request, out);
-      });
+      }, kOwnDeadline);
   if (!response.ok()) return response.status();
   return response->reservation();
 }
@@ -59,7 +61,7 @@ absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Restock(
   auto response = CallUnary<shop::v1::RestockResponse>(
       kInventoryTimeout, [&](grpc::ClientContext* ctx, shop::v1::RestockResponse* out) {
         return stub_->Restock(ctx, request, out);
-      });
+      }, kOwnDeadline);
   if (!response.ok()) return response.status();
   return response->reservation();
 }
@@ -75,7 +77,7 @@ absl::StatusOr<shop::v1::Payment> GrpcPaymentClient::Authorize(
   auto response = CallUnary<shop::v1::AuthorizeResponse>(
       kPaymentTimeout, [&](grpc::ClientContext* ctx, shop::v1::AuthorizeResponse* out) {
         return stub_->Authorize(ctx, request, out);
-      });
+      }, kOwnDeadline);
   if (!response.ok()) return response.status();
   return response->payment();
 }
@@ -88,7 +90,7 @@ absl::StatusOr<shop::v1::Payment> GrpcPaymentClient::Capture(const std::string& 
   auto response = CallUnary<shop::v1::CaptureResponse>(
       kPaymentTimeout, [&](grpc::ClientContext* ctx, shop::v1::CaptureResponse* out) {
         return stub_->Capture(ctx, request, out);
-      });
+      }, kOwnDeadline);
   if (!response.ok()) return response.status();
   return response->payment();
 }
@@ -103,7 +105,7 @@ absl::StatusOr<shop::v1::Payment> GrpcPaymentClient::Void(const std::string& pay
   auto response = CallUnary<shop::v1::VoidResponse>(
       kPaymentTimeout, [&](grpc::ClientContext* ctx, shop::v1::VoidResponse* out) {
         return stub_->Void(ctx, request, out);
-      });
+      }, kOwnDeadline);
   if (!response.ok()) return response.status();
   return response->payment();
 }
@@ -118,7 +120,7 @@ absl::StatusOr<shop::v1::RefundResponse> GrpcPaymentClient::Refund(
   return CallUnary<shop::v1::RefundResponse>(
       kPaymentTimeout, [&](grpc::ClientContext* ctx, shop::v1::RefundResponse* out) {
         return stub_->Refund(ctx, request, out);
-      });
+      }, kOwnDeadline);
 }
 
 }  // namespace shop::ops

@@ -25,7 +25,7 @@ std::string RequestHash(const shop::v1::ProcessOrderRequest& request) {
   {
     google::protobuf::io::CodedOutputStream coded(&stream);
     coded.SetSerializationDeterministic(true);
-    request.SerializeWithCachedSizes(&coded);
+    request.SerializeToCodedStream(&coded);  // computes sizes first
   }
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
@@ -63,6 +63,29 @@ absl::Status InProgress(const std::string& order_id) {
 bool IsDecline(const absl::Status& status) {
   return status.code() == absl::StatusCode::kFailedPrecondition ||
          status.code() == absl::StatusCode::kInvalidArgument;
+}
+
+// A failed order stays failed: replaying a retryable code (UNAVAILABLE...)
+// would invite retries of the same key forever. The same reason and message
+// come back as FAILED_PRECONDITION; a new attempt needs a new key.
+absl::Status AsFinal(const absl::Status& failure) {
+  switch (failure.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown: {
+      absl::Status final_status(absl::StatusCode::kFailedPrecondition,
+                                absl::StrCat("order failed: ", failure.message()));
+      failure.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+        final_status.SetPayload(url, payload);
+      });
+      return final_status;
+    }
+    default:
+      return failure;
+  }
 }
 
 std::string AuthorizeKey(const std::string& order_id) { return order_id + ":authorize"; }
@@ -103,7 +126,7 @@ absl::StatusOr<Order> OrderProcessor::ProcessOrder(const shop::v1::ProcessOrderR
                              "IDEMPOTENCY_KEY_REUSED", {{"order_id", id}});
     }
     if (existing.saga != SagaState::kDone) return InProgress(id);
-    if (!existing.failure.ok()) return existing.failure;
+    if (!existing.failure.ok()) return AsFinal(existing.failure);
     Order first;
     if (!existing.placement_response.empty() &&
         first.ParseFromString(existing.placement_response)) {
@@ -202,15 +225,14 @@ absl::StatusOr<Order> OrderProcessor::RunForward(OrderRecord record, const std::
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "capture", "DONE", ""));
 
   order.set_status(shop::v1::ORDER_STATUS_CONFIRMED);
-  absl::Status confirmed =
-      store_->Transition(order, shop::v1::ORDER_STATUS_PENDING, actor, "payment captured");
+  absl::Status confirmed = store_->Transition(order, shop::v1::ORDER_STATUS_PENDING, actor,
+                                              "payment captured", "ORDER_CONFIRMATION");
   if (!confirmed.ok()) {
     // Someone else (recovery) finished it first: answer with what it became.
     log::Warn("order finished elsewhere", {{"order_id", order_id},
                                            {"error", std::string(confirmed.message())}});
     return store_->Get(order_id);
   }
-  SHOP_RETURN_IF_ERROR(store_->EnqueueNotification(order_id, "ORDER_CONFIRMATION"));
   Emit("order.confirmed", order, {{"payment_id", order.payment_id()}});
   SHOP_ASSIGN_OR_RETURN(Order full, store_->Get(order_id));
   SHOP_RETURN_IF_ERROR(store_->SavePlacementResponse(order_id, full.SerializeAsString()));
@@ -371,9 +393,8 @@ absl::StatusOr<Order> OrderProcessor::CancelOrder(const std::string& order_id,
     return WithOrderId(unwound, order_id);
   }
   order.set_status(shop::v1::ORDER_STATUS_CANCELLED);
-  SHOP_RETURN_IF_ERROR(store_->Transition(order, current, actor, note));
+  SHOP_RETURN_IF_ERROR(store_->Transition(order, current, actor, note, "ORDER_CANCELLATION"));
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "cancel", "DONE", order.refund_id()));
-  SHOP_RETURN_IF_ERROR(store_->EnqueueNotification(order_id, "ORDER_CANCELLATION"));
   Emit("order.cancelled", order, {{"refund_id", order.refund_id()}});
   return store_->Get(order_id);
 }

@@ -69,8 +69,11 @@ class OrderStore {
   // Sets the order's status (and every other field) if its status is still
   // `expected` (FAILED_PRECONDITION naming the current status otherwise),
   // with a history row; saga DONE, lease dropped.
+  // `notification` (e.g. ORDER_CONFIRMATION), when not empty, is queued in
+  // the outbox in the same transaction.
   virtual absl::Status Transition(const shop::v1::Order& order, shop::v1::OrderStatus expected,
-                                  const std::string& actor, const std::string& note) = 0;
+                                  const std::string& actor, const std::string& note,
+                                  const std::string& notification = "") = 0;
   // Keeps the answer first given to PlaceOrder, to replay it exactly.
   virtual absl::Status SavePlacementResponse(const std::string& order_id,
                                              const std::string& response) = 0;
@@ -87,8 +90,6 @@ class OrderStore {
   virtual absl::Status DropLease(const std::string& order_id) = 0;
   // Unfinished sagas whose lease ran out (their owner died), leased to the caller.
   virtual absl::StatusOr<std::vector<OrderRecord>> ClaimAbandoned(int limit) = 0;
-  virtual absl::Status EnqueueNotification(const std::string& order_id,
-                                           const std::string& kind) = 0;
 };
 
 class InventoryClient {

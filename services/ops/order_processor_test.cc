@@ -52,7 +52,7 @@ class FakeOrderStore final : public OrderStore {
     return absl::OkStatus();
   }
   absl::Status Transition(const Order& order, OrderStatus expected, const std::string&,
-                          const std::string&) override {
+                          const std::string&, const std::string& notification) override {
     Row& row = rows[order.order_id()];
     if (row.record.order.status() != expected) {
       return IllegalTransition(order.order_id(), row.record.order.status(), order.status());
@@ -61,6 +61,7 @@ class FakeOrderStore final : public OrderStore {
     row.record.saga = SagaState::kDone;
     row.leased = false;
     row.history.push_back(order.status());
+    if (!notification.empty()) notifications.push_back(notification + ":" + order.order_id());
     return absl::OkStatus();
   }
   absl::Status SavePlacementResponse(const std::string& id, const std::string& bytes) override {
@@ -102,10 +103,6 @@ class FakeOrderStore final : public OrderStore {
       out.push_back(row.record);
     }
     return out;
-  }
-  absl::Status EnqueueNotification(const std::string& id, const std::string& kind) override {
-    notifications.push_back(kind + ":" + id);
-    return absl::OkStatus();
   }
   // What a crash does to leases: they run out.
   void ExpireLeases() {

@@ -282,7 +282,8 @@ absl::Status PgOrderStore::BeginCompensation(const std::string& order_id,
 }
 
 absl::Status PgOrderStore::Transition(const Order& order, shop::v1::OrderStatus expected,
-                                      const std::string& actor, const std::string& note) {
+                                      const std::string& actor, const std::string& note,
+                                      const std::string& notification) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     pqxx::result current = w.exec_params(
         "SELECT status FROM orders WHERE order_id = $1 FOR UPDATE", order.order_id());
@@ -301,6 +302,10 @@ absl::Status PgOrderStore::Transition(const Order& order, shop::v1::OrderStatus 
         "INSERT INTO order_status_history (order_id, status, actor, note) "
         "VALUES ($1, $2, $3, NULLIF($4, ''))",
         order.order_id(), status, actor, note);
+    if (!notification.empty()) {
+      w.exec_params("INSERT INTO notification_outbox (order_id, kind) VALUES ($1, $2)",
+                    order.order_id(), notification);
+    }
     return absl::OkStatus();
   });
 }
@@ -435,15 +440,6 @@ absl::StatusOr<std::vector<OrderRecord>> PgOrderStore::ClaimAbandoned(int limit)
   });
   if (!status.ok()) return status;
   return records;
-}
-
-absl::Status PgOrderStore::EnqueueNotification(const std::string& order_id,
-                                               const std::string& kind) {
-  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
-    w.exec_params("INSERT INTO notification_outbox (order_id, kind) VALUES ($1, $2)", order_id,
-                  kind);
-    return absl::OkStatus();
-  });
 }
 
 }  // namespace shop::ops

@@ -27,7 +27,8 @@ class PgOrderStore final : public OrderStore {
   absl::Status BeginCompensation(const std::string& order_id, shop::v1::OrderStatus target,
                                  const absl::Status& failure) override;
   absl::Status Transition(const shop::v1::Order& order, shop::v1::OrderStatus expected,
-                          const std::string& actor, const std::string& note) override;
+                          const std::string& actor, const std::string& note,
+                          const std::string& notification) override;
   absl::Status SavePlacementResponse(const std::string& order_id,
                                      const std::string& response) override;
   absl::Status RecordStep(const std::string& order_id, const std::string& step,
@@ -40,7 +41,6 @@ class PgOrderStore final : public OrderStore {
   absl::StatusOr<bool> TryLease(const std::string& order_id) override;
   absl::Status DropLease(const std::string& order_id) override;
   absl::StatusOr<std::vector<OrderRecord>> ClaimAbandoned(int limit) override;
-  absl::Status EnqueueNotification(const std::string& order_id, const std::string& kind) override;
 
  private:
   PgPool* pool_;

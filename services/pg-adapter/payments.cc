@@ -161,14 +161,14 @@ absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& p
                                       {"http_status", r.http_status},
                                       {"error", r.transport_error}});
     if (attempt == options_.max_tries) break;
-    absl::Duration wait = backoff;
+    // Full jitter keeps many adapters from retrying in lockstep...
+    thread_local absl::BitGen random;
+    absl::Duration wait = absl::Milliseconds(
+        absl::Uniform<int64_t>(random, 1, std::max<int64_t>(2, absl::ToInt64Milliseconds(backoff))));
+    // ...but never sooner than the gateway asked.
     if (r.http_status == 429 && r.retry_after_seconds >= 0) {
       wait = std::max(wait, absl::Seconds(r.retry_after_seconds));
     }
-    // Full jitter keeps many adapters from retrying in lockstep.
-    thread_local absl::BitGen random;
-    wait = absl::Milliseconds(
-        absl::Uniform<int64_t>(random, 1, std::max<int64_t>(2, absl::ToInt64Milliseconds(wait))));
     if (absl::Now() + wait >= deadline) break;
     options_.sleep(wait);
     backoff = std::min(backoff * 2, options_.max_backoff);
@@ -178,14 +178,28 @@ absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& p
                                         : absl::StrCat("gateway answered HTTP ", r.http_status));
 }
 
+absl::Mutex& PaymentService::LockFor(const std::string& authorization_key) {
+  return locks_[std::hash<std::string>{}(authorization_key) % 64];
+}
+
 absl::StatusOr<Payment> PaymentService::Authorize(const std::string& order_id,
                                                   const Money& amount,
                                                   const std::string& payment_method,
                                                   const std::string& idempotency_key,
                                                   absl::Time deadline) {
+  absl::MutexLock lock(&LockFor(idempotency_key));
+  return AuthorizeLocked(order_id, amount, payment_method, idempotency_key, deadline);
+}
+
+absl::StatusOr<Payment> PaymentService::AuthorizeLocked(const std::string& order_id,
+                                                        const Money& amount,
+                                                        const std::string& payment_method,
+                                                        const std::string& idempotency_key,
+                                                        absl::Time deadline) {
   FieldViolations violations;
   if (!IsValidId(order_id)) violations.Add("order_id", "must be 1-128 printable characters");
-  if (!IsValidId(payment_method) || !absl::StartsWith(payment_method, "pm_")) {
+  if (!IsValidId(payment_method) || !absl::StartsWith(payment_method, "pm_") ||
+      HasCardNumberLikeRun(payment_method)) {
     violations.Add("payment_method_token", "must be a payment-method token (pm_...)");
   }
   if (!IsValidId(idempotency_key)) {
@@ -267,7 +281,9 @@ absl::StatusOr<Payment> PaymentService::Authorize(const std::string& order_id,
 absl::StatusOr<Payment> PaymentService::Capture(const std::string& payment_id,
                                                 const std::string& key, absl::Time deadline) {
   SHOP_RETURN_IF_ERROR(ValidateKey(key));
-  SHOP_ASSIGN_OR_RETURN(Payment payment, store_->Get(payment_id));
+  SHOP_ASSIGN_OR_RETURN(Payment unlocked, store_->Get(payment_id));
+  absl::MutexLock lock(&LockFor(unlocked.idempotency_key));
+  SHOP_ASSIGN_OR_RETURN(Payment payment, store_->Get(payment_id));  // as of now
   if (payment.state == PaymentState::kCaptured || payment.state == PaymentState::kRefunded ||
       payment.state == PaymentState::kPartiallyRefunded) {
     return payment;
@@ -300,7 +316,8 @@ absl::StatusOr<Payment> PaymentService::Void(const std::string& payment_id,
   absl::StatusOr<Payment> found =
       payment_id.empty() ? store_->GetByKey(authorization_key) : store_->Get(payment_id);
   if (!found.ok()) return found.status();
-  Payment payment = *found;
+  absl::MutexLock lock(&LockFor(found->idempotency_key));
+  SHOP_ASSIGN_OR_RETURN(Payment payment, store_->Get(found->payment_id));  // as of now
   if (payment.state == PaymentState::kPending ||
       (payment.state == PaymentState::kFailed && payment.failure_reason.empty())) {
     // The gateway's answer to the authorization was never seen (crash or
@@ -308,7 +325,7 @@ absl::StatusOr<Payment> PaymentService::Void(const std::string& payment_id,
     // what happened without charging twice; an authorization found is then
     // voided below.
     absl::StatusOr<Payment> resolved =
-        Authorize(payment.order_id,
+        AuthorizeLocked(payment.order_id,
                   *FromMinorUnits(payment.currency, payment.amount_minor),
                   payment.payment_method, payment.idempotency_key, deadline);
     if (resolved.ok()) {
@@ -350,7 +367,9 @@ absl::StatusOr<RefundResult> PaymentService::Refund(const std::string& payment_i
                                                     const std::optional<Money>& amount,
                                                     const std::string& key, absl::Time deadline) {
   SHOP_RETURN_IF_ERROR(ValidateKey(key));
-  SHOP_ASSIGN_OR_RETURN(Payment payment, store_->Get(payment_id));
+  SHOP_ASSIGN_OR_RETURN(Payment unlocked, store_->Get(payment_id));
+  absl::MutexLock lock(&LockFor(unlocked.idempotency_key));
+  SHOP_ASSIGN_OR_RETURN(Payment payment, store_->Get(payment_id));  // as of now
   SHOP_ASSIGN_OR_RETURN(auto previous, store_->FindRefund(key));
   if (previous.has_value()) return RefundResult{payment, previous->first};
   if (payment.state != PaymentState::kCaptured &&
@@ -388,10 +407,11 @@ absl::StatusOr<RefundResult> PaymentService::Refund(const std::string& payment_i
   payment.state = payment.refunded_minor == payment.captured_minor
                       ? PaymentState::kRefunded
                       : PaymentState::kPartiallyRefunded;
-  std::string refund_id = NewId("rfd");
   SHOP_RETURN_IF_ERROR(
-      store_->RecordRefund(payment, refund_id, key, refund_minor, gateway_refund_id));
-  return RefundResult{payment, refund_id};
+      store_->RecordRefund(payment, NewId("rfd"), key, refund_minor, gateway_refund_id));
+  SHOP_ASSIGN_OR_RETURN(auto recorded, store_->FindRefund(key));
+  SHOP_ASSIGN_OR_RETURN(payment, store_->Get(payment_id));
+  return RefundResult{payment, recorded.has_value() ? recorded->first : ""};
 }
 
 }  // namespace shop::payments

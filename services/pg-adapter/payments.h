@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/money.h"
 #include "services/pg-adapter/gateway_client.h"
@@ -99,6 +100,15 @@ class PaymentService {
     GatewayResponse response;
     int tries = 0;
   };
+  absl::StatusOr<Payment> AuthorizeLocked(const std::string& order_id, const Money& amount,
+                                          const std::string& payment_method,
+                                          const std::string& idempotency_key,
+                                          absl::Time deadline);
+  // One payment is worked on by one call at a time (in this process): its
+  // gateway calls and state writes never interleave. Keyed by the
+  // authorization's idempotency key.
+  absl::Mutex& LockFor(const std::string& authorization_key);
+
   // Sends with retries on transport errors, 429 and 5xx (never on a decline
   // or another 4xx), recording each try.
   absl::StatusOr<CallResult> Call(const Payment& payment, Operation op,
@@ -107,6 +117,7 @@ class PaymentService {
   PaymentStore* store_;
   GatewayTransport* gateway_;
   PaymentServiceOptions options_;
+  absl::Mutex locks_[64];
 };
 
 // Maps a Stripe-style error body (HTTP 402/400) to the status the caller

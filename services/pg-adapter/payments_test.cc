@@ -52,8 +52,12 @@ class FakeStore final : public PaymentStore {
   }
   absl::Status RecordRefund(const Payment& p, const std::string& refund_id,
                             const std::string& key, int64_t amount, const std::string&) override {
+    if (refunds.count(key)) return absl::OkStatus();
     refunds[key] = {refund_id, amount};
-    payments[p.payment_id] = p;
+    Payment& stored = payments[p.payment_id];
+    stored.refunded_minor += amount;
+    stored.state = stored.refunded_minor == stored.captured_minor ? PaymentState::kRefunded
+                                                                  : PaymentState::kPartiallyRefunded;
     return absl::OkStatus();
   }
   std::map<std::string, Payment> payments;

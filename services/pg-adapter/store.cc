@@ -152,14 +152,22 @@ absl::Status PgPaymentStore::RecordRefund(const Payment& p, const std::string& r
                                           int64_t amount_minor,
                                           const std::string& gateway_refund_id) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
-    w.exec_params(
+    pqxx::result inserted = w.exec_params(
         "INSERT INTO refunds (refund_id, payment_id, idempotency_key, amount_minor, "
-        "gateway_refund_id) VALUES ($1, $2, $3, $4, $5)",
+        "gateway_refund_id) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING refund_id",
         refund_id, p.payment_id, idempotency_key, amount_minor, gateway_refund_id);
-    w.exec_params(
-        "UPDATE payments SET status = $2, refunded_minor = $3, updated_at = now() "
-        "WHERE payment_id = $1",
-        p.payment_id, PaymentStateName(p.state), p.refunded_minor);
+    if (inserted.empty()) return absl::OkStatus();  // a concurrent twin recorded it
+    // Relative update: concurrent refunds add up instead of overwriting.
+    pqxx::result updated = w.exec_params(
+        "UPDATE payments SET refunded_minor = refunded_minor + $2, "
+        "status = CASE WHEN refunded_minor + $2 = captured_minor THEN 'REFUNDED' "
+        "ELSE 'PARTIALLY_REFUNDED' END, updated_at = now() "
+        "WHERE payment_id = $1 AND refunded_minor + $2 <= captured_minor RETURNING payment_id",
+        p.payment_id, amount_minor);
+    if (updated.empty()) {
+      return absl::InternalError("refund exceeds the captured amount; refund not recorded");
+    }
     return absl::OkStatus();
   });
 }
