@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -180,7 +181,11 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
     flags.push_back("--gateway_ca=" + pki_ + "/external-ca.crt");
     flags.push_back("--gateway_api_key=" + api_key_);
   }
+  if (service == "ims") flags.push_back("--expiry_interval_seconds=1");
   if (service == "ops") {
+    // Short leases: a killed saga is taken over within seconds.
+    flags.push_back("--saga_lease_seconds=4");
+    flags.push_back("--recovery_interval_seconds=1");
     flags.push_back("--db_url=" + db_url("ops"));
     flags.push_back("--ims_addr=" + address("ims"));
     flags.push_back("--payments_addr=" + address("pg-adapter"));
@@ -206,21 +211,31 @@ std::unique_ptr<Process> Mesh::Launch(const std::string& service,
 
 bool Mesh::Start(const std::string& service, const std::string& binary,
                  std::vector<std::string> args) {
-  const std::string port_file = root_ + "/" + service + ".port";
-  std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0", "--port_file=" + port_file};
+  // A fixed port, so that a restarted process is where its callers expect it.
+  ports_[service] = FreePort();
+  std::vector<std::string> argv = {binary,
+                                   absl::StrCat("--listen=127.0.0.1:", ports_[service]),
+                                   "--port_file=" + root_ + "/" + service + ".port"};
   for (auto& a : args) argv.push_back(std::move(a));
-  auto process = std::make_unique<Process>(service, argv, root_ + "/logs/" + service + ".log");
+  argv_[service] = argv;
+  start_order_.push_back(service);
+  return Spawn(service);
+}
+
+bool Mesh::Spawn(const std::string& service) {
+  const std::string port_file = root_ + "/" + service + ".port";
+  std::remove(port_file.c_str());
+  auto process = std::make_unique<Process>(service, argv_[service],
+                                           root_ + "/logs/" + service + ".log");
   Process* p = process.get();
   processes_[service] = std::move(process);
-  start_order_.push_back(service);
   bool bound = WaitFor(
       [&] {
-        std::string text = ReadFile(port_file);
-        if (!text.empty()) ports_[service] = std::atoi(text.c_str());
-        return !text.empty() || p->WaitExit(std::chrono::milliseconds(0)).has_value();
+        return !ReadFile(port_file).empty() ||
+               p->WaitExit(std::chrono::milliseconds(0)).has_value();
       },
       std::chrono::seconds(60));
-  if (!bound || ports_[service] == 0) {
+  if (!bound || ReadFile(port_file).empty()) {
     error_ = absl::StrCat(service, " did not start; its log:\n", p->Log());
     return false;
   }
@@ -237,6 +252,19 @@ bool Mesh::Start(const std::string& service, const std::string& binary,
       std::chrono::seconds(30));
   if (!healthy) error_ = absl::StrCat(service, " is not healthy; its log:\n", p->Log());
   return healthy;
+}
+
+void Mesh::Stop(const std::string& service, int signal_number) {
+  Process* p = processes_.at(service).get();
+  p->Signal(signal_number);
+  p->WaitExit(std::chrono::seconds(20));
+}
+
+bool Mesh::StartAgain(const std::string& service) { return Spawn(service); }
+
+bool Mesh::Restart(const std::string& service, int signal_number) {
+  Stop(service, signal_number);
+  return Spawn(service);
 }
 
 std::shared_ptr<grpc::Channel> Mesh::Channel(const std::string& service,

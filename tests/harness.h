@@ -73,6 +73,12 @@ class Mesh {
                                          const std::string& identity = "shopctl") const;
   // The service's process (to stop or kill it in a test).
   Process* process(const std::string& service) { return processes_.at(service).get(); }
+  // Stops `service` with `signal_number` (SIGKILL: a crash), then starts it
+  // again on the same port and waits until it is healthy.
+  bool Restart(const std::string& service, int signal_number);
+  // Stops it (no restart) / starts it again after Stop.
+  void Stop(const std::string& service, int signal_number);
+  bool StartAgain(const std::string& service);
   // Starts one more process of `binary` with the standard flags of `service`
   // plus `extra`, without waiting for it.
   std::unique_ptr<Process> Launch(const std::string& service, const std::vector<std::string>& extra,
@@ -81,6 +87,7 @@ class Mesh {
  private:
   bool Start(const std::string& service, const std::string& binary,
              std::vector<std::string> args);
+  bool Spawn(const std::string& service);
   std::vector<std::string> CommonFlags(const std::string& service) const;
 
   std::string root_;
@@ -90,6 +97,7 @@ class Mesh {
   std::string api_key_ = "sk_test_harness_0123456789";
   std::string gateway_url_;
   std::map<std::string, int> ports_;
+  std::map<std::string, std::vector<std::string>> argv_;
   std::map<std::string, std::unique_ptr<Process>> processes_;
   std::vector<std::string> start_order_;
 };

@@ -10,11 +10,11 @@
 #include "core/status.h"
 #include "core/trace.h"
 #include "google/rpc/error_details.pb.h"
-#include "services/pg-adapter/gateway_client.h"
 #include "shop/v1/audit.grpc.pb.h"
 #include "shop/v1/ecp.grpc.pb.h"
-#include "shop/v1/ims.grpc.pb.h"
+#include "tests/client.h"
 #include "tests/harness.h"
+#include "tests/invariants.h"
 
 namespace shop::testing {
 namespace {
@@ -25,83 +25,25 @@ class OrderFlowTest : public ::testing::Test {
     ASSERT_TRUE(mesh_.ok()) << mesh_.error();
     customer_ = NewId("cust");
     ecp_ = shop::v1::CustomerService::NewStub(mesh_.Channel("ecp"));
-    ims_ = shop::v1::InventoryService::NewStub(mesh_.Channel("ims"));
   }
 
-  void Prepare(grpc::ClientContext& ctx, const std::string& trace_id = NewTraceId()) {
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    ctx.AddMetadata(kCustomerHeader, customer_);
-    ctx.AddMetadata(kTraceparentHeader, FormatTraceparent(trace_id, NewSpanId()));
+  void Prepare(grpc::ClientContext& ctx, const std::string& trace_id = "") {
+    PrepareCall(ctx, customer_, trace_id);
   }
-
   shop::v1::PlaceOrderRequest Order(std::vector<std::pair<std::string, int>> items,
                                     const std::string& payment_method) {
-    shop::v1::PlaceOrderRequest request;
-    for (const auto& [sku, quantity] : items) {
-      auto* line = request.add_lines();
-      line->set_sku(sku);
-      line->set_quantity(quantity);
-    }
-    auto* address = request.mutable_shipping_address();
-    address->set_name("Ada Lovelace");
-    address->set_line1("123 Main St");
-    address->set_city("New York");
-    address->set_region("NY");
-    address->set_postal_code("10001");
-    address->set_country_code("US");
-    request.set_payment_method_token(payment_method);
-    request.set_idempotency_key(NewId("key"));
-    return request;
+    return MakeOrder(items, payment_method);
   }
-
-  shop::v1::StockLevel Stock(const std::string& sku) {
-    grpc::ClientContext ctx;
-    Prepare(ctx);
-    shop::v1::GetStockRequest request;
-    request.set_sku(sku);
-    shop::v1::GetStockResponse response;
-    grpc::Status status = ims_->GetStock(&ctx, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response.stock();
-  }
-
-  // The gateway stand-in's ledger for one order.
-  nlohmann::json Ledger(const std::string& order_id) {
-    auto transport = payments::CurlTransport::Create(
-        {mesh_.gateway_url(), mesh_.pki() + "/external-ca.crt", mesh_.gateway_api_key()});
-    EXPECT_TRUE(transport.ok());
-    payments::GatewayRequest request;
-    request.method = "GET";
-    request.path = "/v1/test/ledger?order_id=" + order_id;
-    payments::GatewayResponse response = (*transport)->Send(request, absl::Seconds(5));
-    EXPECT_EQ(response.http_status, 200) << response.transport_error << response.body;
-    return nlohmann::json::parse(response.body, nullptr, false);
-  }
-
-  // Tokenizes a card at the gateway, as a browser would.
-  std::string Tokenize(const std::string& number) {
-    auto transport = payments::CurlTransport::Create(
-        {mesh_.gateway_url(), mesh_.pki() + "/external-ca.crt", mesh_.gateway_api_key()});
-    payments::GatewayRequest request;
-    request.path = "/v1/payment_methods";
-    request.form = {{"type", "card"}, {"card[number]", number}, {"card[exp_month]", "12"},
-                    {"card[exp_year]", "2034"}, {"card[cvc]", "123"}};
-    payments::GatewayResponse response = (*transport)->Send(request, absl::Seconds(5));
-    EXPECT_EQ(response.http_status, 200) << response.body;
-    return nlohmann::json::parse(response.body, nullptr, false).value("id", "");
-  }
-
+  shop::v1::StockLevel Stock(const std::string& sku) { return testing::Stock(mesh_, sku); }
+  nlohmann::json Ledger(const std::string& order_id) { return FetchLedger(mesh_, order_id); }
+  std::string Tokenize(const std::string& number) { return testing::Tokenize(mesh_, number); }
   std::string OrderStatusInDb(const std::string& order_id) {
-    pqxx::connection connection(mesh_.db_url("ops"));
-    pqxx::work w(connection);
-    pqxx::result row = w.exec_params("SELECT status FROM orders WHERE order_id = $1", order_id);
-    return row.empty() ? "" : row[0][0].as<std::string>();
+    return QueryOps(mesh_, "SELECT status FROM orders WHERE order_id = $1", order_id);
   }
 
   Mesh& mesh_ = SharedMesh();
   std::string customer_;
   std::unique_ptr<shop::v1::CustomerService::Stub> ecp_;
-  std::unique_ptr<shop::v1::InventoryService::Stub> ims_;
 };
 
 // TC001: order created, payment processed, stock reduced after authorization.

@@ -484,7 +484,7 @@ TEST_F(OrderProcessorTest, OtherCustomersOrdersAreNotFound) {
   EXPECT_EQ(other.status().message(), "order " + order->order_id() + " not found");
 }
 
-TEST(LifecycleTest, Transitions) {
+TEST(StatusMachineTest, Transitions) {
   EXPECT_TRUE(CanTransition(shop::v1::ORDER_STATUS_CONFIRMED, shop::v1::ORDER_STATUS_CANCELLED));
   EXPECT_TRUE(CanTransition(shop::v1::ORDER_STATUS_PROCESSING, shop::v1::ORDER_STATUS_CANCELLED));
   EXPECT_FALSE(CanTransition(shop::v1::ORDER_STATUS_SHIPPED, shop::v1::ORDER_STATUS_CANCELLED));

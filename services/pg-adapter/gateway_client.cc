@@ -120,6 +120,8 @@ GatewayResponse CurlTransport::Send(const GatewayRequest& request, absl::Duratio
   CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
     response.transport_error = error[0] != 0 ? error : curl_easy_strerror(code);
+    response.not_sent = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
+                        code == CURLE_SSL_CONNECT_ERROR || code == CURLE_PEER_FAILED_VERIFICATION;
     response.body.clear();
   } else {
     long status = 0;

@@ -26,6 +26,8 @@ struct GatewayResponse {
   std::string body;
   std::string transport_error;  // connect/TLS/timeout failure
   int64_t retry_after_seconds = -1;
+  // The request certainly never reached the gateway (no connection).
+  bool not_sent = false;
 };
 
 class GatewayTransport {

@@ -72,6 +72,7 @@ const char* PaymentStateName(PaymentState state) {
     case PaymentState::kPartiallyRefunded: return "PARTIALLY_REFUNDED";
     case PaymentState::kDeclined: return "DECLINED";
     case PaymentState::kFailed: return "FAILED";
+    case PaymentState::kUnknown: return "UNKNOWN";
   }
   return "PENDING";
 }
@@ -80,7 +81,7 @@ std::optional<PaymentState> ParsePaymentState(absl::string_view name) {
   for (PaymentState s : {PaymentState::kPending, PaymentState::kAuthorized,
                          PaymentState::kCaptured, PaymentState::kVoided, PaymentState::kRefunded,
                          PaymentState::kPartiallyRefunded, PaymentState::kDeclined,
-                         PaymentState::kFailed}) {
+                         PaymentState::kFailed, PaymentState::kUnknown}) {
     if (name == PaymentStateName(s)) return s;
   }
   return std::nullopt;
@@ -135,8 +136,10 @@ PaymentService::PaymentService(PaymentStore* store, GatewayTransport* gateway,
 absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& payment,
                                                                 Operation op,
                                                                 const GatewayRequest& request,
-                                                                absl::Time deadline) {
+                                                                absl::Time deadline,
+                                                                bool* nothing_sent) {
   CallResult result;
+  if (nothing_sent != nullptr) *nothing_sent = true;
   absl::Duration backoff = options_.initial_backoff;
   for (int attempt = 1; attempt <= options_.max_tries; ++attempt) {
     absl::Duration remaining = deadline - absl::Now();
@@ -148,6 +151,7 @@ absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& p
                                                                     attempt));
     result.response = gateway_->Send(request, std::min(remaining, options_.per_try_timeout));
     result.tries = attempt;
+    if (nothing_sent != nullptr && !result.response.not_sent) *nothing_sent = false;
     const GatewayResponse& r = result.response;
     std::string outcome = r.http_status >= 200 && r.http_status < 300 ? "SUCCEEDED"
                           : r.http_status == 402                      ? "DECLINED"
@@ -230,6 +234,7 @@ absl::StatusOr<Payment> PaymentService::AuthorizeLocked(const std::string& order
   switch (payment.state) {
     case PaymentState::kPending:
     case PaymentState::kFailed:
+    case PaymentState::kUnknown:
       break;  // (re)try at the gateway under the same Idempotency-Key
     case PaymentState::kVoided:
       return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
@@ -252,9 +257,11 @@ absl::StatusOr<Payment> PaymentService::AuthorizeLocked(const std::string& order
                   {"capture_method", "manual"},
                   {"confirm", "true"},
                   {"metadata[order_id]", order_id}};
-  absl::StatusOr<CallResult> call = Call(payment, Operation::kAuthorize, request, deadline);
+  bool nothing_sent = true;
+  absl::StatusOr<CallResult> call =
+      Call(payment, Operation::kAuthorize, request, deadline, &nothing_sent);
   if (!call.ok()) {
-    payment.state = PaymentState::kFailed;
+    payment.state = nothing_sent ? PaymentState::kFailed : PaymentState::kUnknown;
     SHOP_RETURN_IF_ERROR(store_->Update(payment));
     return call.status();
   }
@@ -318,8 +325,7 @@ absl::StatusOr<Payment> PaymentService::Void(const std::string& payment_id,
   if (!found.ok()) return found.status();
   absl::MutexLock lock(&LockFor(found->idempotency_key));
   SHOP_ASSIGN_OR_RETURN(Payment payment, store_->Get(found->payment_id));  // as of now
-  if (payment.state == PaymentState::kPending ||
-      (payment.state == PaymentState::kFailed && payment.failure_reason.empty())) {
+  if (payment.state == PaymentState::kPending || payment.state == PaymentState::kUnknown) {
     // The gateway's answer to the authorization was never seen (crash or
     // network failure). Replaying it under the same Idempotency-Key tells
     // what happened without charging twice; an authorization found is then

@@ -17,8 +17,11 @@
 
 namespace shop::payments {
 
+// kFailed: nothing is held at the gateway. kUnknown: the gateway may have
+// authorized (the answer was lost); replaying the request tells.
 enum class PaymentState {
-  kPending, kAuthorized, kCaptured, kVoided, kRefunded, kPartiallyRefunded, kDeclined, kFailed
+  kPending, kAuthorized, kCaptured, kVoided, kRefunded, kPartiallyRefunded, kDeclined, kFailed,
+  kUnknown
 };
 const char* PaymentStateName(PaymentState state);
 std::optional<PaymentState> ParsePaymentState(absl::string_view name);
@@ -111,8 +114,10 @@ class PaymentService {
 
   // Sends with retries on transport errors, 429 and 5xx (never on a decline
   // or another 4xx), recording each try.
+  // `nothing_sent` (optional) tells, on failure, whether no try reached the gateway.
   absl::StatusOr<CallResult> Call(const Payment& payment, Operation op,
-                                  const GatewayRequest& request, absl::Time deadline);
+                                  const GatewayRequest& request, absl::Time deadline,
+                                  bool* nothing_sent = nullptr);
 
   PaymentStore* store_;
   GatewayTransport* gateway_;

@@ -76,7 +76,8 @@ class ScriptedGateway final : public GatewayTransport {
     return next;
   }
   void Answer(int status, std::string body) { script.push_back({status, std::move(body), "", -1}); }
-  void FailTransport() { script.push_back({0, "", "Connection refused", -1}); }
+  void FailTransport() { script.push_back({0, "", "Operation timed out", -1, false}); }
+  void Refuse() { script.push_back({0, "", "Connection refused", -1, true}); }
   std::deque<GatewayResponse> script;
   std::vector<GatewayRequest> requests;
 };
@@ -251,6 +252,17 @@ TEST_F(PaymentServiceTest, VoidByKeyResolvesAnUnknownOutcomeThenVoids) {
   // Same Idempotency-Key on the replay: the gateway cannot charge twice.
   EXPECT_EQ(gateway_.requests[3].idempotency_key, gateway_.requests[0].idempotency_key);
   EXPECT_EQ(gateway_.requests[4].path, "/v1/payment_intents/pi_123/cancel");
+}
+
+TEST_F(PaymentServiceTest, AGatewayThatWasNeverReachedHoldsNothing) {
+  for (int i = 0; i < 3; ++i) gateway_.Refuse();
+  PaymentService service = Service();
+  EXPECT_EQ(Authorize(service).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.payments.begin()->second.state, PaymentState::kFailed);
+  // Nothing to resolve: the void asks the gateway nothing.
+  auto voided = service.Void("", "ord_1:authorize", "ord_1", absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(voided.ok()) << voided.status();
+  EXPECT_EQ(gateway_.requests.size(), 3u);
 }
 
 TEST_F(PaymentServiceTest, VoidByUnknownKeyIsNotFound) {

@@ -15,7 +15,8 @@ shop::v1::PaymentStatus ToProto(PaymentState state) {
     case PaymentState::kRefunded: return shop::v1::PAYMENT_STATUS_REFUNDED;
     case PaymentState::kPartiallyRefunded: return shop::v1::PAYMENT_STATUS_PARTIALLY_REFUNDED;
     case PaymentState::kDeclined: return shop::v1::PAYMENT_STATUS_DECLINED;
-    case PaymentState::kFailed: return shop::v1::PAYMENT_STATUS_FAILED;
+    case PaymentState::kFailed:
+    case PaymentState::kUnknown: return shop::v1::PAYMENT_STATUS_FAILED;
     case PaymentState::kPending: break;
   }
   return shop::v1::PAYMENT_STATUS_UNSPECIFIED;

@@ -527,6 +527,10 @@ int Run(const std::vector<char*>& positional) {
     return Fail("OpenSSL could not set up a TLS context from --cert/--key");
   }
   SSL_CTX_set_min_proto_version(server.ssl_context(), TLS1_2_VERSION);
+  // Every kept-alive client connection holds a worker until it idles out: with
+  // httplib's default of 8 workers, a busy adapter starves everyone else.
+  server.new_task_queue = [] { return new httplib::ThreadPool(128); };
+  server.set_keep_alive_timeout(2);
   ConfigureServer(api_key, processor->get(), &server);
 
   errno = 0;
