@@ -66,6 +66,24 @@ shop::v1::StockLevel Stock(const Mesh& mesh, const std::string& sku) {
   return status.ok() ? response.stock() : shop::v1::StockLevel();
 }
 
+std::string CreateSku(const Mesh& mesh, int units) {
+  std::string sku = "TEST-" + RandomHex(5);
+  for (auto& c : sku) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  pqxx::connection connection(mesh.db_url("ims"));
+  pqxx::work w(connection);
+  w.exec_params(
+      "INSERT INTO products (sku, name, currency, unit_price_units, unit_price_nanos) "
+      "VALUES ($1, 'Limited edition', 'USD', 10, 0)",
+      sku);
+  w.exec_params("INSERT INTO stock_levels (sku, available) VALUES ($1, $2)", sku, units);
+  w.exec_params(
+      "INSERT INTO stock_movements (sku, kind, quantity, actor, reason) "
+      "VALUES ($1, 'SEED', $2, 'test', 'test stock')",
+      sku, units);
+  w.commit();
+  return sku;
+}
+
 std::string QueryOps(const Mesh& mesh, const std::string& sql, const std::string& param) {
   pqxx::connection connection(mesh.db_url("ops"));
   pqxx::work w(connection);

@@ -24,6 +24,9 @@ void PrepareCall(grpc::ClientContext& ctx, const std::string& customer,
 // A payment-method token for a test card, made at the gateway stand-in.
 std::string Tokenize(const Mesh& mesh, const std::string& card_number);
 shop::v1::StockLevel Stock(const Mesh& mesh, const std::string& sku);
+// A new SKU priced 10.00 with `units` in stock, seeded as IMS seeds (with a
+// SEED movement, so the stock invariant holds for it).
+std::string CreateSku(const Mesh& mesh, int units);
 // One value from the ops database ("" when no row).
 std::string QueryOps(const Mesh& mesh, const std::string& sql, const std::string& param);
 // ErrorInfo.metadata.order_id of a failed call ("" when absent).

@@ -69,24 +69,7 @@ class LifecycleTest : public ::testing::Test {
     return response.order();
   }
 
-  // A new SKU with `units` in stock, seeded the way IMS seeds (with a SEED movement).
-  std::string NewSku(int units) {
-    std::string sku = "TEST-" + NewId("s").substr(2, 10);
-    for (auto& c : sku) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    pqxx::connection connection(mesh_.db_url("ims"));
-    pqxx::work w(connection);
-    w.exec_params(
-        "INSERT INTO products (sku, name, currency, unit_price_units, unit_price_nanos) "
-        "VALUES ($1, 'Limited edition', 'USD', 10, 0)",
-        sku);
-    w.exec_params("INSERT INTO stock_levels (sku, available) VALUES ($1, $2)", sku, units);
-    w.exec_params(
-        "INSERT INTO stock_movements (sku, kind, quantity, actor, reason) "
-        "VALUES ($1, 'SEED', $2, 'test', 'limited stock')",
-        sku, units);
-    w.commit();
-    return sku;
-  }
+  std::string NewSku(int units) { return CreateSku(mesh_, units); }
 
   Mesh& mesh_ = SharedMesh();
   std::string customer_;

@@ -60,6 +60,14 @@ absl::Status InProgress(const std::string& order_id) {
   return status;
 }
 
+// Failures that say nothing about the outcome: the step may still succeed.
+bool IsTransient(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded ||
+         status.code() == absl::StatusCode::kAborted ||
+         status.code() == absl::StatusCode::kCancelled;
+}
+
 bool IsDecline(const absl::Status& status) {
   return status.code() == absl::StatusCode::kFailedPrecondition ||
          status.code() == absl::StatusCode::kInvalidArgument;
@@ -201,6 +209,9 @@ absl::StatusOr<Order> OrderProcessor::RunForward(OrderRecord record, const std::
   // Step 3: reduce the inventory level, only now that payment is authorized.
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "commit_stock", "STARTED", ""));
   absl::StatusOr<shop::v1::Reservation> committed = inventory_->Commit(order.reservation_id());
+  if (!committed.ok() && IsTransient(committed.status())) {
+    return LeaveForRecovery(order_id, "commit_stock", committed.status());
+  }
   if (!committed.ok()) {
     SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "commit_stock", "FAILED",
                                             std::string(committed.status().message())));
@@ -215,6 +226,9 @@ absl::StatusOr<Order> OrderProcessor::RunForward(OrderRecord record, const std::
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "capture", "STARTED", ""));
   absl::StatusOr<shop::v1::Payment> captured =
       payments_->Capture(order.payment_id(), order_id + ":capture");
+  if (!captured.ok() && IsTransient(captured.status())) {
+    return LeaveForRecovery(order_id, "capture", captured.status());
+  }
   if (!captured.ok()) {
     SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "capture", "FAILED",
                                             std::string(captured.status().message())));
@@ -239,6 +253,19 @@ absl::StatusOr<Order> OrderProcessor::RunForward(OrderRecord record, const std::
   return full;
 }
 
+absl::Status OrderProcessor::LeaveForRecovery(const std::string& order_id,
+                                              const std::string& step,
+                                              const absl::Status& error) {
+  // The customer is paid up (authorized): finishing beats unwinding. The
+  // recovery loop retries the step (all steps are idempotent); the caller
+  // retries with its key and gets the final answer.
+  SHOP_RETURN_IF_ERROR(
+      store_->RecordStep(order_id, step, "FAILED", std::string(error.message())));
+  SHOP_RETURN_IF_ERROR(store_->DropLease(order_id));
+  log::Warn("step failed; left to recovery", {{"order_id", order_id}, {"step", step}});
+  return InProgress(order_id);
+}
+
 absl::Status OrderProcessor::Fail(OrderRecord& record, shop::v1::OrderStatus target,
                                   absl::Status error, const std::string& actor) {
   const std::string& order_id = record.order.order_id();
@@ -248,7 +275,7 @@ absl::Status OrderProcessor::Fail(OrderRecord& record, shop::v1::OrderStatus tar
   record.saga = SagaState::kCompensating;
   record.target = target;
   record.failure = error;
-  absl::Status compensated = Compensate(record, actor);
+  absl::Status compensated = Compensate(record, actor, "");
   if (!compensated.ok()) {
     // The order stays PENDING/COMPENSATING; the recovery loop finishes it.
     log::Warn("compensation incomplete; recovery will retry",
@@ -257,23 +284,33 @@ absl::Status OrderProcessor::Fail(OrderRecord& record, shop::v1::OrderStatus tar
   return error;
 }
 
-absl::Status OrderProcessor::Compensate(OrderRecord& record, const std::string& actor) {
+absl::Status OrderProcessor::Compensate(OrderRecord& record, const std::string& actor,
+                                        const std::string& note) {
   Order& order = record.order;
   const std::string& order_id = order.order_id();
-  SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "compensate", "STARTED", ""));
-  absl::Status unwound = Unwind(order, order.failure_reason());
+  const bool cancelling = record.target == shop::v1::ORDER_STATUS_CANCELLED;
+  const std::string step = cancelling ? "cancel" : "compensate";
+  SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, step, "STARTED", ""));
+  absl::Status unwound = Unwind(order, cancelling ? "cancelled" : order.failure_reason());
   if (!unwound.ok()) {
-    SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "compensate", "FAILED",
-                                            std::string(unwound.message())));
+    SHOP_RETURN_IF_ERROR(
+        store_->RecordStep(order_id, step, "FAILED", std::string(unwound.message())));
     return unwound;
   }
+  const shop::v1::OrderStatus from = order.status();
   order.set_status(record.target);
-  SHOP_RETURN_IF_ERROR(
-      store_->Transition(order, shop::v1::ORDER_STATUS_PENDING, actor, order.failure_reason()));
-  SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "compensate", "DONE", ""));
-  Emit(record.target == shop::v1::ORDER_STATUS_PAYMENT_FAILED ? "order.payment_failed"
-                                                              : "order.failed",
-       order, {{"reason", order.failure_reason()}});
+  std::string history_note = note;
+  if (history_note.empty()) history_note = cancelling ? "cancelled" : order.failure_reason();
+  SHOP_RETURN_IF_ERROR(store_->Transition(order, from, actor, history_note,
+                                          cancelling ? "ORDER_CANCELLATION" : ""));
+  SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, step, "DONE", order.refund_id()));
+  if (cancelling) {
+    Emit("order.cancelled", order, {{"refund_id", order.refund_id()}});
+  } else {
+    Emit(record.target == shop::v1::ORDER_STATUS_PAYMENT_FAILED ? "order.payment_failed"
+                                                                : "order.failed",
+         order, {{"reason", order.failure_reason()}});
+  }
   return absl::OkStatus();
 }
 
@@ -317,7 +354,7 @@ absl::Status OrderProcessor::Unwind(Order& order, const std::string& reason) {
 
 absl::StatusOr<Order> OrderProcessor::Resume(OrderRecord record, const std::string& actor) {
   if (record.saga == SagaState::kCompensating) {
-    SHOP_RETURN_IF_ERROR(Compensate(record, actor));
+    SHOP_RETURN_IF_ERROR(Compensate(record, actor, ""));
     return store_->Get(record.order.order_id());
   }
   return RunForward(std::move(record), actor);
@@ -382,20 +419,18 @@ absl::StatusOr<Order> OrderProcessor::CancelOrder(const std::string& order_id,
   }
   SHOP_ASSIGN_OR_RETURN(bool leased, store_->TryLease(order_id));
   if (!leased) return InProgress(order_id);
-  Order order = record->order;
-  std::string note = reason.empty() ? "cancelled" : absl::StrCat("cancelled: ", reason);
-  SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "cancel", "STARTED", ""));
-  absl::Status unwound = Unwind(order, "cancelled");
-  if (!unwound.ok()) {
-    SHOP_RETURN_IF_ERROR(
-        store_->RecordStep(order_id, "cancel", "FAILED", std::string(unwound.message())));
-    SHOP_RETURN_IF_ERROR(store_->DropLease(order_id));
-    return WithOrderId(unwound, order_id);
+  // The decision is recorded before anything is undone: if this process
+  // dies half-way, the recovery loop finishes the cancellation.
+  SHOP_RETURN_IF_ERROR(
+      store_->BeginCompensation(order_id, shop::v1::ORDER_STATUS_CANCELLED, absl::OkStatus()));
+  record->saga = SagaState::kCompensating;
+  record->target = shop::v1::ORDER_STATUS_CANCELLED;
+  absl::Status cancelled = Compensate(
+      *record, actor, reason.empty() ? "cancelled" : absl::StrCat("cancelled: ", reason));
+  if (!cancelled.ok()) {
+    SHOP_RETURN_IF_ERROR(store_->DropLease(order_id));  // recovery takes it from here
+    return WithOrderId(cancelled, order_id);
   }
-  order.set_status(shop::v1::ORDER_STATUS_CANCELLED);
-  SHOP_RETURN_IF_ERROR(store_->Transition(order, current, actor, note, "ORDER_CANCELLATION"));
-  SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "cancel", "DONE", order.refund_id()));
-  Emit("order.cancelled", order, {{"refund_id", order.refund_id()}});
   return store_->Get(order_id);
 }
 
@@ -404,6 +439,7 @@ absl::StatusOr<Order> OrderProcessor::Fulfil(const std::string& order_id,
                                              const std::string& actor, const std::string& note,
                                              const std::function<void(Order&)>& change) {
   SHOP_ASSIGN_OR_RETURN(OrderRecord record, store_->GetRecord(order_id));
+  if (record.saga != SagaState::kDone) return InProgress(order_id);  // e.g. being cancelled
   if (record.order.status() != from) {
     return IllegalTransition(order_id, record.order.status(), to);
   }

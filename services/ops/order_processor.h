@@ -62,7 +62,8 @@ class OrderStore {
                                                 const std::string& actor) = 0;
   // Writes lines, totals, payment and reservation fields (not the status).
   virtual absl::Status SaveProgress(const shop::v1::Order& order) = 0;
-  // Saga → COMPENSATING towards `target`, keeping `failure` for replays.
+  // Saga → COMPENSATING towards `target`, keeping `failure` (when not OK) for
+  // replays. Allowed on a finished saga only towards CANCELLED.
   virtual absl::Status BeginCompensation(const std::string& order_id,
                                          shop::v1::OrderStatus target,
                                          const absl::Status& failure) = 0;
@@ -172,7 +173,14 @@ class OrderProcessor {
   // caller (or the compensation's error if it could not finish).
   absl::Status Fail(OrderRecord& record, shop::v1::OrderStatus target, absl::Status error,
                     const std::string& actor);
-  absl::Status Compensate(OrderRecord& record, const std::string& actor);
+  // Unwinds and moves the order to record.target (a failure, or CANCELLED)
+  // from whatever status it has; `note` goes to the status history.
+  absl::Status Compensate(OrderRecord& record, const std::string& actor,
+                          const std::string& note);
+  // A transient failure after authorization: the saga stays RUNNING for the
+  // recovery loop; the caller gets ABORTED (retry with the same key).
+  absl::Status LeaveForRecovery(const std::string& order_id, const std::string& step,
+                                const absl::Status& error);
   // Gives back stock and money for `order`: release or restock; void or
   // refund. Fills payment status and refund id.
   absl::Status Unwind(shop::v1::Order& order, const std::string& reason);

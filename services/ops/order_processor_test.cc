@@ -48,7 +48,7 @@ class FakeOrderStore final : public OrderStore {
     OrderRecord& r = rows[id].record;
     r.saga = SagaState::kCompensating;
     r.target = target;
-    r.failure = failure;
+    if (!failure.ok()) r.failure = failure;
     return absl::OkStatus();
   }
   absl::Status Transition(const Order& order, OrderStatus expected, const std::string&,
@@ -340,6 +340,21 @@ TEST_F(OrderProcessorTest, CaptureFailureRestocksAndVoids) {
   EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_PAYMENT_FAILED);
 }
 
+TEST_F(OrderProcessorTest, TransientCaptureFailureIsFinishedForwardByRecovery) {
+  payments_.capture_error = absl::UnavailableError("adapter restarting");
+  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  EXPECT_EQ(order.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(ErrorReason(order.status()), "ORDER_IN_PROGRESS");
+  EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_PENDING);
+  EXPECT_EQ(store_.Only().saga, SagaState::kRunning);
+  EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_COMMITTED);
+  payments_.capture_error = absl::OkStatus();
+  EXPECT_EQ(processor_.RecoverAbandoned(), 1);
+  EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_CONFIRMED);
+  EXPECT_EQ(payments_.payments.size(), 1u);
+  EXPECT_EQ(payments_.StatusOf("pay_1"), shop::v1::PAYMENT_STATUS_CAPTURED);
+}
+
 TEST_F(OrderProcessorTest, FailedCompensationIsFinishedByRecovery) {
   payments_.authorize_error = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                                               "payment declined", "CARD_DECLINED");
@@ -447,6 +462,23 @@ TEST_F(OrderProcessorTest, CancelRefundsRestocksAndIsIdempotent) {
   EXPECT_EQ(std::count(payments_.calls.begin(), payments_.calls.end(), "refund"), 1);
   EXPECT_EQ(processor_.CancelOrder(order->order_id(), "cust_2", "", "c").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(OrderProcessorTest, InterruptedCancellationIsFinishedByRecovery) {
+  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  ASSERT_TRUE(order.ok());
+  payments_.down = Unavailable();  // the refund cannot happen now
+  auto cancelled = processor_.CancelOrder(order->order_id(), "cust_1", "", "c");
+  EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.Only().saga, SagaState::kCompensating);
+  // Nobody may ship it meanwhile.
+  EXPECT_EQ(processor_.MarkProcessing(order->order_id(), "", "staff").status().code(),
+            absl::StatusCode::kAborted);
+  payments_.down = absl::OkStatus();
+  EXPECT_EQ(processor_.RecoverAbandoned(), 1);
+  EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_CANCELLED);
+  EXPECT_EQ(payments_.StatusOf("pay_1"), shop::v1::PAYMENT_STATUS_REFUNDED);
+  EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_RESTOCKED);
 }
 
 TEST_F(OrderProcessorTest, LifecycleAndIllegalTransitions) {

@@ -274,9 +274,10 @@ absl::Status PgOrderStore::BeginCompensation(const std::string& order_id,
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params(
         "UPDATE orders SET saga_state = 'COMPENSATING', target_status = $2, "
-        "failure_status = decode($3, 'hex'), updated_at = clock_timestamp() "
-        "WHERE order_id = $1 AND saga_state <> 'DONE'",
-        order_id, ShortName(target), HexEncode(SerializeStatus(failure)));
+        "failure_status = CASE WHEN $3 = '' THEN failure_status ELSE decode($3, 'hex') END, "
+        "updated_at = clock_timestamp() "
+        "WHERE order_id = $1 AND (saga_state <> 'DONE' OR $2 = 'CANCELLED')",
+        order_id, ShortName(target), failure.ok() ? "" : HexEncode(SerializeStatus(failure)));
     return absl::OkStatus();
   });
 }

@@ -20,6 +20,7 @@ const char* OperationName(Operation op) {
     case Operation::kCapture: return "capture";
     case Operation::kVoid: return "void";
     case Operation::kRefund: return "refund";
+    case Operation::kReconcile: return "reconcile";
   }
   return "unknown";
 }
@@ -285,6 +286,35 @@ absl::StatusOr<Payment> PaymentService::AuthorizeLocked(const std::string& order
   return error;
 }
 
+absl::Status PaymentService::Reconcile(Payment& payment, absl::Time deadline) {
+  GatewayRequest request;
+  request.method = "GET";
+  request.path = absl::StrCat("/v1/payment_intents/", payment.gateway_intent_id);
+  SHOP_ASSIGN_OR_RETURN(CallResult call, Call(payment, Operation::kReconcile, request, deadline));
+  if (call.response.http_status != 200) {
+    std::string code;
+    return GatewayErrorToStatus(call.response.http_status, call.response.body, payment.order_id,
+                                &code);
+  }
+  nlohmann::json intent = ParseJson(call.response.body);
+  const std::string status = JsonString(intent, "status");
+  if (status == "succeeded") {
+    payment.state = payment.refunded_minor > 0 ? payment.state : PaymentState::kCaptured;
+    if (intent.contains("amount_received") && intent["amount_received"].is_number_integer()) {
+      payment.captured_minor = intent["amount_received"].get<int64_t>();
+    }
+  } else if (status == "canceled") {
+    payment.state = PaymentState::kVoided;
+  } else if (status == "requires_capture") {
+    payment.state = PaymentState::kAuthorized;
+  } else {
+    return absl::InternalError(absl::StrCat("gateway intent in unexpected status ", status));
+  }
+  log::Warn("payment reconciled with the gateway",
+            {{"payment_id", payment.payment_id}, {"state", PaymentStateName(payment.state)}});
+  return store_->Update(payment);
+}
+
 absl::StatusOr<Payment> PaymentService::Capture(const std::string& payment_id,
                                                 const std::string& key, absl::Time deadline) {
   SHOP_RETURN_IF_ERROR(ValidateKey(key));
@@ -300,6 +330,12 @@ absl::StatusOr<Payment> PaymentService::Capture(const std::string& payment_id,
   request.path = absl::StrCat("/v1/payment_intents/", payment.gateway_intent_id, "/capture");
   request.idempotency_key = absl::StrCat(key, ":capture");
   SHOP_ASSIGN_OR_RETURN(CallResult call, Call(payment, Operation::kCapture, request, deadline));
+  if (call.response.http_status == 400) {
+    // Perhaps captured (or voided) by a call whose answer we lost.
+    SHOP_RETURN_IF_ERROR(Reconcile(payment, deadline));
+    if (payment.state == PaymentState::kCaptured) return payment;
+    return StateError(payment, "cannot capture");
+  }
   if (call.response.http_status != 200) {
     std::string code;
     return GatewayErrorToStatus(call.response.http_status, call.response.body,
@@ -359,6 +395,17 @@ absl::StatusOr<Payment> PaymentService::Void(const std::string& payment_id,
   request.path = absl::StrCat("/v1/payment_intents/", payment.gateway_intent_id, "/cancel");
   request.idempotency_key = absl::StrCat(key, ":void");
   SHOP_ASSIGN_OR_RETURN(CallResult call, Call(payment, Operation::kVoid, request, deadline));
+  if (call.response.http_status == 400) {
+    // Perhaps captured (or voided) by a call whose answer we lost.
+    SHOP_RETURN_IF_ERROR(Reconcile(payment, deadline));
+    if (payment.state == PaymentState::kVoided) return payment;
+    if (payment.state == PaymentState::kCaptured) {
+      return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                             absl::StrCat("payment ", payment.payment_id,
+                                          " is CAPTURED; refund it instead"),
+                             "PAYMENT_CAPTURED", {{"payment_id", payment.payment_id}});
+    }
+  }
   if (call.response.http_status != 200) {
     std::string code;
     return GatewayErrorToStatus(call.response.http_status, call.response.body,

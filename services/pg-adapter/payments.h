@@ -42,7 +42,7 @@ struct Payment {
   std::string failure_reason;
 };
 
-enum class Operation { kAuthorize, kCapture, kVoid, kRefund };
+enum class Operation { kAuthorize, kCapture, kVoid, kRefund, kReconcile };
 
 class PaymentStore {
  public:
@@ -107,6 +107,9 @@ class PaymentService {
                                           const std::string& payment_method,
                                           const std::string& idempotency_key,
                                           absl::Time deadline);
+  // Reads the intent at the gateway and records its true state (after a
+  // crash between a gateway call and our write, the two can differ).
+  absl::Status Reconcile(Payment& payment, absl::Time deadline);
   // One payment is worked on by one call at a time (in this process): its
   // gateway calls and state writes never interleave. Keyed by the
   // authorization's idempotency key.

@@ -265,6 +265,21 @@ TEST_F(PaymentServiceTest, AGatewayThatWasNeverReachedHoldsNothing) {
   EXPECT_EQ(gateway_.requests.size(), 3u);
 }
 
+TEST_F(PaymentServiceTest, VoidOfAnIntentCapturedBehindOurBackAsksForARefund) {
+  // Our record says AUTHORIZED; the gateway captured it (our write was lost).
+  gateway_.Answer(200, kIntent);
+  PaymentService service = Service();
+  auto payment = Authorize(service, 1000);
+  ASSERT_TRUE(payment.ok());
+  gateway_.Answer(400, R"({"error":{"type":"invalid_request_error","code":"payment_intent_unexpected_state"}})");
+  gateway_.Answer(200, R"({"id":"pi_123","status":"succeeded","amount_received":1000})");
+  auto voided = service.Void(payment->payment_id, "", "ord_1", absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(ErrorReason(voided.status()), "PAYMENT_CAPTURED");
+  EXPECT_EQ(store_.payments[payment->payment_id].state, PaymentState::kCaptured);
+  EXPECT_EQ(store_.payments[payment->payment_id].captured_minor, 1000);
+  EXPECT_EQ(gateway_.requests.back().method, "GET");
+}
+
 TEST_F(PaymentServiceTest, VoidByUnknownKeyIsNotFound) {
   PaymentService service = Service();
   auto voided = service.Void("", "ord_9:authorize", "ord_9", absl::Now() + absl::Seconds(5));

@@ -36,6 +36,7 @@ const char* OperationText(Operation op) {
     case Operation::kCapture: return "CAPTURE";
     case Operation::kVoid: return "VOID";
     case Operation::kRefund: return "REFUND";
+    case Operation::kReconcile: return "RECONCILE";
   }
   return "AUTHORIZE";
 }
