@@ -5,6 +5,9 @@
 #include <google/protobuf/util/time_util.h>
 #include <openssl/sha.h>
 
+#include <atomic>
+#include <thread>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/audit.h"
@@ -361,28 +364,44 @@ absl::StatusOr<Order> OrderProcessor::Resume(OrderRecord record, const std::stri
 }
 
 int OrderProcessor::RecoverAbandoned() {
-  absl::StatusOr<std::vector<OrderRecord>> abandoned = store_->ClaimAbandoned(20);
-  if (!abandoned.ok()) {
-    log::Warn("recovery could not claim orders",
-              {{"error", std::string(abandoned.status().message())}});
-    return 0;
-  }
-  int finished = 0;
-  for (OrderRecord& record : *abandoned) {
-    const std::string order_id = record.order.order_id();
-    log::Info("recovering order", {{"order_id", order_id},
-                                   {"compensating", record.saga == SagaState::kCompensating}});
-    Emit("order.recovery", record.order);
-    absl::StatusOr<Order> result = Resume(std::move(record), "ops-recovery");
-    absl::StatusOr<OrderRecord> after = store_->GetRecord(order_id);
-    if (after.ok() && after->saga == SagaState::kDone) {
-      ++finished;
-    } else {
-      log::Warn("order not finished yet", {{"order_id", order_id},
-                                           {"error", std::string(result.status().message())}});
+  // After an outage many sagas wait: drain them in batches, a few at a time,
+  // for at most a while per call (the next tick continues).
+  constexpr int kBatch = 32;
+  constexpr int kWorkers = 4;
+  const absl::Time until = absl::Now() + absl::Seconds(20);
+  std::atomic<int> finished{0};
+  while (absl::Now() < until) {
+    absl::StatusOr<std::vector<OrderRecord>> claimed = store_->ClaimAbandoned(kBatch);
+    if (!claimed.ok()) {
+      log::Warn("recovery could not claim orders",
+                {{"error", std::string(claimed.status().message())}});
+      break;
     }
+    std::vector<OrderRecord>& batch = *claimed;
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i = next++; i < batch.size(); i = next++) {
+        const std::string order_id = batch[i].order.order_id();
+        log::Info("recovering order",
+                  {{"order_id", order_id},
+                   {"compensating", batch[i].saga == SagaState::kCompensating}});
+        Emit("order.recovery", batch[i].order);
+        absl::StatusOr<Order> result = Resume(std::move(batch[i]), "ops-recovery");
+        absl::StatusOr<OrderRecord> after = store_->GetRecord(order_id);
+        if (after.ok() && after->saga == SagaState::kDone) {
+          ++finished;
+        } else {
+          log::Warn("order not finished yet",
+                    {{"order_id", order_id}, {"error", std::string(result.status().message())}});
+        }
+      }
+    };
+    std::vector<std::thread> workers;
+    for (int w = 0; w < kWorkers; ++w) workers.emplace_back(work);
+    for (auto& t : workers) t.join();
+    if (batch.size() < static_cast<size_t>(kBatch)) break;
   }
-  return finished;
+  return finished.load();
 }
 
 absl::StatusOr<Order> OrderProcessor::CancelOrder(const std::string& order_id,

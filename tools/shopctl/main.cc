@@ -22,6 +22,7 @@
 #include "shop/v1/audit.grpc.pb.h"
 #include "shop/v1/ecp.grpc.pb.h"
 #include "shop/v1/ims.grpc.pb.h"
+#include "shop/v1/ops.grpc.pb.h"
 #include "tools/shopctl/render.h"
 
 ABSL_FLAG(std::string, ecp_addr, "", "Address of the ECP edge (host:port).");
@@ -46,6 +47,11 @@ ABSL_FLAG(std::string, ship_to, "Ada Lovelace;123 Main St;New York;NY;10001;US",
 ABSL_FLAG(std::string, status, "", "order list: only orders in this status (e.g. CONFIRMED).");
 ABSL_FLAG(int32_t, page_size, 0, "order list / products: page size.");
 ABSL_FLAG(std::string, page_token, "", "order list / products: page token.");
+ABSL_FLAG(std::string, reason, "", "order cancel: why (kept in the status history).");
+ABSL_FLAG(std::string, carrier, "", "fulfil ship: the carrier (e.g. UPS).");
+ABSL_FLAG(std::string, tracking, "", "fulfil ship: the tracking number.");
+ABSL_FLAG(std::string, staff_cert, "", "fulfil: the staff client certificate.");
+ABSL_FLAG(std::string, staff_key, "", "fulfil: the staff private key.");
 ABSL_FLAG(std::string, gateway_url, "", "Payment gateway URL (card tokenization).");
 ABSL_FLAG(std::string, gateway_ca, "", "PEM CA of the payment gateway.");
 ABSL_FLAG(std::string, gateway_api_key, "", "Payment gateway API key.");
@@ -64,6 +70,10 @@ commands:
   order place --items=SKU:QTY,...  place an order (--payment_method=pm_... or --card=NUMBER)
   order get ORDER_ID               one of your orders
   order list [--status=S]          your orders, newest first
+  order cancel ORDER_ID [--reason=...]  cancel: refund and restock
+  fulfil processing ORDER_ID       staff: start preparing a confirmed order
+  fulfil ship ORDER_ID --carrier=C --tracking=T   staff: hand it to a carrier
+  fulfil deliver ORDER_ID          staff: mark it delivered
   stock get SKU                    stock level of one SKU (from IMS)
   audit query --trace=ID|--order=ID  audit events of a trace or an order
   health                           health of every service whose address is set
@@ -241,6 +251,62 @@ int ListOrders() {
   return Print(response, human);
 }
 
+int CancelOrder(const std::string& order_id) {
+  auto stub = shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  shop::v1::CancelOrderRequest request;
+  request.set_order_id(order_id);
+  request.set_reason(absl::GetFlag(FLAGS_reason));
+  shop::v1::CancelOrderResponse response;
+  grpc::Status status = stub->CancelOrder(&ctx, request, &response);
+  if (!status.ok()) return Fail(status);
+  return Print(response, shop::cli::DescribeOrder(response.order()));
+}
+
+// Fulfilment goes straight to OPS with the staff identity.
+int Fulfil(const std::string& step, const std::string& order_id) {
+  const std::string address = absl::GetFlag(FLAGS_ops_addr);
+  if (address.empty()) Usage("fulfil needs --ops_addr (or SHOP_OPS_ADDR)");
+  shop::TlsFiles staff{absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_staff_cert),
+                       absl::GetFlag(FLAGS_staff_key)};
+  auto channel = shop::MakeChannel(address, staff);
+  if (!channel.ok()) {
+    Usage(absl::StrCat("fulfil needs the staff identity (--staff_cert/--staff_key or "
+                       "SHOP_STAFF_CERT/SHOP_STAFF_KEY): ", channel.status().message()));
+  }
+  auto stub = shop::v1::OrderProcessingService::NewStub(*channel);
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  grpc::Status status;
+  shop::v1::Order order;
+  if (step == "processing") {
+    shop::v1::MarkProcessingRequest request;
+    request.set_order_id(order_id);
+    shop::v1::MarkProcessingResponse response;
+    status = stub->MarkProcessing(&ctx, request, &response);
+    order = response.order();
+  } else if (step == "ship") {
+    shop::v1::MarkShippedRequest request;
+    request.set_order_id(order_id);
+    request.set_carrier(absl::GetFlag(FLAGS_carrier));
+    request.set_tracking_number(absl::GetFlag(FLAGS_tracking));
+    shop::v1::MarkShippedResponse response;
+    status = stub->MarkShipped(&ctx, request, &response);
+    order = response.order();
+  } else if (step == "deliver") {
+    shop::v1::MarkDeliveredRequest request;
+    request.set_order_id(order_id);
+    shop::v1::MarkDeliveredResponse response;
+    status = stub->MarkDelivered(&ctx, request, &response);
+    order = response.order();
+  } else {
+    Usage("fulfil processing|ship|deliver ORDER_ID");
+  }
+  if (!status.ok()) return Fail(status);
+  return Print(order, shop::cli::DescribeOrder(order));
+}
+
 int GetStock(const std::string& sku) {
   auto stub = shop::v1::InventoryService::NewStub(Channel("ims_addr", absl::GetFlag(FLAGS_ims_addr)));
   grpc::ClientContext ctx;
@@ -323,6 +389,8 @@ int main(int argc, char** argv) {
   if (is({"order", "place"})) return PlaceOrder();
   if (is({"order", "get", "*"})) return GetOrder(words[2]);
   if (is({"order", "list"})) return ListOrders();
+  if (is({"order", "cancel", "*"})) return CancelOrder(words[2]);
+  if (is({"fulfil", "*", "*"})) return Fulfil(words[1], words[2]);
   if (is({"stock", "get", "*"})) return GetStock(words[2]);
   if (is({"audit", "query", "*", "*"})) return AuditQuery(words[2], words[3]);
   if (is({"health"})) return Health();

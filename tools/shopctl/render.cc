@@ -1,6 +1,7 @@
 #include "tools/shopctl/render.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/money.h"
@@ -45,7 +46,19 @@ std::string DescribeOrder(const shop::v1::Order& order) {
   if (!order.payment_id().empty() || order.payment_status() != shop::v1::PAYMENT_STATUS_UNSPECIFIED) {
     std::string payment = shop::v1::PaymentStatus_Name(order.payment_status());
     absl::StrAppend(&out, "  payment ", order.payment_id().empty() ? "-" : order.payment_id(), " ",
-                    payment.substr(payment.rfind('_') + 1), "\n");
+                    payment.substr(sizeof("PAYMENT_STATUS_") - 1));
+    if (!order.refund_id().empty()) absl::StrAppend(&out, "  refund ", order.refund_id());
+    absl::StrAppend(&out, "\n");
+  }
+  if (order.has_tracking()) {
+    absl::StrAppend(&out, "  shipped with ", order.tracking().carrier(), ", tracking ",
+                    order.tracking().tracking_number(), "\n");
+  }
+  for (const auto& change : order.status_history()) {
+    absl::StrAppend(&out, "  ", google::protobuf::util::TimeUtil::ToString(change.change_time()),
+                    "  ", StatusName(change.status()), "  by ", change.actor());
+    if (!change.note().empty()) absl::StrAppend(&out, "  (", change.note(), ")");
+    absl::StrAppend(&out, "\n");
   }
   return out;
 }
