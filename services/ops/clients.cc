@@ -13,6 +13,18 @@ constexpr bool kOwnDeadline = false;
 
 }  // namespace
 
+absl::Status GrpcInventoryClient::CheckSkusExist(
+    const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines) {
+  shop::v1::CheckAvailabilityRequest request;
+  *request.mutable_lines() = lines;
+  return CallUnary<shop::v1::CheckAvailabilityResponse>(
+             kInventoryTimeout,
+             [&](grpc::ClientContext* ctx, shop::v1::CheckAvailabilityResponse* out) {
+               return stub_->CheckAvailability(ctx, request, out);
+             })
+      .status();
+}
+
 absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Reserve(
     const std::string& order_id,
     const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines) {

@@ -17,6 +17,8 @@ class GrpcInventoryClient final : public InventoryClient {
  public:
   explicit GrpcInventoryClient(std::shared_ptr<grpc::Channel> channel)
       : stub_(shop::v1::InventoryService::NewStub(std::move(channel))) {}
+  absl::Status CheckSkusExist(
+      const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines) override;
   absl::StatusOr<shop::v1::Reservation> Reserve(
       const std::string& order_id,
       const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines) override;

@@ -99,6 +99,15 @@ absl::Status AsFinal(const absl::Status& failure) {
   }
 }
 
+absl::Status ValidateOrderAndNote(const std::string& order_id, const std::string& note) {
+  FieldViolations violations;
+  if (!IsValidId(order_id)) violations.Add("order_id", "must be 1-128 printable characters");
+  if (note.size() > kMaxTextLength || !IsValidUtf8(note)) {
+    violations.Add("note", "must be valid UTF-8 of at most 200 bytes");
+  }
+  return violations.ToStatus();
+}
+
 std::string AuthorizeKey(const std::string& order_id) { return order_id + ":authorize"; }
 
 std::string ReasonOr(const absl::Status& status, const char* fallback) {
@@ -125,6 +134,8 @@ absl::StatusOr<Order> OrderProcessor::ProcessOrder(const shop::v1::ProcessOrderR
       request.has_billing_address() ? request.billing_address() : request.shipping_address();
 
   const std::string hash = RequestHash(request);
+  // An unknown SKU is bad input: refuse it before anything is written.
+  SHOP_RETURN_IF_ERROR(inventory_->CheckSkusExist(request.lines()));
   SHOP_ASSIGN_OR_RETURN(OrderStore::Created created,
                         store_->CreatePending(order, request.idempotency_key(), hash,
                                               request.payment_method_token(), actor));
@@ -475,12 +486,7 @@ absl::StatusOr<Order> OrderProcessor::Fulfil(const std::string& order_id,
 absl::StatusOr<Order> OrderProcessor::MarkProcessing(const std::string& order_id,
                                                      const std::string& note,
                                                      const std::string& actor) {
-  FieldViolations violations;
-  if (!IsValidId(order_id)) violations.Add("order_id", "must be 1-128 printable characters");
-  if (note.size() > kMaxTextLength || !IsValidUtf8(note)) {
-    violations.Add("note", "must be valid UTF-8 of at most 200 bytes");
-  }
-  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  SHOP_RETURN_IF_ERROR(ValidateOrderAndNote(order_id, note));
   return Fulfil(order_id, shop::v1::ORDER_STATUS_CONFIRMED, shop::v1::ORDER_STATUS_PROCESSING,
                 actor, note, [](Order&) {});
 }
@@ -508,12 +514,7 @@ absl::StatusOr<Order> OrderProcessor::MarkShipped(const std::string& order_id,
 absl::StatusOr<Order> OrderProcessor::MarkDelivered(const std::string& order_id,
                                                     const std::string& note,
                                                     const std::string& actor) {
-  FieldViolations violations;
-  if (!IsValidId(order_id)) violations.Add("order_id", "must be 1-128 printable characters");
-  if (note.size() > kMaxTextLength || !IsValidUtf8(note)) {
-    violations.Add("note", "must be valid UTF-8 of at most 200 bytes");
-  }
-  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  SHOP_RETURN_IF_ERROR(ValidateOrderAndNote(order_id, note));
   return Fulfil(order_id, shop::v1::ORDER_STATUS_SHIPPED, shop::v1::ORDER_STATUS_DELIVERED,
                 actor, note, [](Order&) {});
 }

@@ -96,6 +96,9 @@ class OrderStore {
 class InventoryClient {
  public:
   virtual ~InventoryClient() = default;
+  // Read-only: INVALID_ARGUMENT (BadRequest) naming unknown SKUs.
+  virtual absl::Status CheckSkusExist(
+      const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines) = 0;
   virtual absl::StatusOr<shop::v1::Reservation> Reserve(
       const std::string& order_id,
       const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines) = 0;

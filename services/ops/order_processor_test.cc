@@ -119,6 +119,17 @@ class FakeOrderStore final : public OrderStore {
 // IMS with its rules: one reservation per order; commit, release, restock.
 class FakeInventory final : public InventoryClient {
  public:
+  absl::Status CheckSkusExist(
+      const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines) override {
+    for (const auto& line : lines) {
+      if (line.sku() == "NO-SUCH-SKU") {
+        FieldViolations violations;
+        violations.Add("lines.sku", "unknown SKU NO-SUCH-SKU");
+        return violations.ToStatus("unknown SKU");
+      }
+    }
+    return absl::OkStatus();
+  }
   absl::StatusOr<shop::v1::Reservation> Reserve(
       const std::string& order_id,
       const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines) override {
@@ -443,6 +454,15 @@ TEST_F(OrderProcessorTest, BadRequestStoresNothing) {
   google::rpc::BadRequest bad_request;
   ASSERT_TRUE(GetDetail(order.status(), bad_request));
   EXPECT_EQ(bad_request.field_violations_size(), 3);
+  EXPECT_TRUE(store_.rows.empty());
+  EXPECT_TRUE(inventory_.calls.empty());
+}
+
+TEST_F(OrderProcessorTest, UnknownSkuIsRefusedBeforeAnythingIsStored) {
+  shop::v1::ProcessOrderRequest request = GoodRequest();
+  request.mutable_lines(0)->set_sku("NO-SUCH-SKU");
+  auto order = processor_.ProcessOrder(request, "spiffe://ecp");
+  EXPECT_EQ(order.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(store_.rows.empty());
   EXPECT_TRUE(inventory_.calls.empty());
 }
