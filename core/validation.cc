@@ -26,6 +26,13 @@ bool IsValidId(absl::string_view id) {
   return true;
 }
 
+bool IsValidPrintable(absl::string_view text) {
+  for (char c : text) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return true;
+}
+
 bool HasCardNumberLikeRun(absl::string_view text) {
   int run = 0;
   for (char c : text) {

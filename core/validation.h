@@ -26,6 +26,8 @@ bool IsValidSku(absl::string_view sku);
 // Ids and keys: 1..128 printable ASCII characters without spaces.
 bool IsValidId(absl::string_view id);
 bool IsValidUtf8(absl::string_view text);
+// Printable ASCII only (no spaces allowed either), any length.
+bool IsValidPrintable(absl::string_view text);
 // 12 or more digits in a row: something that may be a card number, which
 // must never be stored or forwarded by the mesh.
 bool HasCardNumberLikeRun(absl::string_view text);

@@ -263,22 +263,32 @@ TEST_F(OrderFlowTest, UnknownSkuIsInvalidArgumentAndStoresNothing) {
   EXPECT_EQ(QueryOps(mesh_, "SELECT count(*) FROM orders WHERE customer_id = $1", customer_), "0");
 }
 
-// Invalid UTF-8 in a string field is refused by protobuf while parsing,
-// before any handler runs: gRPC answers INTERNAL (docs/api.md, "Known gaps").
-// What matters here: nothing is stored and nothing crashes.
-TEST_F(OrderFlowTest, InvalidUtf8IsRefusedAndStoresNothing) {
+// Invalid UTF-8 reaches validation (protos/lenient_utf8.h), which names the field.
+TEST_F(OrderFlowTest, InvalidUtf8IsInvalidArgumentNamingTheField) {
   shop::v1::PlaceOrderRequest request = Order({{"MUG-CLASSIC", 1}}, "pm_card_visa");
   request.mutable_shipping_address()->set_city(std::string("New \xff\xfe York", 12));
+  request.mutable_shipping_address()->set_name(std::string("\xc0\xaf", 2));  // overlong
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::PlaceOrderResponse response;
   grpc::Status status = ecp_->PlaceOrder(&ctx, request, &response);
-  EXPECT_FALSE(status.ok());
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(GetDetail(FromGrpcStatus(status), bad_request));
+  std::vector<std::string> fields;
+  for (const auto& v : bad_request.field_violations()) fields.push_back(v.field());
+  EXPECT_EQ(fields, (std::vector<std::string>{"shipping_address.name", "shipping_address.city"}));
   EXPECT_EQ(QueryOps(mesh_, "SELECT count(*) FROM orders WHERE customer_id = $1", customer_), "0");
-  // The edge is still serving.
-  grpc::ClientContext again;
-  Prepare(again);
-  EXPECT_TRUE(ecp_->PlaceOrder(&again, Order({{"MUG-CLASSIC", 1}}, "pm_card_visa"), &response).ok());
+
+  // Cancelling with a reason that is not UTF-8: also named, nothing changes.
+  grpc::ClientContext cancel_ctx;
+  Prepare(cancel_ctx);
+  shop::v1::CancelOrderRequest cancel;
+  cancel.set_order_id("ord_x");
+  cancel.set_reason(std::string("\xff", 1));
+  shop::v1::CancelOrderResponse cancelled;
+  grpc::Status refused = ecp_->CancelOrder(&cancel_ctx, cancel, &cancelled);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(OrderFlowTest, CallsWithoutAnEndUserAreUnauthenticated) {

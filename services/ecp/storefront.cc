@@ -58,7 +58,10 @@ absl::StatusOr<shop::v1::ListOrdersResponse> Storefront::ListOrders(
   if (request.page_size() < 0 || request.page_size() > 100) {
     violations.Add("page_size", "must be between 0 and 100");
   }
-  if (request.page_token().size() > 256) violations.Add("page_token", "is too long");
+  if (!request.page_token().empty() &&
+      (request.page_token().size() > 256 || !IsValidPrintable(request.page_token()))) {
+    violations.Add("page_token", "is not a token this service issued");
+  }
   SHOP_RETURN_IF_ERROR(violations.ToStatus());
   shop::v1::ListCustomerOrdersRequest list;
   list.set_customer_id(customer_id);

@@ -25,8 +25,8 @@ void ValidateEvent(const shop::v1::AuditEvent& event, int index, FieldViolations
   // PostgreSQL text cannot hold NUL; these columns are indexed text.
   for (const std::string* text : {&event.service(), &event.name(), &event.trace_id(),
                                   &event.order_id(), &event.caller()}) {
-    if (HasNul(*text) || text->size() > 1024) {
-      violations.Add(prefix, "text fields must be NUL-free and at most 1024 bytes");
+    if (HasNul(*text) || text->size() > 1024 || !IsValidUtf8(*text)) {
+      violations.Add(prefix, "text fields must be NUL-free UTF-8 of at most 1024 bytes");
       break;
     }
   }
@@ -59,8 +59,8 @@ absl::StatusOr<shop::v1::QueryResponse> AuditLog::Query(const shop::v1::QueryReq
     violations.Add("page_token", "is not a token this service issued");
   }
   for (const std::string* text : {&request.trace_id(), &request.order_id(), &request.service()}) {
-    if (HasNul(*text) || text->size() > 256) {
-      violations.Add("filter", "filters must be NUL-free and at most 256 bytes");
+    if (HasNul(*text) || text->size() > 256 || !IsValidUtf8(*text)) {
+      violations.Add("filter", "filters must be NUL-free UTF-8 of at most 256 bytes");
       break;
     }
   }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "core/pg.h"
 #include "core/status.h"
+#include "core/validation.h"
 #include "services/ops/lifecycle.h"
 
 namespace shop::ops {
@@ -366,8 +367,7 @@ absl::StatusOr<OrderPage> PgOrderStore::List(const std::string& customer_id, int
   std::string after_id = "\x7f";
   if (!page_token.empty()) {
     std::vector<std::string> parts = absl::StrSplit(page_token, absl::MaxSplits('.', 1));
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_micros) || parts[1].empty() ||
-        parts[1].find('\0') != std::string::npos) {
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_micros) || !IsValidId(parts[1])) {
       FieldViolations violations;
       violations.Add("page_token", "is not a token this service issued");
       return violations.ToStatus();
