@@ -84,6 +84,12 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
 
 ServiceHost::~ServiceHost() { Shutdown(std::chrono::seconds(0)); }
 
+void ServiceHost::SetServiceServing(const std::string& service, bool serving) {
+  if (server_ != nullptr && !shut_down_) {
+    server_->GetHealthCheckService()->SetServingStatus(service, serving);
+  }
+}
+
 void ServiceHost::Shutdown(std::chrono::seconds drain) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;

@@ -43,6 +43,9 @@ class ServiceHost {
   ~ServiceHost();
 
   int port() const { return port_; }
+  // The health status of one named service (grpc.health.v1 with `service`
+  // set), e.g. a dependency that is down; the server itself stays SERVING.
+  void SetServiceServing(const std::string& service, bool serving);
   // Marks the server NOT_SERVING, stops accepting calls and lets running
   // calls finish for up to `drain`.
   void Shutdown(std::chrono::seconds drain);

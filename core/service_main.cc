@@ -51,9 +51,11 @@ ServiceRuntime PrepareService(absl::string_view service, absl::string_view defau
   return runtime;
 }
 
-void ServeUntilSignal(ServiceRuntime& runtime, const std::vector<grpc::Service*>& services) {
+void ServeUntilSignal(ServiceRuntime& runtime, const std::vector<grpc::Service*>& services,
+                      const std::function<void(ServiceHost&)>& on_started) {
   auto host = ServiceHost::Start(runtime.server, services);
   if (!host.ok()) ExitOnStartupError("cannot start server", host.status());
+  if (on_started) on_started(**host);
   (*host)->RunUntilSignal(std::chrono::seconds(absl::GetFlag(FLAGS_drain_seconds)));
   if (runtime.exporter != nullptr && !runtime.exporter->Flush(std::chrono::seconds(5))) {
     log::Warn("audit events left unsent at exit",

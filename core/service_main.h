@@ -4,6 +4,7 @@
 #ifndef SHOP_CORE_SERVICE_MAIN_H_
 #define SHOP_CORE_SERVICE_MAIN_H_
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,7 +27,9 @@ ServiceRuntime PrepareService(absl::string_view service, absl::string_view defau
 
 // Serves until SIGTERM/SIGINT, drains, flushes the audit queue. Exits 1 when
 // the server cannot start.
-void ServeUntilSignal(ServiceRuntime& runtime, const std::vector<grpc::Service*>& services);
+// `on_started` (optional) runs once the server is up, before waiting.
+void ServeUntilSignal(ServiceRuntime& runtime, const std::vector<grpc::Service*>& services,
+                      const std::function<void(ServiceHost&)>& on_started = nullptr);
 
 }  // namespace shop
 

@@ -180,6 +180,7 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
     flags.push_back("--gateway_url=" + gateway_url_);
     flags.push_back("--gateway_ca=" + pki_ + "/external-ca.crt");
     flags.push_back("--gateway_api_key=" + api_key_);
+    flags.push_back("--breaker_cool_down_seconds=2");
   }
   if (service == "ims") flags.push_back("--expiry_interval_seconds=1");
   if (service == "ops") {

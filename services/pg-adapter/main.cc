@@ -1,4 +1,6 @@
 // pg-adapter: the mesh's adapter to the external payment gateway.
+#include <atomic>
+
 #include "absl/flags/flag.h"
 #include "core/config.h"
 #include "core/pg.h"
@@ -14,6 +16,10 @@ ABSL_FLAG(std::string, gateway_url, "", "Base URL of the payment gateway (https:
 ABSL_FLAG(std::string, gateway_ca, "", "PEM CA that signs the gateway's certificate.");
 ABSL_FLAG(std::string, gateway_api_key, "", "Secret API key for the gateway.");
 ABSL_FLAG(int32_t, gateway_max_tries, 3, "Tries per gateway call (retryable failures only).");
+ABSL_FLAG(int32_t, gateway_timeout_ms, 5000, "Time limit of one try at the gateway.");
+ABSL_FLAG(int32_t, breaker_failures, 5,
+          "Consecutive failed tries that open the circuit to the gateway.");
+ABSL_FLAG(int32_t, breaker_cool_down_seconds, 10, "How long an open circuit fails fast.");
 
 namespace shop::payments {
 absl::string_view DefaultAuthzPolicy();
@@ -38,8 +44,25 @@ int main(int argc, char** argv) {
   if (auto s = store.Prepare(); !s.ok()) shop::ExitOnStartupError("cannot prepare database", s);
   shop::payments::PaymentServiceOptions options;
   options.max_tries = absl::GetFlag(FLAGS_gateway_max_tries);
-  shop::payments::PaymentService payments(&store, transport->get(), options);
+  options.per_try_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_gateway_timeout_ms));
+  shop::payments::CircuitBreaker breaker(
+      {absl::GetFlag(FLAGS_breaker_failures),
+       absl::Seconds(absl::GetFlag(FLAGS_breaker_cool_down_seconds))});
+  shop::payments::PaymentService payments(&store, transport->get(), options, &breaker);
   shop::payments::PaymentGatewayGrpcService service(&payments);
-  shop::ServeUntilSignal(runtime, {&service});
+  // The breaker's state is the health of shop.v1.PaymentGatewayService (the
+  // process itself stays SERVING: restarting it would not bring the gateway back).
+  std::atomic<shop::ServiceHost*> host{nullptr};
+  breaker.SetListener([&host](shop::payments::CircuitBreaker::State state) {
+    if (shop::ServiceHost* h = host.load()) {
+      h->SetServiceServing("shop.v1.PaymentGatewayService",
+                           state != shop::payments::CircuitBreaker::State::kOpen);
+    }
+  });
+  shop::ServeUntilSignal(runtime, {&service}, [&host](shop::ServiceHost& started) {
+    started.SetServiceServing("shop.v1.PaymentGatewayService", true);
+    host.store(&started);
+  });
+  host.store(nullptr);
   return 0;
 }

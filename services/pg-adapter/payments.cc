@@ -129,8 +129,8 @@ absl::Status GatewayErrorToStatus(int http_status, const std::string& body,
 }
 
 PaymentService::PaymentService(PaymentStore* store, GatewayTransport* gateway,
-                               PaymentServiceOptions options)
-    : store_(store), gateway_(gateway), options_(std::move(options)) {
+                               PaymentServiceOptions options, CircuitBreaker* breaker)
+    : store_(store), gateway_(gateway), options_(std::move(options)), breaker_(breaker) {
   if (!options_.sleep) options_.sleep = [](absl::Duration d) { absl::SleepFor(d); };
 }
 
@@ -147,10 +147,17 @@ absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& p
     if (remaining <= absl::Milliseconds(50)) {
       return Unavailable("deadline exceeded before the gateway answered");
     }
+    if (breaker_ != nullptr && !breaker_->Allow()) {
+      // Fail fast: the gateway has been failing; nothing is sent.
+      return Unavailable("the gateway is failing (circuit open); retry later");
+    }
     SHOP_ASSIGN_OR_RETURN(int64_t attempt_id, store_->BeginAttempt(payment.payment_id, op,
                                                                     request.idempotency_key,
                                                                     attempt));
     result.response = gateway_->Send(request, std::min(remaining, options_.per_try_timeout));
+    if (breaker_ != nullptr) {
+      Retryable(result.response) ? breaker_->RecordFailure() : breaker_->RecordSuccess();
+    }
     result.tries = attempt;
     if (nothing_sent != nullptr && !result.response.not_sent) *nothing_sent = false;
     const GatewayResponse& r = result.response;

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/money.h"
+#include "services/pg-adapter/circuit_breaker.h"
 #include "services/pg-adapter/gateway_client.h"
 
 namespace shop::payments {
@@ -81,7 +82,9 @@ struct RefundResult {
 
 class PaymentService {
  public:
-  PaymentService(PaymentStore* store, GatewayTransport* gateway, PaymentServiceOptions options);
+  // `breaker` may be null (no circuit breaking).
+  PaymentService(PaymentStore* store, GatewayTransport* gateway, PaymentServiceOptions options,
+                 CircuitBreaker* breaker = nullptr);
 
   // `deadline` bounds all tries (the incoming call's deadline).
   absl::StatusOr<Payment> Authorize(const std::string& order_id, const Money& amount,
@@ -125,6 +128,7 @@ class PaymentService {
   PaymentStore* store_;
   GatewayTransport* gateway_;
   PaymentServiceOptions options_;
+  CircuitBreaker* breaker_;
   absl::Mutex locks_[64];
 };
 

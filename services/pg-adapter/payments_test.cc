@@ -280,6 +280,23 @@ TEST_F(PaymentServiceTest, VoidOfAnIntentCapturedBehindOurBackAsksForARefund) {
   EXPECT_EQ(gateway_.requests.back().method, "GET");
 }
 
+TEST_F(PaymentServiceTest, AnOpenCircuitFailsFastWithoutCallingTheGateway) {
+  CircuitBreaker breaker({2, absl::Seconds(60)});
+  for (int i = 0; i < 3; ++i) gateway_.Refuse();
+  PaymentService service(&store_, &gateway_, options_, &breaker);
+  auto first = Authorize(service, 1000, "k1");
+  EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(gateway_.requests.size(), 2u);  // the second failure opened the circuit
+  auto second = Authorize(service, 1000, "k2");
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("circuit open"), absl::string_view::npos);
+  EXPECT_EQ(gateway_.requests.size(), 2u);
+  EXPECT_EQ(store_.payments.size(), 2u);
+  for (auto& [id, p] : store_.payments) {
+    if (p.idempotency_key == "k2") EXPECT_EQ(p.state, PaymentState::kFailed);  // nothing sent
+  }
+}
+
 TEST_F(PaymentServiceTest, VoidByUnknownKeyIsNotFound) {
   PaymentService service = Service();
   auto voided = service.Void("", "ord_9:authorize", "ord_9", absl::Now() + absl::Seconds(5));

@@ -58,6 +58,28 @@ ABSL_FLAG(std::string, port_file, "",
           "if set, the bound port is written here (atomically) once the "
           "listener is ready");
 
+// Fault injection; all off by default. Each can be changed at run time
+// through POST /v1/test/faults.
+ABSL_FLAG(int, fault_latency_ms, 0,
+          "delay added before every /v1 request except /v1/test/* (0-60000)");
+ABSL_FLAG(int, fault_500_percent, 0,
+          "percent of mutating payment requests answered 500 without being "
+          "applied");
+ABSL_FLAG(int, fault_429_percent, 0,
+          "percent of mutating payment requests answered 429 (rate limited) "
+          "without being applied");
+ABSL_FLAG(int, fault_retry_after_seconds, 1,
+          "Retry-After sent with injected 429s (0-3600)");
+ABSL_FLAG(int, fault_timeout_percent, 0,
+          "percent of mutating payment requests applied and then never "
+          "answered (the connection is held until the client gives up)");
+ABSL_FLAG(int, fault_reset_percent, 0,
+          "percent of mutating payment requests applied and then answered "
+          "with a TCP reset instead of a response");
+ABSL_FLAG(std::optional<uint64_t>, fault_seed, std::nullopt,
+          "seed for the fault draws, for reproducible runs; default random "
+          "(the seed in use is logged at startup)");
+
 namespace fakepay {
 namespace {
 

@@ -1,0 +1,121 @@
+// The payment adapter against the HTTPS gateway stand-in: typed declines,
+// the circuit breaker, and no card number anywhere in the mesh.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "core/ids.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "shop/v1/ecp.grpc.pb.h"
+#include "tests/client.h"
+#include "tests/harness.h"
+
+namespace shop::testing {
+namespace {
+
+class PaymentAdapterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(mesh_.ok()) << mesh_.error();
+    customer_ = NewId("cust");
+    ecp_ = shop::v1::CustomerService::NewStub(mesh_.Channel("ecp"));
+  }
+  grpc::Status Place(const std::string& payment_method, const std::string& sku = "FILTER-100") {
+    grpc::ClientContext ctx;
+    PrepareCall(ctx, customer_);
+    shop::v1::PlaceOrderResponse response;
+    return ecp_->PlaceOrder(&ctx, MakeOrder({{sku, 1}}, payment_method), &response);
+  }
+  grpc::health::v1::HealthCheckResponse::ServingStatus GatewayHealth() {
+    auto health = grpc::health::v1::Health::NewStub(mesh_.Channel("pg-adapter"));
+    grpc::ClientContext ctx;
+    PrepareCall(ctx, "", "", 5);
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service("shop.v1.PaymentGatewayService");
+    grpc::health::v1::HealthCheckResponse response;
+    health->Check(&ctx, request, &response);
+    return response.status();
+  }
+
+  Mesh& mesh_ = SharedMesh();
+  std::string customer_;
+  std::unique_ptr<shop::v1::CustomerService::Stub> ecp_;
+};
+
+// Stripe's published test cards, each declined with its own typed reason.
+TEST_F(PaymentAdapterTest, EveryDeclineReasonIsTypedAndReleasesStock) {
+  const std::vector<std::pair<std::string, std::string>> cards = {
+      {"4000000000009995", "INSUFFICIENT_FUNDS"}, {"4000000000000002", "CARD_DECLINED"},
+      {"4000000000000069", "EXPIRED_CARD"},       {"4000000000000127", "INCORRECT_CVC"},
+      {"4000000000000119", "PROCESSING_ERROR"},
+  };
+  const auto before = Stock(mesh_, "FILTER-100");
+  for (const auto& [card, reason] : cards) {
+    grpc::Status status = Place(Tokenize(mesh_, card));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << card;
+    EXPECT_EQ(ReasonOf(status), reason) << card;
+    EXPECT_EQ(QueryOps(mesh_, "SELECT status FROM orders WHERE order_id = $1", OrderIdOf(status)),
+              "PAYMENT_FAILED");
+  }
+  EXPECT_EQ(Stock(mesh_, "FILTER-100").available(), before.available());
+}
+
+// The gateway goes down: the circuit opens (calls fail fast, health says so)
+// and closes again once a probe gets through after the cool-down.
+TEST_F(PaymentAdapterTest, CircuitOpensWhileTheGatewayIsDownAndClosesAfterIt) {
+  EXPECT_EQ(GatewayHealth(), grpc::health::v1::HealthCheckResponse::SERVING);
+  mesh_.Stop("fakepay", SIGTERM);
+  grpc::Status status;
+  for (int i = 0; i < 5; ++i) {
+    status = Place("pm_card_visa");
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+    if (status.error_message().find("circuit open") != std::string::npos) break;
+  }
+  EXPECT_NE(status.error_message().find("circuit open"), std::string::npos);
+  EXPECT_EQ(GatewayHealth(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+
+  ASSERT_TRUE(mesh_.StartAgain("fakepay")) << mesh_.error();
+  // After the cool-down (2 s in tests) the next order is the probe.
+  EXPECT_TRUE(WaitFor([&] { return Place("pm_card_visa").ok(); }, std::chrono::seconds(20)));
+  EXPECT_EQ(GatewayHealth(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// Card numbers go to the gateway only (tokenization); the mesh stores and
+// logs tokens. Scan every log and every database of the mesh for them.
+TEST_F(PaymentAdapterTest, NoCardNumberAppearsInAnyLogOrDatabaseOfTheMesh) {
+  const std::vector<std::string> cards = {"4242424242424242", "4000000000009995",
+                                          "4000000000000002", "4000000000000069"};
+  for (const auto& card : cards) (void)Place(Tokenize(mesh_, card));
+  // A client that sends a card number where a token belongs is refused.
+  grpc::Status raw = Place("4242424242424242");
+  EXPECT_EQ(raw.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Place("pm_4000000000000002").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  std::string haystack;
+  for (const char* service : {"ecp", "ops", "ims", "pg-adapter", "logging"}) {
+    haystack += ReadFile(mesh_.root() + "/logs/" + service + ".log");
+  }
+  ASSERT_GT(haystack.size(), 1000u);  // the logs are there
+  for (const char* database : {"ops", "ims", "payments", "logging"}) {
+    const std::string dump = absl::StrCat(mesh_.root(), "/", database, ".sql");
+    ASSERT_TRUE(RunCommand(absl::StrCat("/usr/lib/postgresql/15/bin/pg_dump -h 127.0.0.1 -p ",
+                                        mesh_.pg_port(), " -U postgres ", database, " > ", dump)));
+    haystack += ReadFile(dump);
+  }
+  // The scan sees real data: the tokens the mesh did store are in it.
+  const std::string token = QueryOps(
+      mesh_, "SELECT payment_method FROM orders WHERE customer_id = $1 LIMIT 1", customer_);
+  ASSERT_EQ(token.rfind("pm_", 0), 0u);
+  ASSERT_NE(haystack.find(token), std::string::npos);
+  for (const auto& card : cards) {
+    EXPECT_EQ(haystack.find(card), std::string::npos) << card << " found in the mesh";
+    EXPECT_EQ(haystack.find(card.substr(0, 6) + " " + card.substr(6)), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace shop::testing
