@@ -127,6 +127,12 @@ Mesh::Mesh() {
     return;
   }
   pg_port_ = FreePort();
+  // Every port up front: services find each other (and a restarted one comes
+  // back where its callers expect it).
+  for (const char* service : {"fakepay", "logging", "ims", "pg-adapter", "ops", "ecp"}) {
+    ports_[service] = FreePort();
+  }
+  webhook_port_ = FreePort();
   if (!RunCommand(absl::StrCat(scripts, "/pg-local start ", root_, "/pg ", pg_port_)) ||
       !RunCommand(absl::StrCat(scripts, "/pg-local create-db ", pg_port_,
                                " ops ims payments logging"))) {
@@ -181,6 +187,9 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
     flags.push_back("--gateway_ca=" + pki_ + "/external-ca.crt");
     flags.push_back("--gateway_api_key=" + api_key_);
     flags.push_back("--breaker_cool_down_seconds=2");
+    flags.push_back(absl::StrCat("--webhook_listen=127.0.0.1:", webhook_port_));
+    flags.push_back("--webhook_secret=" + webhook_secret_);
+    flags.push_back("--ops_addr=" + address("ops"));
   }
   if (service == "ims") flags.push_back("--expiry_interval_seconds=1");
   if (service == "ops") {
@@ -212,8 +221,6 @@ std::unique_ptr<Process> Mesh::Launch(const std::string& service,
 
 bool Mesh::Start(const std::string& service, const std::string& binary,
                  std::vector<std::string> args) {
-  // A fixed port, so that a restarted process is where its callers expect it.
-  ports_[service] = FreePort();
   std::vector<std::string> argv = {binary,
                                    absl::StrCat("--listen=127.0.0.1:", ports_[service]),
                                    "--port_file=" + root_ + "/" + service + ".port"};

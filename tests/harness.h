@@ -66,6 +66,8 @@ class Mesh {
   int pg_port() const { return pg_port_; }
   const std::string& gateway_url() const { return gateway_url_; }
   const std::string& gateway_api_key() const { return api_key_; }
+  int webhook_port() const { return webhook_port_; }
+  const std::string& webhook_secret() const { return webhook_secret_; }
   TlsFiles Identity(const std::string& name) const;
 
   // An mTLS channel to `service` as workload `identity` (e.g. "shopctl").
@@ -95,6 +97,8 @@ class Mesh {
   std::string error_;
   int pg_port_ = 0;
   std::string api_key_ = "sk_test_harness_0123456789";
+  std::string webhook_secret_ = "whsec_harness_0123456789abcdef";
+  int webhook_port_ = 0;
   std::string gateway_url_;
   std::map<std::string, int> ports_;
   std::map<std::string, std::vector<std::string>> argv_;

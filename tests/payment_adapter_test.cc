@@ -11,6 +11,8 @@
 #include "core/ids.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "shop/v1/ecp.grpc.pb.h"
+#include "services/pg-adapter/gateway_client.h"
+#include "services/pg-adapter/webhooks.h"
 #include "tests/client.h"
 #include "tests/harness.h"
 
@@ -82,6 +84,46 @@ TEST_F(PaymentAdapterTest, CircuitOpensWhileTheGatewayIsDownAndClosesAfterIt) {
   // After the cool-down (2 s in tests) the next order is the probe.
   EXPECT_TRUE(WaitFor([&] { return Place("pm_card_visa").ok(); }, std::chrono::seconds(20)));
   EXPECT_EQ(GatewayHealth(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// The gateway's webhooks: signed, deduplicated, forwarded to ops; forged
+// and replayed deliveries refused.
+TEST_F(PaymentAdapterTest, WebhooksAreVerifiedDeduplicatedAndForwarded) {
+  grpc::ClientContext ctx;
+  PrepareCall(ctx, customer_);
+  shop::v1::PlaceOrderResponse placed;
+  ASSERT_TRUE(ecp_->PlaceOrder(&ctx, MakeOrder({{"MUG-CLASSIC", 1}}, "pm_card_visa"), &placed).ok());
+  const std::string order_id = placed.order().order_id();
+  const std::string event_id = NewId("evt");
+  const std::string body = absl::StrCat(
+      R"({"id":")", event_id, R"(","type":"charge.dispute.created","data":{"object":)",
+      R"({"object":"dispute","payment_intent":"pi_x","reason":"fraudulent",)",
+      R"("metadata":{"order_id":")", order_id, R"("}}}})");
+  auto deliver = [&](int64_t timestamp, const std::string& secret, const std::string& payload) {
+    auto transport = payments::CurlTransport::Create(
+        {absl::StrCat("https://127.0.0.1:", mesh_.webhook_port()), mesh_.pki() + "/ca.crt",
+         "unused"});
+    payments::GatewayRequest request;
+    request.path = "/webhooks/gateway";
+    request.json_body = payload;
+    request.extra_headers = {absl::StrCat("Stripe-Signature: t=", timestamp, ",v1=",
+                                          payments::WebhookSignature(secret, timestamp, payload))};
+    return (*transport)->Send(request, absl::Seconds(10)).http_status;
+  };
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  const std::string count_sql = "SELECT count(*) FROM payment_events WHERE order_id = $1";
+  EXPECT_EQ(deliver(now, mesh_.webhook_secret(), body), 200);
+  EXPECT_EQ(QueryOps(mesh_, count_sql, order_id), "1");
+  EXPECT_EQ(QueryOps(mesh_, "SELECT event_type FROM payment_events WHERE order_id = $1", order_id),
+            "charge.dispute.created");
+  EXPECT_EQ(deliver(now, mesh_.webhook_secret(), body), 200);  // a redelivery
+  EXPECT_EQ(QueryOps(mesh_, count_sql, order_id), "1");
+  EXPECT_EQ(deliver(now, "whsec_forged_secret_000000", body), 400);
+  EXPECT_EQ(deliver(now - 3600, mesh_.webhook_secret(), body), 400);  // a replay of an old one
+  std::string other = body;
+  other.replace(other.find(event_id), event_id.size(), NewId("evt"));
+  EXPECT_EQ(deliver(now, mesh_.webhook_secret(), other + " "), 200);  // a new event is applied
+  EXPECT_EQ(QueryOps(mesh_, count_sql, order_id), "2");
 }
 
 // Card numbers go to the gateway only (tokenization); the mesh stores and

@@ -59,6 +59,16 @@ grpc::Status OrderProcessingGrpcService::CancelCustomerOrder(
                     response);
 }
 
+grpc::Status OrderProcessingGrpcService::RecordPaymentEvent(
+    grpc::ServerContext* ctx, const shop::v1::RecordPaymentEventRequest* request,
+    shop::v1::RecordPaymentEventResponse* response) {
+  SHOP_RPC_ENTER(ctx);
+  auto recorded = processor_->RecordPaymentEvent(*request);
+  if (!recorded.ok()) return ToGrpcStatus(recorded.status());
+  response->set_recorded(*recorded);
+  return grpc::Status::OK;
+}
+
 grpc::Status OrderProcessingGrpcService::MarkProcessing(
     grpc::ServerContext* ctx, const shop::v1::MarkProcessingRequest* request,
     shop::v1::MarkProcessingResponse* response) {

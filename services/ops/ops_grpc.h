@@ -21,6 +21,9 @@ class OrderProcessingGrpcService final : public shop::v1::OrderProcessingService
   grpc::Status CancelCustomerOrder(grpc::ServerContext* ctx,
                                    const shop::v1::CancelCustomerOrderRequest* request,
                                    shop::v1::CancelCustomerOrderResponse* response) override;
+  grpc::Status RecordPaymentEvent(grpc::ServerContext* ctx,
+                                  const shop::v1::RecordPaymentEventRequest* request,
+                                  shop::v1::RecordPaymentEventResponse* response) override;
   grpc::Status MarkProcessing(grpc::ServerContext* ctx,
                               const shop::v1::MarkProcessingRequest* request,
                               shop::v1::MarkProcessingResponse* response) override;

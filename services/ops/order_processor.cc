@@ -519,6 +519,32 @@ absl::StatusOr<Order> OrderProcessor::MarkDelivered(const std::string& order_id,
                 actor, note, [](Order&) {});
 }
 
+absl::StatusOr<bool> OrderProcessor::RecordPaymentEvent(
+    const shop::v1::RecordPaymentEventRequest& request) {
+  FieldViolations violations;
+  if (!IsValidId(request.order_id())) violations.Add("order_id", "must be 1-128 printable characters");
+  if (!IsValidId(request.gateway_event_id())) {
+    violations.Add("gateway_event_id", "must be 1-128 printable characters");
+  }
+  if (!IsValidId(request.event_type())) violations.Add("event_type", "must be 1-128 printable characters");
+  if (request.detail().size() > kMaxTextLength || !IsValidUtf8(request.detail())) {
+    violations.Add("detail", "must be valid UTF-8 of at most 200 bytes");
+  }
+  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  SHOP_ASSIGN_OR_RETURN(bool recorded,
+                        store_->RecordPaymentEvent(request.order_id(), request.gateway_event_id(),
+                                                   request.event_type(), request.detail()));
+  if (recorded) {
+    Order order;
+    order.set_order_id(request.order_id());
+    Emit("order.payment_event", order,
+         {{"event_type", request.event_type()}, {"gateway_event_id", request.gateway_event_id()}});
+    log::Warn("payment event for order", {{"order_id", request.order_id()},
+                                          {"event_type", request.event_type()}});
+  }
+  return recorded;
+}
+
 void OrderProcessor::Emit(const std::string& name, const Order& order,
                           const std::map<std::string, std::string>& attributes) {
   if (audit_ == nullptr) return;

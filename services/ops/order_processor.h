@@ -91,6 +91,11 @@ class OrderStore {
   virtual absl::Status DropLease(const std::string& order_id) = 0;
   // Unfinished sagas whose lease ran out (their owner died), leased to the caller.
   virtual absl::StatusOr<std::vector<OrderRecord>> ClaimAbandoned(int limit) = 0;
+  // False when the event id is known already; NOT_FOUND for an unknown order.
+  virtual absl::StatusOr<bool> RecordPaymentEvent(const std::string& order_id,
+                                                  const std::string& event_id,
+                                                  const std::string& type,
+                                                  const std::string& detail) = 0;
 };
 
 class InventoryClient {
@@ -164,6 +169,9 @@ class OrderProcessor {
   absl::StatusOr<shop::v1::Order> MarkDelivered(const std::string& order_id,
                                                 const std::string& note,
                                                 const std::string& actor);
+
+  // Records a late payment outcome (webhook) against its order.
+  absl::StatusOr<bool> RecordPaymentEvent(const shop::v1::RecordPaymentEventRequest& request);
 
   // Resumes or compensates every saga whose owner died (lease expired).
   // Returns how many orders it finished.

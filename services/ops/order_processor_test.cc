@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "core/audit.h"
 #include "core/status.h"
@@ -95,6 +96,11 @@ class FakeOrderStore final : public OrderStore {
     rows[id].leased = false;
     return absl::OkStatus();
   }
+  absl::StatusOr<bool> RecordPaymentEvent(const std::string&, const std::string& event_id,
+                                          const std::string&, const std::string&) override {
+    return events.insert(event_id).second;
+  }
+  std::set<std::string> events;
   absl::StatusOr<std::vector<OrderRecord>> ClaimAbandoned(int) override {
     std::vector<OrderRecord> out;
     for (auto& [id, row] : rows) {

@@ -443,4 +443,25 @@ absl::StatusOr<std::vector<OrderRecord>> PgOrderStore::ClaimAbandoned(int limit)
   return records;
 }
 
+absl::StatusOr<bool> PgOrderStore::RecordPaymentEvent(const std::string& order_id,
+                                                      const std::string& event_id,
+                                                      const std::string& type,
+                                                      const std::string& detail) {
+  bool recorded = false;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    if (w.exec_params("SELECT 1 FROM orders WHERE order_id = $1", order_id).empty()) {
+      return absl::NotFoundError(absl::StrCat("order ", order_id, " not found"));
+    }
+    recorded = !w.exec_params(
+                     "INSERT INTO payment_events (gateway_event_id, order_id, event_type, detail) "
+                     "VALUES ($1, $2, $3, NULLIF($4, '')) ON CONFLICT DO NOTHING "
+                     "RETURNING gateway_event_id",
+                     event_id, order_id, type, detail)
+                    .empty();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return recorded;
+}
+
 }  // namespace shop::ops

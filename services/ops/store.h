@@ -41,6 +41,9 @@ class PgOrderStore final : public OrderStore {
   absl::StatusOr<bool> TryLease(const std::string& order_id) override;
   absl::Status DropLease(const std::string& order_id) override;
   absl::StatusOr<std::vector<OrderRecord>> ClaimAbandoned(int limit) override;
+  absl::StatusOr<bool> RecordPaymentEvent(const std::string& order_id,
+                                          const std::string& event_id, const std::string& type,
+                                          const std::string& detail) override;
 
  private:
   PgPool* pool_;

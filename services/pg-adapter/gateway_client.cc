@@ -93,6 +93,13 @@ GatewayResponse CurlTransport::Send(const GatewayRequest& request, absl::Duratio
   if (!request.idempotency_key.empty()) {
     headers = curl_slist_append(headers, ("Idempotency-Key: " + request.idempotency_key).c_str());
   }
+  for (const std::string& header : request.extra_headers) {
+    headers = curl_slist_append(headers, header.c_str());
+  }
+  if (!request.json_body.empty()) {
+    body = request.json_body;
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+  }
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   if (request.method == "POST") {

@@ -19,6 +19,9 @@ struct GatewayRequest {
   std::string path;             // "/v1/payment_intents"
   std::vector<std::pair<std::string, std::string>> form;
   std::string idempotency_key;
+  // Instead of `form`: a raw JSON body (webhook deliveries, tests).
+  std::string json_body;
+  std::vector<std::string> extra_headers;  // "Name: value"
 };
 
 struct GatewayResponse {

@@ -9,6 +9,7 @@
 #include "services/pg-adapter/payments.h"
 #include "services/pg-adapter/pg_grpc.h"
 #include "services/pg-adapter/store.h"
+#include "services/pg-adapter/webhook_server.h"
 
 ABSL_FLAG(std::string, db_url, "", "PostgreSQL URL of the payments database.");
 ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
@@ -20,6 +21,12 @@ ABSL_FLAG(int32_t, gateway_timeout_ms, 5000, "Time limit of one try at the gatew
 ABSL_FLAG(int32_t, breaker_failures, 5,
           "Consecutive failed tries that open the circuit to the gateway.");
 ABSL_FLAG(int32_t, breaker_cool_down_seconds, 10, "How long an open circuit fails fast.");
+ABSL_FLAG(std::string, webhook_listen, "",
+          "HTTPS address for the gateway's webhooks (host:port); empty: no webhooks.");
+ABSL_FLAG(std::string, webhook_secret, "", "Signing secret of the webhook endpoint.");
+ABSL_FLAG(int32_t, webhook_tolerance_seconds, 300, "Accepted age of a webhook signature.");
+ABSL_FLAG(std::string, webhook_port_file, "", "Write the webhook port here once listening.");
+ABSL_FLAG(std::string, ops_addr, "", "Address of ops, where webhook outcomes are forwarded.");
 
 namespace shop::payments {
 absl::string_view DefaultAuthzPolicy();
@@ -50,6 +57,24 @@ int main(int argc, char** argv) {
        absl::Seconds(absl::GetFlag(FLAGS_breaker_cool_down_seconds))});
   shop::payments::PaymentService payments(&store, transport->get(), options, &breaker);
   shop::payments::PaymentGatewayGrpcService service(&payments);
+  std::unique_ptr<shop::payments::WebhookServer> webhooks;
+  if (!absl::GetFlag(FLAGS_webhook_listen).empty()) {
+    if (auto s = shop::RequireFlags({"webhook_secret", "ops_addr"}); !s.ok()) {
+      shop::ExitOnStartupError("bad configuration", s);
+    }
+    shop::payments::WebhookServerOptions webhook_options;
+    webhook_options.listen = absl::GetFlag(FLAGS_webhook_listen);
+    webhook_options.cert_file = runtime.server.tls.cert_file;
+    webhook_options.key_file = runtime.server.tls.key_file;
+    webhook_options.secret = absl::GetFlag(FLAGS_webhook_secret);
+    webhook_options.tolerance = absl::Seconds(absl::GetFlag(FLAGS_webhook_tolerance_seconds));
+    webhook_options.ops_address = absl::GetFlag(FLAGS_ops_addr);
+    webhook_options.tls = runtime.server.tls;
+    webhook_options.port_file = absl::GetFlag(FLAGS_webhook_port_file);
+    auto started = shop::payments::WebhookServer::Start(webhook_options, &store);
+    if (!started.ok()) shop::ExitOnStartupError("cannot start the webhook endpoint", started.status());
+    webhooks = std::move(*started);
+  }
   // The breaker's state is the health of shop.v1.PaymentGatewayService (the
   // process itself stays SERVING: restarting it would not bring the gateway back).
   std::atomic<shop::ServiceHost*> host{nullptr};

@@ -173,4 +173,31 @@ absl::Status PgPaymentStore::RecordRefund(const Payment& p, const std::string& r
   });
 }
 
+absl::StatusOr<bool> PgPaymentStore::RecordWebhook(const std::string& event_id,
+                                                   const std::string& type,
+                                                   const std::string& order_id,
+                                                   const std::string& body) {
+  bool pending = false;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    w.exec_params(
+        "INSERT INTO webhook_events (event_id, type, order_id, body) "
+        "VALUES ($1, $2, NULLIF($3, ''), $4) ON CONFLICT (event_id) DO NOTHING",
+        event_id, type, order_id, body);
+    pending = w.exec_params(
+                   "SELECT 1 FROM webhook_events WHERE event_id = $1 AND forwarded_at IS NULL",
+                   event_id)
+                  .size() > 0;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return pending;
+}
+
+absl::Status PgPaymentStore::MarkWebhookForwarded(const std::string& event_id) {
+  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    w.exec_params("UPDATE webhook_events SET forwarded_at = now() WHERE event_id = $1", event_id);
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace shop::payments

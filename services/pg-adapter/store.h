@@ -29,6 +29,11 @@ class PgPaymentStore final : public PaymentStore {
                             const std::string& idempotency_key, int64_t amount_minor,
                             const std::string& gateway_refund_id) override;
 
+  // Webhook events (see webhooks.h): stored once; true while not forwarded.
+  absl::StatusOr<bool> RecordWebhook(const std::string& event_id, const std::string& type,
+                                     const std::string& order_id, const std::string& body);
+  absl::Status MarkWebhookForwarded(const std::string& event_id);
+
  private:
   PgPool* pool_;
 };

@@ -43,13 +43,14 @@ const Knob* FindKnob(absl::string_view name) {
 }
 
 KnobError OutOfRange(const Knob& knob) {
-  return {knob.name, "parameter_invalid_integer",
-          absl::StrCat(knob.name, " must be an integer from 0 to ", knob.max,
-                       ".")};
+  return {
+      knob.name, "parameter_invalid_integer",
+      absl::StrCat(knob.name, " must be an integer from 0 to ", knob.max, ".")};
 }
 
 // Accepts plain decimal digits only: no sign, no spaces, no exponent, which
-// absl::SimpleAtoi would otherwise let through.
+// absl::SimpleAtoi would otherwise let through. The result is never
+// negative.
 std::optional<int> ParseKnobValue(absl::string_view value) {
   if (value.empty()) return std::nullopt;
   for (char c : value) {
@@ -59,7 +60,9 @@ std::optional<int> ParseKnobValue(absl::string_view value) {
   // Nine digits cannot overflow an int; anything longer is out of range for
   // every knob anyway.
   int parsed = 0;
-  if (value.size() > 9 || !absl::SimpleAtoi(value, &parsed)) return -1;
+  if (value.size() > 9 || !absl::SimpleAtoi(value, &parsed)) {
+    return std::nullopt;
+  }
   return parsed;
 }
 
@@ -103,9 +106,9 @@ std::optional<KnobError> FaultPlan::Validate() const {
 }
 
 FaultKind FaultPlan::Pick(double draw) const {
-  // Compare in percent units against integer cumulative bounds, so the
-  // bounds themselves are exact.
-  const double point = draw * 100;
+  // Compare the draw itself against each cumulative bound as a fraction.
+  // Scaling the draw to percent instead would round draws just below a
+  // bound (e.g. the double before 0.1, times 100) up onto it.
   int bound = 0;
   const std::pair<int, FaultKind> slices[] = {
       {error_500_percent, FaultKind::kError500},
@@ -115,7 +118,7 @@ FaultKind FaultPlan::Pick(double draw) const {
   };
   for (const auto& [percent, kind] : slices) {
     bound += percent;
-    if (point < bound) return kind;
+    if (draw < bound / 100.0) return kind;
   }
   return FaultKind::kNone;
 }
@@ -123,8 +126,9 @@ FaultKind FaultPlan::Pick(double draw) const {
 std::optional<KnobError> UpdateFaultPlan(const Params& params,
                                          FaultPlan* plan) {
   FaultPlan updated = *plan;
-  // The first percentage the request sets is the one blamed for a sum over
-  // 100: the stored plan was valid, so one of them pushed it over.
+  // A sum over 100 is blamed on a percentage this request sets (the first
+  // by name, as `params` is sorted): the stored plan was valid, so one of
+  // them pushed it over.
   const char* first_percent = nullptr;
   for (const auto& [name, value] : params) {
     const Knob* knob = FindKnob(name);
@@ -136,12 +140,7 @@ std::optional<KnobError> UpdateFaultPlan(const Params& params,
                            : std::string("Received unknown parameter.")};
     }
     std::optional<int> parsed = ParseKnobValue(value);
-    if (!parsed.has_value()) {
-      return KnobError{knob->name, "parameter_invalid_integer",
-                       absl::StrCat(knob->name, " must be an integer from 0 to ",
-                                    knob->max, "; got a non-integer value.")};
-    }
-    if (*parsed < 0 || *parsed > knob->max) return OutOfRange(*knob);
+    if (!parsed.has_value() || *parsed > knob->max) return OutOfRange(*knob);
     updated.*knob->field = *parsed;
     if (knob->is_percent && first_percent == nullptr) {
       first_percent = knob->name;

@@ -4,6 +4,18 @@
 // This file holds only the decisions (which fault, if any, a request gets)
 // and the knobs that drive them; acting on a decision (answering 500/429,
 // holding or resetting the connection) is the HTTP layer's job in main.cc.
+//
+// The knobs are set by --fault_* flags at start and at run time through
+// (same Bearer API key as the rest of /v1):
+//   GET  /v1/test/faults  -> {"latency_ms":0,"error_500_percent":0,
+//        "error_429_percent":0,"retry_after_seconds":1,"timeout_percent":0,
+//        "reset_percent":0,"seed":N,"injected":{"error_500":0,
+//        "error_429":0,"timeout":0,"reset":0}}
+//   POST /v1/test/faults  with any subset of the knob names as form fields
+//        -> the new state, or a 400 invalid_request_error naming `param`.
+// Faults are drawn only for POST /v1/payment_intents, .../{id}/capture,
+// .../{id}/cancel and /v1/refunds; latency delays every /v1 request except
+// /v1/test/*.
 
 #ifndef SHOPMESH_TOOLS_FAKEPAY_FAULTS_H_
 #define SHOPMESH_TOOLS_FAKEPAY_FAULTS_H_
@@ -68,8 +80,7 @@ struct FaultPlan {
 // FaultPlan field names) on `*plan`. Values must be plain decimal integers;
 // unknown names are rejected, so a typo cannot silently leave a knob off.
 // The result is validated as a whole, and on error `*plan` is unchanged.
-std::optional<KnobError> UpdateFaultPlan(const Params& params,
-                                         FaultPlan* plan);
+std::optional<KnobError> UpdateFaultPlan(const Params& params, FaultPlan* plan);
 
 // The run-time fault state of one server: knobs, a seeded generator and
 // counters. Thread-safe.

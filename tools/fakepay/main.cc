@@ -1,8 +1,9 @@
 // fakepay: an HTTPS stand-in for an external Stripe-like card processor.
 //
 // This file is the thin HTTP layer: TLS, authentication, form decoding,
-// routing, logging and process lifecycle. All payment semantics live in
-// ledger.{h,cc}.
+// routing, logging, fault injection at the connection level and process
+// lifecycle. All payment semantics live in ledger.{h,cc}; which fault a
+// request gets is decided in faults.{h,cc}.
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -11,19 +12,24 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,10 +44,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "tools/fakepay/faults.h"
 #include "tools/fakepay/ledger.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:8443",
@@ -89,6 +97,15 @@ using httplib::Response;
 using HandlerResponse = httplib::Server::HandlerResponse;
 
 constexpr size_t kMaxBodyBytes = 64 * 1024;
+
+// Marks a response as an injected fault, for the request log. On 500s and
+// 429s it also tells a test harness the error was deliberate; on timeouts
+// and resets it never reaches the wire, because the connection is gone.
+constexpr char kFaultHeader[] = "Fakepay-Fault";
+
+// How long a "timeout" fault holds a connection if neither the client nor a
+// shutdown ends the wait first. Longer than any sane client timeout.
+constexpr absl::Duration kTimeoutHold = absl::Seconds(120);
 
 // ---------------------------------------------------------------------------
 // Logging: one JSON object per line on stderr.
@@ -152,16 +169,21 @@ std::string PaymentIntentOf(const std::string& body) {
   return pi == error->end() ? "" : StringField(*pi, "id");
 }
 
-// Deliberately logs no headers (API key) and no parameters (card data).
+// Deliberately logs no request headers (API key) and no parameters (card
+// data). For a timeout or reset fault, `status` is the answer that was
+// withheld.
 void LogRequest(const Request& req, const Response& res) {
   std::string pi = PaymentIntentOf(res.body);
-  Log("info", "request",
-      {{"method", req.method},
-       {"path", RedactDigitRuns(req.path)},
-       {"status", res.status},
-       {"payment_intent", pi.empty() ? Json() : Json(pi)},
-       {"idempotent_replayed", res.has_header("Idempotent-Replayed")},
-       {"remote_addr", req.remote_addr}});
+  Json fields = {{"method", req.method},
+                 {"path", RedactDigitRuns(req.path)},
+                 {"status", res.status},
+                 {"payment_intent", pi.empty() ? Json() : Json(pi)},
+                 {"idempotent_replayed", res.has_header("Idempotent-Replayed")},
+                 {"remote_addr", req.remote_addr}};
+  if (res.has_header(kFaultHeader)) {
+    fields["fault"] = res.get_header_value(kFaultHeader);
+  }
+  Log("info", "request", fields);
 }
 
 // ---------------------------------------------------------------------------
@@ -277,13 +299,200 @@ Handler FormRoute(const std::function<Result(const Request&, const Params&,
   };
 }
 
+// ---------------------------------------------------------------------------
+// Fault injection at the connection level.
+// ---------------------------------------------------------------------------
+
+// Wakes handlers that wait on purpose (injected latency, held "timeout"
+// requests) when the server shuts down: httplib's stop() joins its worker
+// threads, so a handler still waiting would hold up SIGTERM for as long as
+// it waits. An eventfd rather than a condition variable, so that a single
+// poll() can watch the client's socket at the same time.
+class ShutdownNotice {
+ public:
+  enum class Wake { kTimedOut, kShutdown, kPeerClosed };
+
+  static std::unique_ptr<ShutdownNotice> Create() {
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    return fd < 0 ? nullptr
+                  : std::unique_ptr<ShutdownNotice>(new ShutdownNotice(fd));
+  }
+
+  ShutdownNotice(const ShutdownNotice&) = delete;
+  ShutdownNotice& operator=(const ShutdownNotice&) = delete;
+  ~ShutdownNotice() { close(fd_); }
+
+  // The eventfd stays readable once written (nobody reads it), so every
+  // later Wait() returns at once as well.
+  void Notify() {
+    uint64_t one = 1;
+    // Can only fail if the counter would overflow, i.e. it is already set.
+    (void)!write(fd_, &one, sizeof(one));
+  }
+
+  // Waits until `timeout` passes or shutdown is notified, and, if `peer_fd`
+  // is a connected socket, until its peer closes or resets the connection
+  // (POLLRDHUP: the peer's FIN; a client that gives up closes its socket).
+  Wake Wait(absl::Duration timeout, int peer_fd = -1) const {
+    const absl::Time deadline = absl::Now() + timeout;
+    // poll() skips entries with a negative descriptor.
+    pollfd fds[2] = {{fd_, POLLIN, 0}, {peer_fd, POLLRDHUP, 0}};
+    while (true) {
+      absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) return Wake::kTimedOut;
+      int n = poll(fds, 2,
+                   static_cast<int>(absl::ToInt64Milliseconds(
+                       absl::Ceil(left, absl::Milliseconds(1)))));
+      if (n < 0 && errno == EINTR) continue;
+      // A failing poll() cannot wait; returning early only shortens a
+      // deliberate delay.
+      if (n < 0) return Wake::kTimedOut;
+      if (fds[0].revents != 0) return Wake::kShutdown;
+      if (fds[1].revents != 0) return Wake::kPeerClosed;
+    }
+  }
+
+ private:
+  explicit ShutdownNotice(int fd) : fd_(fd) {}
+
+  const int fd_;
+};
+
+absl::string_view WakeName(ShutdownNotice::Wake wake) {
+  switch (wake) {
+    case ShutdownNotice::Wake::kTimedOut:
+      return "hold_expired";
+    case ShutdownNotice::Wake::kShutdown:
+      return "shutdown";
+    case ShutdownNotice::Wake::kPeerClosed:
+      return "client_closed";
+  }
+  return "";
+}
+
+// cpp-httplib 0.11 does not give handlers the socket, but on a TLS server
+// every Request carries its SSL*, and SSL_get_fd() is the TCP socket under
+// it. The two functions below act on that socket and deliberately leave the
+// descriptor open: httplib owns it and closes it after the handler returns,
+// and closing it here would let the next accept() reuse the number while
+// httplib still writes to it. Afterwards httplib's attempt to write the
+// response fails, so no byte of it reaches the client, and httplib closes
+// the socket as after any failed write.
+int SocketOf(const Request& req) {
+  return req.ssl == nullptr ? -1 : SSL_get_fd(req.ssl);
+}
+
+// Sends a TCP RST now, so the client sees "connection reset by peer" rather
+// than any HTTP status. On Linux, connect() with AF_UNSPEC disconnects a TCP
+// socket with an active reset (the RST that close() sends with SO_LINGER
+// {on, 0}) while keeping the descriptor, see above.
+void ResetConnection(int fd) {
+  sockaddr unspec = {};
+  unspec.sa_family = AF_UNSPEC;
+  if (connect(fd, &unspec, sizeof(unspec)) == 0) return;
+  // Fallback where AF_UNSPEC disconnect is unsupported: the client sees an
+  // EOF now, and an RST once httplib closes the lingerless socket.
+  Log("warning", "could not reset the connection; closing it instead",
+      {{"error", std::strerror(errno)}});
+  linger no_linger = {1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof(no_linger));
+  shutdown(fd, SHUT_RDWR);
+}
+
+Json FaultLogFields(const Request& req, FaultKind kind) {
+  return {{"kind", FaultKindName(kind)},
+          {"method", req.method},
+          {"path", RedactDigitRuns(req.path)},
+          {"remote_addr", req.remote_addr},
+          {"remote_port", req.remote_port}};
+}
+
+// Wraps a mutating payment route with fault injection. It runs inside
+// Authenticated(), so a bad API key is always a plain 401 and unauthorized
+// requests draw nothing.
+Handler WithFaults(FaultInjector* faults, const ShutdownNotice* notice,
+                   Handler handler) {
+  return [faults, notice, handler](const Request& req, Response& res) {
+    const FaultInjector::Decision decision = faults->Decide();
+    const FaultKind kind = decision.kind;
+    if (kind == FaultKind::kNone) {
+      handler(req, res);
+      return;
+    }
+    Json fields = FaultLogFields(req, kind);
+    if (kind == FaultKind::kError500 || kind == FaultKind::kError429) {
+      // Answered before the body is even decoded: nothing is applied, and
+      // nothing is saved under the Idempotency-Key, so a retry with the
+      // same key runs the operation for real.
+      if (kind == FaultKind::kError500) {
+        Send(ErrorResult(500, "api_error", "injected fault"), &res);
+      } else {
+        Send(
+            ErrorResult(429, "invalid_request_error",
+                        absl::StrCat("Too many requests (injected fault). "
+                                     "Retry after ",
+                                     decision.retry_after_seconds, " seconds."),
+                        "rate_limit"),
+            &res);
+        res.set_header("Retry-After",
+                       absl::StrCat(decision.retry_after_seconds));
+        fields["retry_after_seconds"] = decision.retry_after_seconds;
+      }
+      res.set_header(kFaultHeader, std::string(FaultKindName(kind)));
+      Log("warning", "injected fault", fields);
+      return;
+    }
+    // Timeout and reset: the operation takes effect for real (journaled,
+    // ledgered, its answer saved for the Idempotency-Key); only the answer
+    // is lost, the case where a client must not simply try again blind.
+    handler(req, res);
+    const int fd = SocketOf(req);
+    fields["withheld_status"] = res.status;
+    std::string pi = PaymentIntentOf(res.body);
+    fields["payment_intent"] = pi.empty() ? Json() : Json(pi);
+    if (fd < 0) {
+      // Not reachable on the TLS server; answer rather than pretend.
+      Log("error", "cannot inject fault: no socket; answering normally",
+          fields);
+      return;
+    }
+    res.set_header(kFaultHeader, std::string(FaultKindName(kind)));
+    Log("warning", "injected fault", fields);
+    if (kind == FaultKind::kReset) {
+      ResetConnection(fd);
+      return;
+    }
+    const absl::Time start = absl::Now();
+    ShutdownNotice::Wake wake = notice->Wait(kTimeoutHold, fd);
+    // Close with a FIN and still no response: whoever is still listening
+    // (only a client patient enough to outwait kTimeoutHold) sees an EOF.
+    shutdown(fd, SHUT_RDWR);
+    Log("info", "released held connection",
+        {{"path", fields["path"]},
+         {"remote_port", req.remote_port},
+         {"reason", WakeName(wake)},
+         {"held_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  };
+}
+
+// Injected latency only delays /v1 API calls; the control routes under
+// /v1/test/ stay fast so that a harness can always turn faults off again.
+bool HasInjectedLatency(absl::string_view path) {
+  return absl::StartsWith(path, "/v1/") && !absl::StartsWith(path, "/v1/test/");
+}
+
 void RegisterRoutes(const std::string& api_key, Processor* processor,
+                    FaultInjector* faults, const ShutdownNotice* notice,
                     httplib::Server* server) {
   server->Get("/healthz", [](const Request&, Response& res) {
     res.set_content("ok", "text/plain");
   });
   auto post = [&](const char* pattern, Handler handler) {
     server->Post(pattern, Authenticated(api_key, std::move(handler)));
+  };
+  // The payment operations proper; the only routes that draw faults.
+  auto faulty_post = [&](const char* pattern, Handler handler) {
+    post(pattern, WithFaults(faults, notice, std::move(handler)));
   };
   auto get = [&](const char* pattern, Handler handler) {
     server->Get(pattern, Authenticated(api_key, std::move(handler)));
@@ -293,25 +502,28 @@ void RegisterRoutes(const std::string& api_key, Processor* processor,
            [processor](const Request&, const Params& p, absl::string_view key) {
              return processor->CreatePaymentMethod(p, key);
            }));
-  post("/v1/payment_intents",
-       FormRoute(
-           [processor](const Request&, const Params& p, absl::string_view key) {
-             return processor->CreatePaymentIntent(p, key);
-           }));
-  post(R"(/v1/payment_intents/([^/]+)/capture)",
-       FormRoute([processor](const Request& req, const Params& p,
-                             absl::string_view key) {
-         return processor->CapturePaymentIntent(req.matches[1].str(), p, key);
-       }));
-  post(R"(/v1/payment_intents/([^/]+)/cancel)",
-       FormRoute([processor](const Request& req, const Params& p,
-                             absl::string_view key) {
-         return processor->CancelPaymentIntent(req.matches[1].str(), p, key);
-       }));
-  post("/v1/refunds", FormRoute([processor](const Request&, const Params& p,
-                                            absl::string_view key) {
-         return processor->CreateRefund(p, key);
-       }));
+  faulty_post("/v1/payment_intents",
+              FormRoute([processor](const Request&, const Params& p,
+                                    absl::string_view key) {
+                return processor->CreatePaymentIntent(p, key);
+              }));
+  faulty_post(R"(/v1/payment_intents/([^/]+)/capture)",
+              FormRoute([processor](const Request& req, const Params& p,
+                                    absl::string_view key) {
+                return processor->CapturePaymentIntent(req.matches[1].str(), p,
+                                                       key);
+              }));
+  faulty_post(R"(/v1/payment_intents/([^/]+)/cancel)",
+              FormRoute([processor](const Request& req, const Params& p,
+                                    absl::string_view key) {
+                return processor->CancelPaymentIntent(req.matches[1].str(), p,
+                                                      key);
+              }));
+  faulty_post("/v1/refunds",
+              FormRoute([processor](const Request&, const Params& p,
+                                    absl::string_view key) {
+                return processor->CreateRefund(p, key);
+              }));
   get(R"(/v1/payment_intents/([^/]+))",
       [processor](const Request& req, Response& res) {
         Send(processor->GetPaymentIntent(req.matches[1].str()), &res);
@@ -319,6 +531,19 @@ void RegisterRoutes(const std::string& api_key, Processor* processor,
   get("/v1/test/ledger", [processor](const Request& req, Response& res) {
     Send(processor->GetLedger(req.get_param_value("order_id")), &res);
   });
+  get("/v1/test/faults",
+      [faults](const Request&, Response& res) { Send(faults->State(), &res); });
+  post("/v1/test/faults",
+       FormRoute([faults](const Request&, const Params& p, absl::string_view) {
+         if (std::optional<KnobError> error = faults->Update(p)) {
+           return ErrorResult(400, "invalid_request_error", error->message,
+                              error->code, error->param);
+         }
+         Result state = faults->State();
+         Log("info", "fault knobs changed",
+             {{"faults", Json::parse(state.body)}});
+         return state;
+       }));
 }
 
 // Gives errors produced by httplib itself (unknown route, body too large,
@@ -360,6 +585,7 @@ void ExclusiveListenSocket(socket_t sock) {
 }
 
 void ConfigureServer(const std::string& api_key, Processor* processor,
+                     FaultInjector* faults, const ShutdownNotice* notice,
                      httplib::Server* server) {
   server->set_socket_options(ExclusiveListenSocket);
   server->set_payload_max_length(kMaxBodyBytes);
@@ -372,7 +598,18 @@ void ConfigureServer(const std::string& api_key, Processor* processor,
         Send(ErrorResult(500, "api_error", "Internal error in fakepay."), &res);
       });
   server->set_logger(LogRequest);
-  RegisterRoutes(api_key, processor, server);
+  // Latency goes in before routing so that it delays every /v1 answer alike,
+  // 401s and 404s included, as network latency would. Waiting here is safe:
+  // nothing has been answered, the body simply waits in the socket.
+  server->set_pre_routing_handler(
+      [faults, notice](const Request& req, Response&) {
+        const int latency_ms = faults->plan().latency_ms;
+        if (latency_ms > 0 && HasInjectedLatency(req.path)) {
+          notice->Wait(absl::Milliseconds(latency_ms));
+        }
+        return HandlerResponse::Unhandled;
+      });
+  RegisterRoutes(api_key, processor, faults, notice, server);
 }
 
 // ---------------------------------------------------------------------------
@@ -492,7 +729,7 @@ sigset_t ShutdownSignals() {
   return set;
 }
 
-int Serve(httplib::Server* server) {
+int Serve(httplib::Server* server, ShutdownNotice* notice) {
   sigset_t signals = ShutdownSignals();
   std::atomic<bool> serving_done{false};
   std::atomic<bool> signaled{false};
@@ -503,6 +740,8 @@ int Serve(httplib::Server* server) {
     signaled = true;
     Log("info", "shutting down",
         {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    // Before stop(), which waits for handlers that may be waiting on this.
+    notice->Notify();
     // stop() is a no-op until the accept loop has started running.
     while (!server->is_running() && !serving_done) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -515,6 +754,32 @@ int Serve(httplib::Server* server) {
   signal_thread.join();
   if (signaled) return 0;
   return ok ? 0 : Fail("server loop exited unexpectedly");
+}
+
+// Reads the --fault_* flags, naming the offending flag on error.
+absl::StatusOr<FaultPlan> FaultPlanFromFlags() {
+  FaultPlan plan;
+  plan.latency_ms = absl::GetFlag(FLAGS_fault_latency_ms);
+  plan.error_500_percent = absl::GetFlag(FLAGS_fault_500_percent);
+  plan.error_429_percent = absl::GetFlag(FLAGS_fault_429_percent);
+  plan.retry_after_seconds = absl::GetFlag(FLAGS_fault_retry_after_seconds);
+  plan.timeout_percent = absl::GetFlag(FLAGS_fault_timeout_percent);
+  plan.reset_percent = absl::GetFlag(FLAGS_fault_reset_percent);
+  if (std::optional<KnobError> error = plan.Validate()) {
+    // Knob "error_500_percent" is flag --fault_500_percent, and so on.
+    return absl::InvalidArgumentError(
+        absl::StrCat("--fault_", absl::StripPrefix(error->param, "error_"),
+                     ": ", error->message));
+  }
+  return plan;
+}
+
+// Below 2^53, so that the seed survives JSON tools that read numbers as
+// doubles when it is copied from the log into --fault_seed.
+uint64_t RandomSeed() {
+  std::random_device device;
+  uint64_t seed = (static_cast<uint64_t>(device()) << 32) | device();
+  return seed & ((uint64_t{1} << 53) - 1);
 }
 
 int Run(const std::vector<char*>& positional) {
@@ -535,6 +800,14 @@ int Run(const std::vector<char*>& positional) {
   }
   absl::Status tls = CheckTlsFiles(cert, key);
   if (!tls.ok()) return Fail(tls.message());
+  absl::StatusOr<FaultPlan> fault_plan = FaultPlanFromFlags();
+  if (!fault_plan.ok()) return Fail(fault_plan.status().message());
+  const std::optional<uint64_t> seed = absl::GetFlag(FLAGS_fault_seed);
+  FaultInjector faults(*fault_plan, seed.has_value() ? *seed : RandomSeed());
+  std::unique_ptr<ShutdownNotice> notice = ShutdownNotice::Create();
+  if (notice == nullptr) {
+    return Fail(absl::StrCat("eventfd: ", std::strerror(errno)));
+  }
 
   ProcessorOptions options;
   options.journal_path = absl::GetFlag(FLAGS_state_file);
@@ -553,7 +826,7 @@ int Run(const std::vector<char*>& positional) {
   // httplib's default of 8 workers, a busy adapter starves everyone else.
   server.new_task_queue = [] { return new httplib::ThreadPool(128); };
   server.set_keep_alive_timeout(2);
-  ConfigureServer(api_key, processor->get(), &server);
+  ConfigureServer(api_key, processor->get(), &faults, notice.get(), &server);
 
   errno = 0;
   int bound = Bind(&server, host, port);
@@ -567,7 +840,11 @@ int Run(const std::vector<char*>& positional) {
     if (!written.ok()) return Fail(written.message());
   }
   Log("info", "listening", {{"host", host}, {"port", bound}});
-  return Serve(&server);
+  // Always logged, knobs off or not: the seed is what reproduces a run in
+  // which faults were switched on later through /v1/test/faults.
+  Log("info", "fault injection",
+      {{"faults", Json::parse(faults.State().body)}});
+  return Serve(&server, notice.get());
 }
 
 }  // namespace
@@ -578,7 +855,7 @@ int main(int argc, char** argv) {
       "Fake Stripe-like card processor over HTTPS.\n"
       "  fakepay --cert=server.pem --key=server.key --api_key=sk_test_... "
       "[--listen=127.0.0.1:8443] [--state_file=fakepay.jsonl] "
-      "[--port_file=port]");
+      "[--port_file=port] [--fault_*=... (see --helpfull)]");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   // Block shutdown signals before any thread exists so that every thread
   // inherits the mask and only the sigwait() thread ever sees them. A peer

@@ -1,0 +1,108 @@
+#include "services/pg-adapter/webhook_server.h"
+
+#include <grpcpp/channel.h>
+#include <httplib.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "core/client_call.h"
+#include "core/log.h"
+#include "services/pg-adapter/store.h"
+#include "services/pg-adapter/webhooks.h"
+#include "shop/v1/ops.grpc.pb.h"
+
+namespace shop::payments {
+namespace {
+
+class Sink final : public WebhookSink {
+ public:
+  Sink(PgPaymentStore* store, std::unique_ptr<shop::v1::OrderProcessingService::Stub> ops)
+      : store_(store), ops_(std::move(ops)) {}
+
+  absl::StatusOr<bool> RecordOnce(const WebhookEvent& event, absl::string_view body) override {
+    return store_->RecordWebhook(event.event_id, event.type, event.order_id, std::string(body));
+  }
+  absl::Status Forward(const WebhookEvent& event) override {
+    shop::v1::RecordPaymentEventRequest request;
+    request.set_order_id(event.order_id);
+    request.set_gateway_event_id(event.event_id);
+    request.set_event_type(event.type);
+    request.set_detail(event.detail.substr(0, 200));
+    return CallUnary<shop::v1::RecordPaymentEventResponse>(
+               std::chrono::seconds(5),
+               [&](grpc::ClientContext* ctx, shop::v1::RecordPaymentEventResponse* out) {
+                 return ops_->RecordPaymentEvent(ctx, request, out);
+               })
+        .status();
+  }
+  absl::Status MarkForwarded(const std::string& event_id) override {
+    return store_->MarkWebhookForwarded(event_id);
+  }
+
+ private:
+  PgPaymentStore* store_;
+  std::unique_ptr<shop::v1::OrderProcessingService::Stub> ops_;
+};
+
+}  // namespace
+
+struct WebhookServer::Impl {
+  Impl(const WebhookServerOptions& o) : options(o), server(o.cert_file.c_str(), o.key_file.c_str()) {}
+  WebhookServerOptions options;
+  httplib::SSLServer server;
+  std::unique_ptr<Sink> sink;
+};
+
+absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(WebhookServerOptions options,
+                                                                     PgPaymentStore* store) {
+  if (options.secret.size() < 16) {
+    return absl::InvalidArgumentError("the webhook secret must have at least 16 characters");
+  }
+  auto channel = MakeChannel(options.ops_address, options.tls);
+  if (!channel.ok()) return channel.status();
+  std::unique_ptr<WebhookServer> server(new WebhookServer);
+  server->impl_ = std::make_unique<Impl>(options);
+  Impl& impl = *server->impl_;
+  if (!impl.server.is_valid()) {
+    return absl::InvalidArgumentError("webhook server: cannot use the TLS certificate and key");
+  }
+  impl.sink = std::make_unique<Sink>(store, shop::v1::OrderProcessingService::NewStub(*channel));
+  impl.server.set_payload_max_length(64 * 1024);
+  impl.server.Post("/webhooks/gateway", [&impl](const httplib::Request& request,
+                                                httplib::Response& response) {
+    WebhookResult result =
+        HandleWebhook(*impl.sink, impl.options.secret, request.get_header_value("Stripe-Signature"),
+                      request.body, absl::Now(), impl.options.tolerance);
+    response.status = result.http_status;
+    response.set_content(absl::StrCat("{\"message\":\"", log::JsonEscape(result.message), "\"}"),
+                         "application/json");
+  });
+  const size_t colon = options.listen.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError(absl::StrCat("bad --webhook_listen ", options.listen));
+  }
+  const std::string host = options.listen.substr(0, colon);
+  server->port_ = port == 0 ? impl.server.bind_to_any_port(host) : port;
+  if (port != 0 && !impl.server.bind_to_port(host, port)) server->port_ = -1;
+  if (server->port_ <= 0) {
+    return absl::UnavailableError(absl::StrCat("webhook server cannot listen on ", options.listen));
+  }
+  if (!options.port_file.empty()) {
+    std::ofstream(options.port_file + ".tmp") << server->port_ << "\n";
+    std::rename((options.port_file + ".tmp").c_str(), options.port_file.c_str());
+  }
+  server->thread_ = std::thread([&impl] { impl.server.listen_after_bind(); });
+  log::Info("webhook endpoint serving", {{"port", server->port_}});
+  return server;
+}
+
+WebhookServer::~WebhookServer() {
+  if (impl_) impl_->server.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace shop::payments
