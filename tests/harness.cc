@@ -187,6 +187,7 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
     flags.push_back("--gateway_ca=" + pki_ + "/external-ca.crt");
     flags.push_back("--gateway_api_key=" + api_key_);
     flags.push_back("--breaker_cool_down_seconds=2");
+    flags.push_back("--gateway_timeout_ms=1500");  // injected timeouts cost 1.5 s, not 5
     flags.push_back(absl::StrCat("--webhook_listen=127.0.0.1:", webhook_port_));
     flags.push_back("--webhook_secret=" + webhook_secret_);
     flags.push_back("--ops_addr=" + address("ops"));

@@ -15,6 +15,10 @@
 #include "services/pg-adapter/webhooks.h"
 #include "tests/client.h"
 #include "tests/harness.h"
+#include "tests/invariants.h"
+
+#include <map>
+#include <pqxx/pqxx>
 
 namespace shop::testing {
 namespace {
@@ -124,6 +128,44 @@ TEST_F(PaymentAdapterTest, WebhooksAreVerifiedDeduplicatedAndForwarded) {
   other.replace(other.find(event_id), event_id.size(), NewId("evt"));
   EXPECT_EQ(deliver(now, mesh_.webhook_secret(), other + " "), 200);  // a new event is applied
   EXPECT_EQ(QueryOps(mesh_, count_sql, order_id), "2");
+}
+
+// A flaky gateway (20 % 5xx, 5 % timeouts, 5 % resets, the last two after
+// the gateway acted): every order ends consistent and none is charged twice.
+TEST_F(PaymentAdapterTest, FlakyGatewayRunEndsConsistentWithoutDoubleCharges) {
+  auto transport = payments::CurlTransport::Create(
+      {mesh_.gateway_url(), mesh_.pki() + "/external-ca.crt", mesh_.gateway_api_key()});
+  ASSERT_TRUE(transport.ok());
+  auto set_faults = [&](int e500, int timeouts, int resets) {
+    payments::GatewayRequest request;
+    request.path = "/v1/test/faults";
+    request.form = {{"error_500_percent", std::to_string(e500)},
+                    {"timeout_percent", std::to_string(timeouts)},
+                    {"reset_percent", std::to_string(resets)}};
+    return (*transport)->Send(request, absl::Seconds(5)).http_status;
+  };
+  ASSERT_EQ(set_faults(20, 5, 5), 200);
+  const int kOrders = 40;
+  std::map<std::string, int> outcomes;
+  for (int i = 0; i < kOrders; ++i) {
+    const std::string payment = i % 8 == 7 ? "pm_card_chargeDeclined" : "pm_card_visa";
+    grpc::Status status = Place(payment, i % 2 ? "FILTER-100" : "MUG-CLASSIC");
+    ++outcomes[status.ok() ? "OK" : ReasonOf(status)];
+  }
+  ASSERT_EQ(set_faults(0, 0, 0), 200);
+  ASSERT_TRUE(WaitForSettledSagas(mesh_, std::chrono::seconds(90)));
+  InvariantReport report = CheckInvariants(mesh_);
+  pqxx::connection connection(mesh_.db_url("payments"));
+  pqxx::work w(connection);
+  const int retries =
+      w.exec1("SELECT count(*) FROM payment_attempts WHERE outcome = 'ERROR'")[0].as<int>();
+  std::string figures = absl::StrCat("flaky gateway: ", kOrders, " orders, ", retries,
+                                     " failed tries retried; ", report.Summary(), "; outcomes:");
+  for (const auto& [outcome, count] : outcomes) absl::StrAppend(&figures, " ", outcome, "=", count);
+  std::printf("%s\n", figures.c_str());
+  EXPECT_GT(retries, 0);
+  EXPECT_GT(outcomes["OK"], kOrders / 2);
+  EXPECT_TRUE(report.violations.empty()) << report.Summary();
 }
 
 // Card numbers go to the gateway only (tokenization); the mesh stores and
