@@ -170,6 +170,24 @@ TEST_F(PaymentServiceTest, RetriesTransportErrorsAndServerErrorsThenSucceeds) {
   EXPECT_GT(slept_, absl::ZeroDuration());
 }
 
+TEST_F(PaymentServiceTest, RateLimitIsRetriedNoSoonerThanRetryAfter) {
+  gateway_.script.push_back({429, R"({"error":{"type":"invalid_request_error","code":"rate_limit"}})",
+                             "", /*retry_after_seconds=*/3, false});
+  gateway_.Answer(200, kIntent);
+  PaymentService service = Service();
+  ASSERT_TRUE(Authorize(service).ok());
+  EXPECT_GE(slept_, absl::Seconds(3));
+  EXPECT_EQ(gateway_.requests.size(), 2u);
+}
+
+TEST_F(PaymentServiceTest, OtherClientErrorsAreNotRetried) {
+  gateway_.Answer(400, R"({"error":{"type":"invalid_request_error","code":"parameter_missing"}})");
+  PaymentService service = Service();
+  auto payment = Authorize(service);
+  EXPECT_EQ(payment.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(gateway_.requests.size(), 1u);
+}
+
 TEST_F(PaymentServiceTest, ExhaustedRetriesAreUnavailable) {
   for (int i = 0; i < 3; ++i) gateway_.FailTransport();
   PaymentService service = Service();
