@@ -142,7 +142,9 @@ Mesh::Mesh() {
   const std::string bin = BuildDir();
   if (!Start("fakepay", bin + "/tools/fakepay/fakepay",
              {"--cert=" + pki_ + "/fakepay.crt", "--key=" + pki_ + "/fakepay.key",
-              "--api_key=" + api_key_, "--state_file=" + root_ + "/fakepay.journal"})) {
+              "--api_key=" + api_key_, "--state_file=" + root_ + "/fakepay.journal",
+              absl::StrCat("--webhook_url=https://127.0.0.1:", webhook_port_, "/webhooks/gateway"),
+              "--webhook_secret=" + webhook_secret_, "--webhook_ca=" + pki_ + "/ca.crt"})) {
     return;
   }
   gateway_url_ = absl::StrCat("https://127.0.0.1:", ports_["fakepay"]);

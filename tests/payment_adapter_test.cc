@@ -115,11 +115,12 @@ TEST_F(PaymentAdapterTest, WebhooksAreVerifiedDeduplicatedAndForwarded) {
     return (*transport)->Send(request, absl::Seconds(10)).http_status;
   };
   const int64_t now = absl::ToUnixSeconds(absl::Now());
-  const std::string count_sql = "SELECT count(*) FROM payment_events WHERE order_id = $1";
+  // Only this test's events (the gateway also reports the capture by itself).
+  const std::string count_sql =
+      "SELECT count(*) FROM payment_events WHERE order_id = $1 "
+      "AND event_type = 'charge.dispute.created'";
   EXPECT_EQ(deliver(now, mesh_.webhook_secret(), body), 200);
   EXPECT_EQ(QueryOps(mesh_, count_sql, order_id), "1");
-  EXPECT_EQ(QueryOps(mesh_, "SELECT event_type FROM payment_events WHERE order_id = $1", order_id),
-            "charge.dispute.created");
   EXPECT_EQ(deliver(now, mesh_.webhook_secret(), body), 200);  // a redelivery
   EXPECT_EQ(QueryOps(mesh_, count_sql, order_id), "1");
   EXPECT_EQ(deliver(now, "whsec_forged_secret_000000", body), 400);
@@ -166,6 +167,45 @@ TEST_F(PaymentAdapterTest, FlakyGatewayRunEndsConsistentWithoutDoubleCharges) {
   EXPECT_GT(retries, 0);
   EXPECT_GT(outcomes["OK"], kOrders / 2);
   EXPECT_TRUE(report.violations.empty()) << report.Summary();
+}
+
+// End to end: a dispute opened at the gateway arrives at ops through the
+// stand-in's signed webhook and the adapter's endpoint.
+TEST_F(PaymentAdapterTest, ADisputeAtTheGatewayReachesOps) {
+  grpc::ClientContext ctx;
+  PrepareCall(ctx, customer_);
+  shop::v1::PlaceOrderResponse placed;
+  ASSERT_TRUE(ecp_->PlaceOrder(&ctx, MakeOrder({{"SCALE-01", 1}}, "pm_card_visa"), &placed).ok());
+  const std::string order_id = placed.order().order_id();
+  const std::string intent = QueryOps(mesh_, "SELECT payment_id FROM orders WHERE order_id = $1",
+                                      order_id);
+  pqxx::connection connection(mesh_.db_url("payments"));
+  pqxx::work w(connection);
+  const std::string pi = w.exec_params1(
+      "SELECT gateway_intent_id FROM payments WHERE payment_id = $1", intent)[0].as<std::string>();
+  auto transport = payments::CurlTransport::Create(
+      {mesh_.gateway_url(), mesh_.pki() + "/external-ca.crt", mesh_.gateway_api_key()});
+  payments::GatewayRequest dispute;
+  dispute.path = "/v1/test/disputes";
+  dispute.form = {{"payment_intent", pi}};
+  ASSERT_EQ((*transport)->Send(dispute, absl::Seconds(5)).http_status, 200);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return QueryOps(mesh_,
+                        "SELECT count(*) FROM payment_events WHERE order_id = $1 "
+                        "AND event_type = 'charge.dispute.created'",
+                        order_id) == "1";
+      },
+      std::chrono::seconds(20)));
+  // The capture's own event (payment_intent.succeeded) arrived too.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return QueryOps(mesh_,
+                        "SELECT count(*) FROM payment_events WHERE order_id = $1 "
+                        "AND event_type = 'payment_intent.succeeded'",
+                        order_id) == "1";
+      },
+      std::chrono::seconds(20)));
 }
 
 // Card numbers go to the gateway only (tokenization); the mesh stores and

@@ -128,6 +128,9 @@ struct Commit {
   std::vector<Refund> refunds;
   std::vector<LedgerEntry> entries;
   std::vector<IdempotentResponse> idempotency;  // Zero or one.
+  // Webhook events to emit once the commit is applied: (type, data.object).
+  // Never journaled, so replaying the journal at startup emits nothing.
+  std::vector<std::pair<std::string, OJson>> events;
 
   bool empty() const {
     return tokens.empty() && intents.empty() && refunds.empty() &&
@@ -601,6 +604,46 @@ OJson RefundJson(const Refund& r) {
           {"status", "succeeded"}};
 }
 
+// The charge behind an intent, as far as webhook consumers need it. Sent
+// with charge.refunded only, so its status is "refunded" even after a
+// partial refund; `refunded` says whether the whole amount was returned.
+OJson ChargeJson(const Intent& i) {
+  return {{"id", i.latest_charge},
+          {"object", "charge"},
+          {"amount", i.amount_received},
+          {"amount_refunded", i.amount_refunded},
+          {"currency", i.currency},
+          {"metadata", MetadataJson(i.metadata)},
+          {"payment_intent", i.id},
+          {"refunded", i.amount_refunded >= i.amount_received},
+          {"status", "refunded"}};
+}
+
+// The full event for one webhook, with a fresh evt_ id.
+Event MakeEvent(const State& s, const std::string& type, const OJson& object) {
+  Event event;
+  event.id = s.options.new_id("evt");
+  event.type = type;
+  OJson body = {{"id", event.id},
+                {"object", "event"},
+                {"api_version", "2024-06-20"},
+                {"created", s.options.now_seconds()},
+                {"data", {{"object", object}}},
+                {"livemode", false},
+                {"pending_webhooks", 1},
+                {"type", type}};
+  event.body = body.dump();
+  return event;
+}
+
+void EmitEvents(const State& s,
+                const std::vector<std::pair<std::string, OJson>>& events) {
+  if (!s.options.on_event) return;
+  for (const auto& [type, object] : events) {
+    s.options.on_event(MakeEvent(s, type, object));
+  }
+}
+
 OJson LedgerEntryJson(const LedgerEntry& e) {
   return {{"seq", e.seq},
           {"type", e.type},
@@ -941,7 +984,11 @@ Result Authorize(const State& s, Intent intent, Commit* commit) {
   // are recorded so the ledger totals reconcile the same way either way.
   if (!IsManual(intent)) AddEntry(s, "capture", intent, intent.amount, commit);
   commit->intents.push_back(intent);
-  return Respond(200, PaymentIntentJson(intent, nullptr));
+  OJson json = PaymentIntentJson(intent, nullptr);
+  if (!IsManual(intent)) {
+    commit->events.emplace_back("payment_intent.succeeded", json);
+  }
+  return Respond(200, json);
 }
 
 Result Decline(const State& s, Intent intent, const CardToken& token,
@@ -955,6 +1002,8 @@ Result Decline(const State& s, Intent intent, const CardToken& token,
   commit->intents.push_back(intent);
   OJson error = DeclineErrorJson(intent, &token);
   error["payment_intent"] = PaymentIntentJson(intent, &token);
+  commit->events.emplace_back("payment_intent.payment_failed",
+                              error["payment_intent"]);
   return Respond(402, {{"error", error}});
 }
 
@@ -1031,7 +1080,9 @@ Result PlanCapture(const State& s, const std::string& id, const Params& p,
   // A partial capture releases the rest of the hold, like a void.
   if (released > 0) AddEntry(s, "void", intent, released, commit);
   commit->intents.push_back(intent);
-  return Respond(200, RenderIntent(s, intent));
+  OJson json = RenderIntent(s, intent);
+  commit->events.emplace_back("payment_intent.succeeded", json);
+  return Respond(200, json);
 }
 
 Result PlanCancel(const State& s, const std::string& id, const Params& p,
@@ -1062,7 +1113,9 @@ Result PlanCancel(const State& s, const std::string& id, const Params& p,
   intent.canceled_at = Now(s);
   intent.cancellation_reason = reason;
   commit->intents.push_back(intent);
-  return Respond(200, RenderIntent(s, intent));
+  OJson json = RenderIntent(s, intent);
+  commit->events.emplace_back("payment_intent.canceled", json);
+  return Respond(200, json);
 }
 
 Result PlanRefund(const State& s, const Params& p, Commit* commit) {
@@ -1113,6 +1166,7 @@ Result PlanRefund(const State& s, const Params& p, Commit* commit) {
   AddEntry(s, "refund", intent, refund.amount, commit);
   commit->intents.push_back(intent);
   commit->refunds.push_back(refund);
+  commit->events.emplace_back("charge.refunded", ChargeJson(intent));
   return Respond(200, RefundJson(refund));
 }
 
@@ -1365,6 +1419,7 @@ Result Processor::Mutate(absl::string_view op, absl::string_view path,
         500, "api_error",
         absl::StrCat("fakepay internal error: ", applied.message()));
   }
+  internal::EmitEvents(s, commit.events);
   return result;
 }
 
@@ -1412,6 +1467,43 @@ Result Processor::CreateRefund(const Params& params,
                 [&](const State& s, Commit* c) {
                   return internal::PlanRefund(s, params, c);
                 });
+}
+
+Result Processor::CreateTestDispute(const Params& params) {
+  // Exclusive, so the event is ordered with those of concurrent mutations.
+  absl::MutexLock lock(&mu_);
+  const internal::State& s = *state_;
+  Result error;
+  const std::string* pi_id =
+      internal::RequireParam(params, "payment_intent", &error);
+  if (pi_id == nullptr) return error;
+  auto it = s.intents.find(*pi_id);
+  if (it == s.intents.end()) {
+    return ErrorResult(404, "invalid_request_error",
+                       absl::StrCat("No such payment_intent: '", *pi_id, "'"),
+                       "resource_missing", "payment_intent");
+  }
+  const internal::Intent& intent = it->second;
+  if (intent.status != "succeeded") {
+    return ErrorResult(
+        400, "invalid_request_error",
+        absl::StrCat("This PaymentIntent has a status of ", intent.status,
+                     "; only succeeded PaymentIntents can be disputed."),
+        "payment_intent_unexpected_state", "payment_intent");
+  }
+  internal::OJson dispute = {
+      {"id", internal::NewId(s, "dp")},
+      {"object", "dispute"},
+      {"amount", intent.amount_received},
+      {"charge", internal::NullIfEmpty(intent.latest_charge)},
+      {"created", internal::Now(s)},
+      {"currency", intent.currency},
+      {"metadata", internal::MetadataJson(intent.metadata)},
+      {"payment_intent", intent.id},
+      {"reason", "fraudulent"},
+      {"status", "needs_response"}};
+  internal::EmitEvents(s, {{"charge.dispute.created", dispute}});
+  return internal::Respond(200, dispute);
 }
 
 Result Processor::GetPaymentIntent(absl::string_view id) {

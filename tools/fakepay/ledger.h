@@ -57,6 +57,15 @@ Result ErrorResult(int http_status, absl::string_view type,
                    absl::string_view message, absl::string_view code = "",
                    absl::string_view param = "");
 
+// A webhook event, emitted once the state change it reports is committed.
+// `body` is the complete event JSON: {"id":"evt_...","object":"event",
+// "type":..,"created":..,"livemode":false,"data":{"object":{..}}}.
+struct Event {
+  std::string id;
+  std::string type;
+  std::string body;
+};
+
 struct ProcessorOptions {
   // JSON-lines journal. Empty: keep state in memory only.
   std::string journal_path;
@@ -67,6 +76,11 @@ struct ProcessorOptions {
   std::function<int64_t()> now_seconds;
   // Returns "<prefix>_<24 random alphanumerics>"; defaults to OpenSSL's CSPRNG.
   std::function<std::string(absl::string_view prefix)> new_id;
+  // Called with each event right after its change is applied, under the
+  // processor's lock, so events arrive in commit order. Must not block and
+  // must not call back into the Processor. Idempotent replays and journal
+  // replay at startup emit nothing. Null: events are dropped.
+  std::function<void(const Event&)> on_event;
 };
 
 namespace internal {
@@ -99,6 +113,9 @@ class Processor {
                              absl::string_view idempotency_key);
   // POST /v1/refunds
   Result CreateRefund(const Params& params, absl::string_view idempotency_key);
+  // POST /v1/test/disputes (test only): opens a dispute on a succeeded
+  // intent and emits charge.dispute.created. Disputes are not persisted.
+  Result CreateTestDispute(const Params& params);
   // GET /v1/payment_intents/{id}
   Result GetPaymentIntent(absl::string_view id);
   // GET /v1/test/ledger[?order_id=...]; empty filter returns everything.

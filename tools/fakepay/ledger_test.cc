@@ -58,6 +58,9 @@ class ProcessorTest : public ::testing::Test {
     options.journal_path = journal_path_;
     options.fingerprint_secret = "sk_test_unit";
     options.now_seconds = [] { return kNow; };
+    options.on_event = [events = events_](const Event& e) {
+      events->push_back(e);
+    };
     return options;
   }
 
@@ -116,6 +119,9 @@ class ProcessorTest : public ::testing::Test {
 
   std::string journal_path_;
   std::vector<std::string> warnings_;
+  // Every webhook event emitted, across Reopen().
+  std::shared_ptr<std::vector<Event>> events_ =
+      std::make_shared<std::vector<Event>>();
   std::unique_ptr<Processor> processor_;
 };
 
@@ -859,6 +865,172 @@ TEST_F(ProcessorTest, SurvivesRandomInput) {
   }
   Reopen();
   EXPECT_TRUE(warnings_.empty());
+}
+
+}  // namespace
+}  // namespace fakepay
+
+// --------------------------------------------------------------------------
+// Webhook events
+// --------------------------------------------------------------------------
+
+namespace fakepay {
+namespace {
+
+class EventTest : public ProcessorTest {
+ protected:
+  // The only event emitted since the last call; fails unless exactly one.
+  Json TakeOneEvent(const std::string& type) {
+    EXPECT_EQ(events_->size(), 1u);
+    if (events_->size() != 1) {
+      events_->clear();
+      return Json();
+    }
+    Event e = events_->front();
+    events_->clear();
+    Json body = Json::parse(e.body);
+    EXPECT_EQ(e.type, type);
+    EXPECT_EQ(body["type"], type);
+    EXPECT_EQ(body["id"], e.id);
+    EXPECT_EQ(e.id.rfind("evt_", 0), 0u) << e.id;
+    EXPECT_EQ(body["object"], "event");
+    EXPECT_EQ(body["created"], kNow);
+    EXPECT_EQ(body["livemode"], false);
+    return body["data"]["object"];
+  }
+};
+
+TEST_F(EventTest, ManualCaptureEmitsSucceededOnCaptureOnly) {
+  std::string id = Authorize(1000, "order-7");
+  EXPECT_TRUE(events_->empty());
+  ASSERT_EQ(processor_->CapturePaymentIntent(id, {}, "").http_status, 200);
+  Json pi = TakeOneEvent("payment_intent.succeeded");
+  EXPECT_EQ(pi["object"], "payment_intent");
+  EXPECT_EQ(pi["id"], id);
+  EXPECT_EQ(pi["status"], "succeeded");
+  EXPECT_EQ(pi["amount_received"], 1000);
+  EXPECT_EQ(pi["metadata"]["order_id"], "order-7");
+}
+
+TEST_F(EventTest, AutomaticCaptureEmitsSucceeded) {
+  Result r = processor_->CreatePaymentIntent(
+      IntentParams("pm_card_visa", 500, "automatic", "order-8"), "");
+  ASSERT_EQ(r.http_status, 200) << r.body;
+  Json pi = TakeOneEvent("payment_intent.succeeded");
+  EXPECT_EQ(pi["id"], Body(r)["id"]);
+  EXPECT_EQ(pi["metadata"]["order_id"], "order-8");
+}
+
+TEST_F(EventTest, CancelEmitsCanceled) {
+  std::string id = Authorize(1000, "order-9");
+  ASSERT_EQ(processor_->CancelPaymentIntent(id, {}, "").http_status, 200);
+  Json pi = TakeOneEvent("payment_intent.canceled");
+  EXPECT_EQ(pi["object"], "payment_intent");
+  EXPECT_EQ(pi["id"], id);
+  EXPECT_EQ(pi["status"], "canceled");
+  EXPECT_EQ(pi["metadata"]["order_id"], "order-9");
+}
+
+TEST_F(EventTest, DeclineEmitsPaymentFailedWithError) {
+  Result r = processor_->CreatePaymentIntent(
+      IntentParams("pm_card_chargeDeclined", 1000, "manual", "order-10"), "");
+  ASSERT_EQ(r.http_status, 402) << r.body;
+  Json pi = TakeOneEvent("payment_intent.payment_failed");
+  EXPECT_EQ(pi["object"], "payment_intent");
+  EXPECT_EQ(pi["id"], Body(r)["error"]["payment_intent"]["id"]);
+  EXPECT_EQ(pi["status"], "requires_payment_method");
+  EXPECT_EQ(pi["metadata"]["order_id"], "order-10");
+  EXPECT_EQ(pi["last_payment_error"]["code"], "card_declined");
+  EXPECT_EQ(pi["last_payment_error"]["decline_code"], "generic_decline");
+}
+
+TEST_F(EventTest, RefundEmitsChargeRefunded) {
+  std::string id = CapturedIntent(1000);
+  events_->clear();
+  Result r = processor_->CreateRefund(
+      {{"payment_intent", id}, {"amount", "400"}}, "");
+  ASSERT_EQ(r.http_status, 200) << r.body;
+  Json charge = TakeOneEvent("charge.refunded");
+  EXPECT_EQ(charge["object"], "charge");
+  EXPECT_EQ(charge["id"], Body(r)["charge"]);
+  EXPECT_EQ(charge["id"].get<std::string>().rfind("ch_", 0), 0u);
+  EXPECT_EQ(charge["payment_intent"], id);
+  EXPECT_EQ(charge["status"], "refunded");
+  EXPECT_EQ(charge["amount_refunded"], 400);
+  EXPECT_EQ(charge["refunded"], false);
+  EXPECT_EQ(charge["metadata"]["order_id"], "order-1");
+}
+
+TEST_F(EventTest, TestDisputeEmitsDisputeCreated) {
+  std::string id = CapturedIntent(1000);
+  events_->clear();
+  Result r = processor_->CreateTestDispute({{"payment_intent", id}});
+  ASSERT_EQ(r.http_status, 200) << r.body;
+  Json dispute = TakeOneEvent("charge.dispute.created");
+  EXPECT_EQ(dispute, Body(r));
+  EXPECT_EQ(dispute["object"], "dispute");
+  EXPECT_EQ(dispute["id"].get<std::string>().rfind("dp_", 0), 0u);
+  EXPECT_EQ(dispute["payment_intent"], id);
+  EXPECT_EQ(dispute["reason"], "fraudulent");
+  EXPECT_EQ(dispute["status"], "needs_response");
+  EXPECT_EQ(dispute["metadata"]["order_id"], "order-1");
+}
+
+TEST_F(EventTest, TestDisputeRejectsUnknownAndUnsucceededIntents) {
+  ExpectError(processor_->CreateTestDispute({{"payment_intent", "pi_nope"}}),
+              404, "invalid_request_error", "resource_missing",
+              "payment_intent");
+  std::string id = Authorize();
+  ExpectError(processor_->CreateTestDispute({{"payment_intent", id}}), 400,
+              "invalid_request_error", "payment_intent_unexpected_state",
+              "payment_intent");
+  ExpectError(processor_->CreateTestDispute({}), 400, "invalid_request_error",
+              "parameter_missing", "payment_intent");
+  EXPECT_TRUE(events_->empty());
+}
+
+TEST_F(EventTest, IdempotentReplaysEmitNothing) {
+  Result first = processor_->CreatePaymentIntent(
+      IntentParams("pm_card_visa", 1000, "manual"), "key-create");
+  std::string id = Body(first)["id"];
+  ASSERT_EQ(processor_->CapturePaymentIntent(id, {}, "key-cap").http_status,
+            200);
+  ASSERT_EQ(processor_
+                ->CreateRefund({{"payment_intent", id}, {"amount", "100"}},
+                               "key-ref")
+                .http_status,
+            200);
+  Result declined = processor_->CreatePaymentIntent(
+      IntentParams("pm_card_chargeDeclined"), "key-decline");
+  std::string declined_id = Body(declined)["error"]["payment_intent"]["id"];
+  ASSERT_EQ(
+      processor_->CancelPaymentIntent(declined_id, {}, "key-cancel").http_status,
+      200);
+  ASSERT_EQ(events_->size(), 4u);  // succeeded, refunded, failed, canceled.
+  events_->clear();
+
+  EXPECT_TRUE(processor_
+                  ->CreatePaymentIntent(
+                      IntentParams("pm_card_visa", 1000, "manual"),
+                      "key-create")
+                  .idempotent_replayed);
+  EXPECT_TRUE(
+      processor_->CapturePaymentIntent(id, {}, "key-cap").idempotent_replayed);
+  EXPECT_TRUE(processor_
+                  ->CreateRefund({{"payment_intent", id}, {"amount", "100"}},
+                                 "key-ref")
+                  .idempotent_replayed);
+  EXPECT_TRUE(processor_
+                  ->CreatePaymentIntent(IntentParams("pm_card_chargeDeclined"),
+                                        "key-decline")
+                  .idempotent_replayed);
+  EXPECT_TRUE(processor_->CancelPaymentIntent(declined_id, {}, "key-cancel")
+                  .idempotent_replayed);
+  EXPECT_TRUE(events_->empty());
+
+  // Nor does replaying the journal at startup.
+  Reopen();
+  EXPECT_TRUE(events_->empty());
 }
 
 }  // namespace

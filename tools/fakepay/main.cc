@@ -5,6 +5,7 @@
 // lifecycle. All payment semantics live in ledger.{h,cc}; which fault a
 // request gets is decided in faults.{h,cc}.
 
+#include <curl/curl.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -51,6 +52,7 @@
 #include "nlohmann/json.hpp"
 #include "tools/fakepay/faults.h"
 #include "tools/fakepay/ledger.h"
+#include "tools/fakepay/webhooks.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:8443",
           "host:port to listen on; port 0 picks a free port (see --port_file)");
@@ -62,6 +64,15 @@ ABSL_FLAG(std::string, api_key, "",
 ABSL_FLAG(std::string, state_file, "",
           "append-only JSON-lines journal; replayed on start to restore "
           "state. Empty: keep state in memory only");
+ABSL_FLAG(std::string, webhook_url, "",
+          "https URL that receives signed webhook events (Stripe-Signature "
+          "header); empty: send no webhooks");
+ABSL_FLAG(std::string, webhook_secret, "",
+          "webhook signing secret (e.g. whsec_...), at least 16 characters; "
+          "required with --webhook_url");
+ABSL_FLAG(std::string, webhook_ca, "",
+          "PEM CA file that verifies --webhook_url's certificate; required "
+          "with --webhook_url");
 ABSL_FLAG(std::string, port_file, "",
           "if set, the bound port is written here (atomically) once the "
           "listener is ready");
@@ -483,7 +494,7 @@ bool HasInjectedLatency(absl::string_view path) {
 
 void RegisterRoutes(const std::string& api_key, Processor* processor,
                     FaultInjector* faults, const ShutdownNotice* notice,
-                    httplib::Server* server) {
+                    const WebhookSender* webhooks, httplib::Server* server) {
   server->Get("/healthz", [](const Request&, Response& res) {
     res.set_content("ok", "text/plain");
   });
@@ -530,6 +541,17 @@ void RegisterRoutes(const std::string& api_key, Processor* processor,
       });
   get("/v1/test/ledger", [processor](const Request& req, Response& res) {
     Send(processor->GetLedger(req.get_param_value("order_id")), &res);
+  });
+  post("/v1/test/disputes",
+       FormRoute([processor](const Request&, const Params& p,
+                             absl::string_view) {
+         return processor->CreateTestDispute(p);
+       }));
+  get("/v1/test/webhooks", [webhooks](const Request&, Response& res) {
+    Send(Result{200, webhooks != nullptr
+                         ? webhooks->DeliveriesJson()
+                         : std::string(R"({"deliveries":[],"dropped":0})")},
+         &res);
   });
   get("/v1/test/faults",
       [faults](const Request&, Response& res) { Send(faults->State(), &res); });
@@ -586,7 +608,7 @@ void ExclusiveListenSocket(socket_t sock) {
 
 void ConfigureServer(const std::string& api_key, Processor* processor,
                      FaultInjector* faults, const ShutdownNotice* notice,
-                     httplib::Server* server) {
+                     const WebhookSender* webhooks, httplib::Server* server) {
   server->set_socket_options(ExclusiveListenSocket);
   server->set_payload_max_length(kMaxBodyBytes);
   server->set_read_timeout(10, 0);
@@ -609,7 +631,7 @@ void ConfigureServer(const std::string& api_key, Processor* processor,
         }
         return HandlerResponse::Unhandled;
       });
-  RegisterRoutes(api_key, processor, faults, notice, server);
+  RegisterRoutes(api_key, processor, faults, notice, webhooks, server);
 }
 
 // ---------------------------------------------------------------------------
@@ -782,6 +804,54 @@ uint64_t RandomSeed() {
   return seed & ((uint64_t{1} << 53) - 1);
 }
 
+// Reads the --webhook_* flags; a null sender when webhooks are off.
+absl::StatusOr<std::unique_ptr<WebhookSender>> WebhooksFromFlags() {
+  WebhookOptions options;
+  options.url = absl::GetFlag(FLAGS_webhook_url);
+  options.secret = absl::GetFlag(FLAGS_webhook_secret);
+  options.ca_file = absl::GetFlag(FLAGS_webhook_ca);
+  if (options.url.empty()) {
+    if (!options.secret.empty() || !options.ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--webhook_secret and --webhook_ca need --webhook_url");
+    }
+    return nullptr;
+  }
+  if (!absl::StartsWithIgnoreCase(options.url, "https://") ||
+      options.url.size() <= 8) {
+    return absl::InvalidArgumentError("--webhook_url must be an https:// URL");
+  }
+  if (options.secret.size() < 16) {
+    return absl::InvalidArgumentError(
+        "--webhook_secret is required with --webhook_url and must be at "
+        "least 16 characters");
+  }
+  if (options.ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--webhook_ca is required with --webhook_url");
+  }
+  using FilePtr = std::unique_ptr<FILE, int (*)(FILE*)>;
+  FilePtr ca(std::fopen(options.ca_file.c_str(), "r"), &std::fclose);
+  if (!ca) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot open --webhook_ca ", options.ca_file, ": ",
+        std::strerror(errno)));
+  }
+  std::unique_ptr<X509, void (*)(X509*)> first(
+      PEM_read_X509(ca.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (!first) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--webhook_ca ", options.ca_file, " does not contain a PEM certificate"));
+  }
+  options.log = [](absl::string_view level, absl::string_view msg,
+                   const Json& fields) { Log(level, msg, fields); };
+  // Without the query string, which might carry a token.
+  Log("info", "webhooks enabled",
+      {{"url", RedactDigitRuns(options.url.substr(0, options.url.find('?')))}});
+  return std::make_unique<WebhookSender>(std::move(options));
+}
+
 int Run(const std::vector<char*>& positional) {
   if (positional.size() > 1) {
     return Fail(absl::StrCat("unexpected argument: ", positional[1]));
@@ -809,9 +879,18 @@ int Run(const std::vector<char*>& positional) {
     return Fail(absl::StrCat("eventfd: ", std::strerror(errno)));
   }
 
+  absl::StatusOr<std::unique_ptr<WebhookSender>> sender = WebhooksFromFlags();
+  if (!sender.ok()) return Fail(sender.status().message());
+  // Declared before the processor, so it outlives the callback below.
+  std::unique_ptr<WebhookSender> webhooks = *std::move(sender);
+
   ProcessorOptions options;
   options.journal_path = absl::GetFlag(FLAGS_state_file);
   options.fingerprint_secret = api_key;
+  if (webhooks != nullptr) {
+    WebhookSender* target = webhooks.get();
+    options.on_event = [target](const Event& event) { target->Enqueue(event); };
+  }
   std::vector<std::string> warnings;
   auto processor = Processor::Open(std::move(options), &warnings);
   for (const std::string& warning : warnings) Log("warning", warning);
@@ -826,7 +905,8 @@ int Run(const std::vector<char*>& positional) {
   // httplib's default of 8 workers, a busy adapter starves everyone else.
   server.new_task_queue = [] { return new httplib::ThreadPool(128); };
   server.set_keep_alive_timeout(2);
-  ConfigureServer(api_key, processor->get(), &faults, notice.get(), &server);
+  ConfigureServer(api_key, processor->get(), &faults, notice.get(),
+                  webhooks.get(), &server);
 
   errno = 0;
   int bound = Bind(&server, host, port);
@@ -844,7 +924,10 @@ int Run(const std::vector<char*>& positional) {
   // which faults were switched on later through /v1/test/faults.
   Log("info", "fault injection",
       {{"faults", Json::parse(faults.State().body)}});
-  return Serve(&server, notice.get());
+  const int code = Serve(&server, notice.get());
+  // The server has stopped, so no more events; abandon pending deliveries.
+  if (webhooks != nullptr) webhooks->Stop();
+  return code;
 }
 
 }  // namespace
@@ -863,5 +946,12 @@ int main(int argc, char** argv) {
   sigset_t signals = fakepay::ShutdownSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  return fakepay::Run(positional);
+  // Before any thread exists: curl_global_init is not thread-safe.
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    std::fputs("fakepay: curl_global_init failed\n", stderr);
+    return 1;
+  }
+  const int code = fakepay::Run(positional);
+  curl_global_cleanup();
+  return code;
 }
