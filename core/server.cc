@@ -16,6 +16,14 @@
 namespace shop {
 namespace {
 
+absl::StatusOr<std::shared_ptr<AuthzPolicyHolder>> LoadPolicy(const ServerConfig& config) {
+  if (!config.authz_policy_file.empty()) return AuthzPolicyHolder::FromFile(config.authz_policy_file);
+  if (!config.authz_policy.empty()) return AuthzPolicyHolder::FromText(config.authz_policy);
+  return absl::InvalidArgumentError("no authorization policy: refusing to serve everyone");
+}
+
+}  // namespace
+
 absl::Status WritePortFile(const std::string& path, int port) {
   std::string tmp = path + ".tmp";
   {
@@ -28,14 +36,6 @@ absl::Status WritePortFile(const std::string& path, int port) {
   }
   return absl::OkStatus();
 }
-
-absl::StatusOr<std::shared_ptr<AuthzPolicyHolder>> LoadPolicy(const ServerConfig& config) {
-  if (!config.authz_policy_file.empty()) return AuthzPolicyHolder::FromFile(config.authz_policy_file);
-  if (!config.authz_policy.empty()) return AuthzPolicyHolder::FromText(config.authz_policy);
-  return absl::InvalidArgumentError("no authorization policy: refusing to serve everyone");
-}
-
-}  // namespace
 
 void BlockTerminationSignals() {
   sigset_t set;

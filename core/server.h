@@ -62,6 +62,10 @@ class ServiceHost {
   bool shut_down_ = false;
 };
 
+// Writes `port` to `path` atomically (temporary file, then rename), for
+// whoever started the process with port 0.
+absl::Status WritePortFile(const std::string& path, int port);
+
 // Blocks SIGTERM/SIGINT in this thread and every thread started after it, so
 // that RunUntilSignal can wait for them synchronously. Call first in main().
 void BlockTerminationSignals();

@@ -42,15 +42,20 @@ void PrepareCall(grpc::ClientContext& ctx, const std::string& customer,
                   FormatTraceparent(trace_id.empty() ? NewTraceId() : trace_id, NewSpanId()));
 }
 
-std::string Tokenize(const Mesh& mesh, const std::string& card_number) {
+std::unique_ptr<payments::CurlTransport> GatewayClient(const Mesh& mesh) {
   auto transport = payments::CurlTransport::Create(
       {mesh.gateway_url(), mesh.pki() + "/external-ca.crt", mesh.gateway_api_key()});
-  if (!transport.ok()) return "";
+  return transport.ok() ? std::move(*transport) : nullptr;
+}
+
+std::string Tokenize(const Mesh& mesh, const std::string& card_number) {
+  auto transport = GatewayClient(mesh);
+  if (transport == nullptr) return "";
   payments::GatewayRequest request;
   request.path = "/v1/payment_methods";
   request.form = {{"type", "card"}, {"card[number]", card_number}, {"card[exp_month]", "12"},
                   {"card[exp_year]", "2034"}, {"card[cvc]", "123"}};
-  payments::GatewayResponse response = (*transport)->Send(request, absl::Seconds(10));
+  payments::GatewayResponse response = transport->Send(request, absl::Seconds(10));
   nlohmann::json json = nlohmann::json::parse(response.body, nullptr, false);
   return json.is_object() ? json.value("id", "") : "";
 }

@@ -3,19 +3,18 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
-#include "services/pg-adapter/gateway_client.h"
+#include "tests/client.h"
 
 namespace shop::testing {
 
 nlohmann::json FetchLedger(const Mesh& mesh, const std::string& order_id,
                            std::string* error) {
-  auto transport = payments::CurlTransport::Create(
-      {mesh.gateway_url(), mesh.pki() + "/external-ca.crt", mesh.gateway_api_key()});
-  if (!transport.ok()) return nlohmann::json();
+  auto transport = GatewayClient(mesh);
+  if (transport == nullptr) return nlohmann::json();
   payments::GatewayRequest request;
   request.method = "GET";
   request.path = "/v1/test/ledger" + (order_id.empty() ? "" : "?order_id=" + order_id);
-  payments::GatewayResponse response = (*transport)->Send(request, absl::Seconds(10));
+  payments::GatewayResponse response = transport->Send(request, absl::Seconds(10));
   if (error != nullptr) {
     *error = absl::StrCat("HTTP ", response.http_status, " ", response.transport_error);
   }

@@ -134,16 +134,15 @@ TEST_F(PaymentAdapterTest, WebhooksAreVerifiedDeduplicatedAndForwarded) {
 // A flaky gateway (20 % 5xx, 5 % timeouts, 5 % resets, the last two after
 // the gateway acted): every order ends consistent and none is charged twice.
 TEST_F(PaymentAdapterTest, FlakyGatewayRunEndsConsistentWithoutDoubleCharges) {
-  auto transport = payments::CurlTransport::Create(
-      {mesh_.gateway_url(), mesh_.pki() + "/external-ca.crt", mesh_.gateway_api_key()});
-  ASSERT_TRUE(transport.ok());
+  auto transport = GatewayClient(mesh_);
+  ASSERT_NE(transport, nullptr);
   auto set_faults = [&](int e500, int timeouts, int resets) {
     payments::GatewayRequest request;
     request.path = "/v1/test/faults";
     request.form = {{"error_500_percent", std::to_string(e500)},
                     {"timeout_percent", std::to_string(timeouts)},
                     {"reset_percent", std::to_string(resets)}};
-    return (*transport)->Send(request, absl::Seconds(5)).http_status;
+    return transport->Send(request, absl::Seconds(5)).http_status;
   };
   ASSERT_EQ(set_faults(20, 5, 5), 200);
   const int kOrders = 40;
@@ -183,12 +182,12 @@ TEST_F(PaymentAdapterTest, ADisputeAtTheGatewayReachesOps) {
   pqxx::work w(connection);
   const std::string pi = w.exec_params1(
       "SELECT gateway_intent_id FROM payments WHERE payment_id = $1", intent)[0].as<std::string>();
-  auto transport = payments::CurlTransport::Create(
-      {mesh_.gateway_url(), mesh_.pki() + "/external-ca.crt", mesh_.gateway_api_key()});
+  auto transport = GatewayClient(mesh_);
+  ASSERT_NE(transport, nullptr);
   payments::GatewayRequest dispute;
   dispute.path = "/v1/test/disputes";
   dispute.form = {{"payment_intent", pi}};
-  ASSERT_EQ((*transport)->Send(dispute, absl::Seconds(5)).http_status, 200);
+  ASSERT_EQ(transport->Send(dispute, absl::Seconds(5)).http_status, 200);
   EXPECT_TRUE(WaitFor(
       [&] {
         return QueryOps(mesh_,

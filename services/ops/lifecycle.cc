@@ -23,8 +23,6 @@ bool CanTransition(OrderStatus from, OrderStatus to) {
   }
 }
 
-bool IsTerminalForSaga(OrderStatus status) { return status != shop::v1::ORDER_STATUS_PENDING; }
-
 std::string ShortName(OrderStatus status) {
   std::string name = shop::v1::OrderStatus_Name(status);
   return name.rfind("ORDER_STATUS_", 0) == 0 ? name.substr(13) : name;

@@ -14,7 +14,6 @@
 namespace shop::ops {
 
 bool CanTransition(shop::v1::OrderStatus from, shop::v1::OrderStatus to);
-bool IsTerminalForSaga(shop::v1::OrderStatus status);
 // "CONFIRMED" for ORDER_STATUS_CONFIRMED.
 std::string ShortName(shop::v1::OrderStatus status);
 // FAILED_PRECONDITION (reason ILLEGAL_TRANSITION) naming the current status.

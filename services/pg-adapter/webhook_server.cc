@@ -3,13 +3,12 @@
 #include <grpcpp/channel.h>
 #include <httplib.h>
 
-#include <cstdio>
-#include <fstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/client_call.h"
 #include "core/log.h"
+#include "core/server.h"
 #include "services/pg-adapter/store.h"
 #include "services/pg-adapter/webhooks.h"
 #include "shop/v1/ops.grpc.pb.h"
@@ -92,8 +91,7 @@ absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(WebhookServe
     return absl::UnavailableError(absl::StrCat("webhook server cannot listen on ", options.listen));
   }
   if (!options.port_file.empty()) {
-    std::ofstream(options.port_file + ".tmp") << server->port_ << "\n";
-    std::rename((options.port_file + ".tmp").c_str(), options.port_file.c_str());
+    if (absl::Status s = WritePortFile(options.port_file, server->port_); !s.ok()) return s;
   }
   server->thread_ = std::thread([&impl] { impl.server.listen_after_bind(); });
   log::Info("webhook endpoint serving", {{"port", server->port_}});
