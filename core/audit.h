@@ -1,12 +1,19 @@
-// Audit events: a server interceptor records one span per served RPC, and an
-// exporter streams events to the central audit log (AuditLogService.Ingest)
-// from a background thread, so that a business call never waits for or fails
-// because of the log. Events that cannot be sent yet stay queued (bounded)
-// and are retried; Ingest deduplicates by event_id.
+// Tracing and audit events of every process of the mesh.
+//
+// - Server interceptor: one SERVER_SPAN per served RPC (plus the
+//   authorization verdict, see trace.h).
+// - Client interceptor (on every channel made by MakeChannel): one
+//   CLIENT_SPAN per outgoing RPC; it passes the W3C traceparent on with its
+//   own span id, so the server's span is its child.
+// - Span: an INTERNAL_SPAN around a step that explains latency (a saga
+//   step, a database transaction, a gateway HTTPS attempt).
+// - AuditExporter: streams events to the central log (AuditLogService.Ingest)
+//   from a background thread. A business call never waits for it or fails
+//   because of it: events queue in memory (bounded) and go to an append-only
+//   spool file on disk while the log is unreachable, to be replayed in order.
 #ifndef SHOP_CORE_AUDIT_H_
 #define SHOP_CORE_AUDIT_H_
 
-#include "absl/strings/string_view.h"
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -14,17 +21,27 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "core/tls.h"
+#include "core/trace.h"
 #include "shop/v1/audit.pb.h"
 
+namespace grpc {
+class Channel;
+}
 namespace grpc::experimental {
 class ServerInterceptorFactoryInterface;
-}
+class ClientInterceptorFactoryInterface;
+}  // namespace grpc::experimental
 
 namespace shop {
+
+class Spool;
 
 // Where events go. Emit never blocks on I/O and never fails the caller.
 class AuditSink {
@@ -33,48 +50,103 @@ class AuditSink {
   virtual void Emit(shop::v1::AuditEvent event) = 0;
 };
 
+// The sink of this process (client spans, internal spans); null = tracing
+// off. Set once at start-up, before serving.
+void SetProcessAuditSink(AuditSink* sink);
+AuditSink* ProcessAuditSink();
+// Who this process is: `service` names its events, `spiffe_id` is the caller
+// on its client spans.
+void SetProcessIdentity(absl::string_view service, absl::string_view spiffe_id);
+
 // A business event stamped with a fresh id, the time and the current trace.
 shop::v1::AuditEvent NewBusinessEvent(absl::string_view name, absl::string_view order_id,
                                       const std::map<std::string, std::string>& attributes = {});
+
+// An internal span: a child of the current span (or the root of a new trace
+// when there is none), current on this thread while it lives, emitted to the
+// process sink when destroyed.
+class Span {
+ public:
+  explicit Span(absl::string_view name, absl::string_view order_id = "");
+  ~Span();
+  Span(const Span&) = delete;
+  Span& operator=(const Span&) = delete;
+
+  void SetAttribute(absl::string_view key, absl::string_view value);
+  void SetAttribute(absl::string_view key, int64_t value);
+  void SetOrderId(absl::string_view order_id);
+  // The span's outcome (OK unless set).
+  void SetStatus(const absl::Status& status);
+  const TraceContext& trace() const { return trace_; }
+
+ private:
+  TraceContext trace_;
+  const TraceContext* previous_;
+  shop::v1::AuditEvent event_;
+  bool active_ = false;
+};
 
 struct AuditExporterOptions {
   std::string service;
   std::string target;  // address of the logging service
   TlsFiles tls;
-  size_t max_queue = 200000;
-  size_t max_batch = 500;
-  std::chrono::milliseconds max_backoff{5000};
+  // For tests: a ready channel instead of target + tls.
+  std::shared_ptr<grpc::Channel> channel;
+  // Append-only spool file; empty = memory only (events wait in the queue).
+  std::string spool_path;
+  // Hard bound of the in-memory queue: beyond it events are dropped (and
+  // counted). The sender moves the queue to the spool long before.
+  size_t max_queue = 100000;
+  // Above this many queued events the queue goes to the spool even while the
+  // log answers (it is too slow).
+  size_t spill_threshold = 20000;
+  size_t max_batch = 1000;
+  std::chrono::milliseconds max_backoff{2000};
+  std::chrono::milliseconds ingest_timeout{10000};
+  // How long the destructor tries to deliver before spooling the rest.
+  std::chrono::milliseconds stop_flush_timeout{5000};
 };
 
 struct AuditExporterStats {
-  int64_t exported = 0;
-  int64_t dropped = 0;  // queue full, or refused by the log as malformed
+  int64_t exported = 0;  // stored by the log (including replays from the spool)
+  int64_t spooled = 0;   // written to the spool file
+  int64_t dropped = 0;   // lost: queue at its hard bound, spool unwritable, or refused
   int64_t failed_attempts = 0;
-  int64_t queued = 0;
+  int64_t queued = 0;    // in memory now
+  int64_t spool_pending = 0;
 };
 
 class AuditExporter final : public AuditSink {
  public:
   static absl::StatusOr<std::unique_ptr<AuditExporter>> Start(AuditExporterOptions options);
-  ~AuditExporter() override;  // flushes for up to 5 s, then stops
+  // Flushes for up to stop_flush_timeout, then moves what is left to the
+  // spool and stops.
+  ~AuditExporter() override;
 
   void Emit(shop::v1::AuditEvent event) override;
-  // Waits until everything queued so far was stored, or the deadline passes.
+  // Waits until everything emitted so far (and everything spooled) was
+  // stored, or the timeout passes.
   bool Flush(std::chrono::milliseconds timeout);
   AuditExporterStats stats() const;
 
  private:
+  class Sender;
   explicit AuditExporter(AuditExporterOptions options);
   enum class SendResult { kSent, kFailed, kRefused };
   void Run();
-  SendResult SendBatch(std::vector<shop::v1::AuditEvent>& batch);
+  SendResult Send(const std::vector<shop::v1::AuditEvent>& batch);
+  // Moves `front` and then the whole queue to the spool, in that order.
+  void SpillLocked(std::vector<shop::v1::AuditEvent> front) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LogStats(absl::string_view message);
 
   const AuditExporterOptions options_;
   std::shared_ptr<void> stub_holder_;  // the AuditLogService stub (kept out of this header)
   mutable absl::Mutex mu_;
   std::deque<shop::v1::AuditEvent> queue_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Spool> spool_ ABSL_GUARDED_BY(mu_);
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool log_reachable_ ABSL_GUARDED_BY(mu_) = true;
   AuditExporterStats stats_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
@@ -91,6 +163,14 @@ class AuthzPolicyHolder;
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 MakeServerInterceptorFactory(std::string service, AuditSink* sink,
                              std::shared_ptr<AuthzPolicyHolder> policy);
+
+// The interceptor on every channel: continues the trace of the outgoing
+// call's traceparent (set by PrepareClientContext) or of the current span, or
+// starts one; rewrites traceparent to its own CLIENT span and emits that span
+// to the process sink. `typed_messages` = the channel's calls use generated
+// stubs (so ids can be read from the messages); false for generic stubs.
+std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
+MakeClientInterceptorFactory(std::string target, bool typed_messages);
 
 }  // namespace shop
 

@@ -1,5 +1,10 @@
 #include "core/pg.h"
 
+#include <optional>
+
+#include "core/audit.h"
+#include "core/trace.h"
+
 #include <regex>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +17,12 @@ std::string PgPool::Redact(const std::string& url) {
   static const std::regex kKeywordPassword("password=[^ &]*");
   std::string out = std::regex_replace(url, kUserInfoPassword, "$1:***@");
   return std::regex_replace(out, kKeywordPassword, "password=***");
+}
+
+PgPool::PgPool(std::string url, int size) : url_(std::move(url)), size_(size) {
+  // postgresql://user@host:port/<database>?options
+  size_t slash = url_.rfind('/');
+  if (slash != std::string::npos) database_ = url_.substr(slash + 1, url_.find('?', slash) - slash - 1);
 }
 
 absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Connect(const std::string& url, int size) {
@@ -63,9 +74,29 @@ void PgPool::Release(std::unique_ptr<pqxx::connection> connection) {
 }
 
 absl::Status PgPool::Transact(const std::function<absl::Status(pqxx::work&)>& fn) {
+  // A span inside traced work only: background loops open their own span
+  // first, and the audit log's writer must not trace its own writes.
+  std::optional<Span> span;
+  if (CurrentTrace() != nullptr) {
+    span.emplace("db.transaction");
+    span->SetAttribute("db.system", "postgresql");
+    span->SetAttribute("db.name", database_);
+  }
+  int attempts = 0;
+  absl::Status result = TransactWithRetries(fn, attempts);
+  if (span) {
+    span->SetAttribute("db.attempts", attempts);
+    span->SetStatus(result);
+  }
+  return result;
+}
+
+absl::Status PgPool::TransactWithRetries(const std::function<absl::Status(pqxx::work&)>& fn,
+                                         int& attempts) {
   constexpr int kMaxAttempts = 5;
   absl::Status last_error;
   for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+    attempts = attempt;
     auto connection = Acquire();
     if (!connection.ok()) return connection.status();
     absl::Status status;

@@ -31,6 +31,7 @@ class PgPool {
 
   // Runs `fn` in a transaction and commits when it returns OK (rolls back
   // otherwise). Retried from the start on serialization failure or deadlock.
+  // Inside a traced call it is one "db.transaction" span.
   absl::Status Transact(const std::function<absl::Status(pqxx::work&)>& fn);
 
   // Applies `migrations` (see core/migrate.h) on one pooled connection.
@@ -40,13 +41,16 @@ class PgPool {
   static std::string Redact(const std::string& url);
 
  private:
-  PgPool(std::string url, int size) : url_(std::move(url)), size_(size) {}
+  PgPool(std::string url, int size);
+  absl::Status TransactWithRetries(const std::function<absl::Status(pqxx::work&)>& fn,
+                                   int& attempts);
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
   void Release(std::unique_ptr<pqxx::connection> connection);
   void DropIdle();
 
   const std::string url_;
   const int size_;
+  std::string database_;  // for spans
   absl::Mutex mu_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;

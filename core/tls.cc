@@ -1,5 +1,9 @@
 #include "core/tls.h"
 
+#include <grpcpp/support/client_interceptor.h>
+
+#include "core/audit.h"
+
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
@@ -169,7 +173,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& target,
-                                                           const TlsFiles& files) {
+                                                           const TlsFiles& files,
+                                                           ChannelOptions options) {
   if (target.empty()) return absl::InvalidArgumentError("empty target address");
   auto creds = MakeChannelCredentials(files);
   if (!creds.ok()) return creds.status();
@@ -177,7 +182,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& ta
   // Fail fast on a dead peer instead of hanging on a half-open connection.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  return grpc::CreateCustomChannel(target, *creds, args);
+  if (!options.traced) return grpc::CreateCustomChannel(target, *creds, args);
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MakeClientInterceptorFactory(target, options.typed_messages));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(target, *creds, args,
+                                                                 std::move(interceptors));
 }
 
 }  // namespace shop

@@ -44,10 +44,20 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const TlsFiles& files);
 
+struct ChannelOptions {
+  // With the client tracing interceptor (core/audit.h): passes the trace on
+  // and records a CLIENT span per call. Off only for the audit exporter.
+  bool traced = true;
+  // Calls use generated stubs (false for grpc::GenericStub: the interceptor
+  // must not read messages as protobuf then).
+  bool typed_messages = true;
+};
+
 // A channel to `target` ("host:port") over mTLS. The server's certificate
 // must name the host (the dev PKI adds localhost and 127.0.0.1).
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& target,
-                                                           const TlsFiles& files);
+                                                           const TlsFiles& files,
+                                                           ChannelOptions options = {});
 
 }  // namespace shop
 

@@ -65,6 +65,11 @@ std::optional<TraceContext> DecodeServerSpan(absl::string_view value) {
 
 const TraceContext* CurrentTrace() { return current_trace; }
 
+void SetCurrentTrace(const TraceContext* trace) {
+  current_trace = trace;
+  log::SetThreadTraceId(trace != nullptr ? trace->trace_id : "");
+}
+
 ScopedTrace::ScopedTrace(const grpc::ServerContext& ctx)
     : previous_(current_trace), previous_deadline_(current_deadline) {
   const auto& metadata = ctx.client_metadata();

@@ -49,8 +49,12 @@ std::string FormatTraceparent(absl::string_view trace_id, absl::string_view span
 std::string EncodeServerSpan(const TraceContext& trace);
 std::optional<TraceContext> DecodeServerSpan(absl::string_view value);
 
-// The span of the RPC this thread is serving, if any.
+// The span of the RPC this thread is serving (or of the innermost internal
+// span), if any.
 const TraceContext* CurrentTrace();
+// Replaces the current span of this thread (internal spans use it; restore
+// the previous one when done). Also sets the trace id of log lines.
+void SetCurrentTrace(const TraceContext* trace);
 
 // Makes the span of `ctx` current on this thread (trace id on log lines,
 // parent of outgoing calls) and carries its deadline onward.

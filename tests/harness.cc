@@ -135,7 +135,8 @@ Mesh::Mesh() {
   webhook_port_ = FreePort();
   if (!RunCommand(absl::StrCat(scripts, "/pg-local start ", root_, "/pg ", pg_port_)) ||
       !RunCommand(absl::StrCat(scripts, "/pg-local create-db ", pg_port_,
-                               " ops ims payments logging"))) {
+                               " ops ims payments logging")) ||
+      !RunCommand(absl::StrCat(scripts, "/pg-local create-role ", pg_port_, " logging_writer"))) {
     error_ = "could not start PostgreSQL";
     return;
   }
@@ -180,8 +181,17 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
   std::vector<std::string> flags = {"--tls_ca=" + pki_ + "/ca.crt",
                                     "--tls_cert=" + pki_ + "/" + service + ".crt",
                                     "--tls_key=" + pki_ + "/" + service + ".key"};
-  if (service != "logging") flags.push_back("--audit_addr=" + address("logging"));
-  if (service == "logging") flags.push_back("--db_url=" + db_url("logging"));
+  if (service != "logging") {
+    flags.push_back("--audit_addr=" + address("logging"));
+    flags.push_back("--audit_spool=" + root_ + "/" + service + ".audit-spool");
+  }
+  if (service == "logging") {
+    flags.push_back(absl::StrCat("--db_url=postgresql://logging_writer@127.0.0.1:", pg_port_,
+                                 "/logging"));
+    flags.push_back("--db_admin_url=" + db_url("logging"));
+    flags.push_back("--tree_head_key=" + pki_ + "/audit-log-signing.key");
+    flags.push_back("--tree_head_interval_ms=200");
+  }
   if (service == "ims") flags.push_back("--db_url=" + db_url("ims"));
   if (service == "pg-adapter") {
     flags.push_back("--db_url=" + db_url("payments"));

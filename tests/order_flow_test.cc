@@ -91,7 +91,7 @@ TEST_F(OrderFlowTest, SuccessfulOrderIsConfirmedChargedAndStockCommitted) {
         grpc::ClientContext qctx;
         qctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
         shop::v1::QueryRequest query;
-        query.set_trace_id(trace_id);
+        query.mutable_filter()->set_trace_id(trace_id);
         shop::v1::QueryResponse records;
         if (!audit->Query(&qctx, query, &records).ok()) return false;
         services.clear();
@@ -139,7 +139,7 @@ TEST_F(OrderFlowTest, OutOfStockNamesTheShortageAndChargesNothing) {
         grpc::ClientContext qctx;
         qctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
         shop::v1::QueryRequest query;
-        query.set_order_id(order_id);
+        query.mutable_filter()->set_order_id(order_id);
         shop::v1::QueryResponse records;
         if (!audit->Query(&qctx, query, &records).ok()) return false;
         for (const auto& r : records.records()) {

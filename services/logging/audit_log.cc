@@ -1,17 +1,51 @@
 #include "services/logging/audit_log.h"
 
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "core/validation.h"
+#include "services/logging/trace_view.h"
+#include "services/logging/tree_head.h"
 
 namespace shop::logging {
+
+struct AuditLog::PendingIngest {
+  std::vector<shop::v1::AuditEvent> events;
+  absl::StatusOr<AppendResult> result;
+  absl::Notification done;
+};
+
 namespace {
+
+using google::protobuf::util::TimeUtil;
+using shop::v1::AuditEvent;
+
+constexpr size_t kMaxEventsPerRequest = 10000;
+constexpr int kMaxTraceSpans = 10000;
+
+bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
+  return t.seconds() >= TimeUtil::kTimestampMinSeconds &&
+         t.seconds() <= TimeUtil::kTimestampMaxSeconds && t.nanos() >= 0 &&
+         t.nanos() <= 999999999;
+}
 
 bool HasNul(const std::string& text) { return text.find('\0') != std::string::npos; }
 
-void ValidateEvent(const shop::v1::AuditEvent& event, int index, FieldViolations& violations) {
+bool IsHex(const std::string& s, size_t len) {
+  if (s.size() != len) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+void ValidateEvent(const AuditEvent& event, int index, FieldViolations& violations) {
   std::string prefix = absl::StrCat("events[", index, "]");
   if (!IsValidId(event.event_id())) {
     violations.Add(prefix + ".event_id", "must be 1-128 printable characters");
@@ -22,33 +56,474 @@ void ValidateEvent(const shop::v1::AuditEvent& event, int index, FieldViolations
   if (event.name().empty() || event.name().size() > 256) {
     violations.Add(prefix + ".name", "must be 1-256 characters");
   }
+  if (!shop::v1::EventKind_IsValid(event.kind())) {
+    violations.Add(prefix + ".kind", "unknown event kind");
+  }
+  if (!event.trace_id().empty() && !IsHex(event.trace_id(), 32)) {
+    violations.Add(prefix + ".trace_id", "must be 32 lower-case hex digits");
+  }
   // PostgreSQL text cannot hold NUL; these columns are indexed text.
   for (const std::string* text : {&event.service(), &event.name(), &event.trace_id(),
-                                  &event.order_id(), &event.caller()}) {
+                                  &event.order_id(), &event.customer_id(), &event.caller()}) {
     if (HasNul(*text) || text->size() > 1024 || !IsValidUtf8(*text)) {
       violations.Add(prefix, "text fields must be NUL-free UTF-8 of at most 1024 bytes");
       break;
     }
   }
+  if (event.has_start_time() && !IsValidTimestamp(event.start_time())) {
+    violations.Add(prefix + ".start_time", "is not a valid timestamp");
+  }
+  if (event.has_end_time() && !IsValidTimestamp(event.end_time())) {
+    violations.Add(prefix + ".end_time", "is not a valid timestamp");
+  }
+}
+
+void ValidateFilter(const shop::v1::AuditFilter& filter, FieldViolations& violations) {
+  for (const std::string* text : {&filter.trace_id(), &filter.order_id(), &filter.service(),
+                                  &filter.method(), &filter.caller(), &filter.customer_id()}) {
+    if (HasNul(*text) || text->size() > 256 || !IsValidUtf8(*text)) {
+      violations.Add("filter", "filters must be NUL-free UTF-8 of at most 256 bytes");
+      break;
+    }
+  }
+  if (!filter.trace_id().empty() && !IsHex(filter.trace_id(), 32)) {
+    violations.Add("filter.trace_id", "must be 32 lower-case hex digits");
+  }
+  if (filter.has_status_code() && (filter.status_code() < 0 || filter.status_code() > 16)) {
+    violations.Add("filter.status_code", "must be a gRPC status code (0-16)");
+  }
+  if (!shop::v1::EventKind_IsValid(filter.kind())) {
+    violations.Add("filter.kind", "unknown event kind");
+  }
+  if (filter.has_since() && !IsValidTimestamp(filter.since())) {
+    violations.Add("filter.since", "is not a valid timestamp");
+  }
+  if (filter.has_until() && !IsValidTimestamp(filter.until())) {
+    violations.Add("filter.until", "is not a valid timestamp");
+  }
+}
+
+shop::v1::SignedTreeHead UnsignedHead(int64_t size, const Hash& root) {
+  shop::v1::SignedTreeHead head;
+  head.set_tree_size(size);
+  head.set_root_hash(HashToBytes(root));
+  return head;
+}
+
+absl::Status CheckSignedHead(const TreeHeadSigner& signer, const shop::v1::SignedTreeHead& head,
+                             const Hash& expected_root) {
+  std::optional<Hash> root = HashFromBytes(head.root_hash());
+  if (!root) return absl::DataLossError("root hash is not 32 bytes");
+  TreeHead plain{static_cast<uint64_t>(head.tree_size()), *root, head.timestamp_unix_ms()};
+  SHOP_RETURN_IF_ERROR(VerifyTreeHead(signer.public_key_pem(), plain, head.signature()));
+  if (*root != expected_root) {
+    return absl::DataLossError("its root does not match the leaves in storage");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<AppendResult> AuditLog::Ingest(const std::vector<shop::v1::AuditEvent>& events) {
+AuditLog::AuditLog(AuditStore* store, const TreeHeadSigner* signer, AuditLogOptions options)
+    : store_(store), signer_(signer), options_(options) {}
+
+AuditLog::~AuditLog() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  if (!writer_.joinable()) return;  // never started
+  writer_.join();
+  publisher_.join();
+  if (absl::Status s = PublishTreeHead(); !s.ok()) {
+    log::Warn("final tree head not published", {{"error", std::string(s.message())}});
+  }
+}
+
+absl::Status AuditLog::Start() {
+  MerkleTree tree;
+  int64_t expected = 1;
+  std::string damage;
+  SHOP_RETURN_IF_ERROR(store_->Scan([&](const LeafRow& row) {
+    std::optional<Hash> hash = HashFromBytes(row.leaf_hash);
+    if (damage.empty() && (row.sequence != expected || !hash)) {
+      damage = absl::StrCat("storage does not hold leaf ", expected - 1, " where expected (row ",
+                            row.sequence, ")");
+    }
+    tree.Append(hash.value_or(LeafHash(row.record)));
+    expected = row.sequence + 1;
+    return true;
+  }));
+  SHOP_ASSIGN_OR_RETURN(std::vector<shop::v1::SignedTreeHead> heads, store_->TreeHeads());
+  {
+    absl::MutexLock lock(&tree_mu_);
+    tree_ = std::move(tree);
+    next_sequence_ = expected;
+    for (auto& head : heads) heads_[head.tree_size()] = head;
+    if (!heads_.empty() && damage.empty()) {
+      const auto& latest = heads_.rbegin()->second;
+      absl::StatusOr<Hash> root = tree_.RootAt(static_cast<uint64_t>(latest.tree_size()));
+      absl::Status check = root.ok() ? CheckSignedHead(*signer_, latest, *root) : root.status();
+      if (!check.ok()) {
+        damage = absl::StrCat("the last signed tree head (size ", latest.tree_size(),
+                              ") does not verify: ", check.message());
+      }
+    }
+    damage_ = damage;
+    log::Info("audit log loaded", {{"tree_size", static_cast<int64_t>(tree_.size())},
+                                   {"tree_heads", static_cast<int64_t>(heads_.size())}});
+  }
+  if (!damage.empty()) {
+    log::Error("AUDIT LOG DAMAGED: storage does not match what was logged; run VerifyLog",
+               {{"problem", damage}});
+  }
+  SHOP_RETURN_IF_ERROR(PublishTreeHead());
+  writer_ = std::thread([this] { WriterLoop(); });
+  publisher_ = std::thread([this] { PublisherLoop(); });
+  return absl::OkStatus();
+}
+
+int64_t AuditLog::size() const {
+  absl::MutexLock lock(&tree_mu_);
+  return static_cast<int64_t>(tree_.size());
+}
+
+absl::StatusOr<AppendResult> AuditLog::Ingest(std::vector<AuditEvent> events) {
   FieldViolations violations;
+  if (events.size() > kMaxEventsPerRequest) {
+    violations.Add("events", absl::StrCat("at most ", kMaxEventsPerRequest, " per message"));
+  }
   for (size_t i = 0; i < events.size() && violations.size() < 20; ++i) {
     ValidateEvent(events[i], static_cast<int>(i), violations);
   }
   SHOP_RETURN_IF_ERROR(violations.ToStatus("malformed audit events"));
   if (events.empty()) return AppendResult{};
-  return store_->Append(events);
+  PendingIngest pending;
+  pending.events = std::move(events);
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (stopping_) return absl::UnavailableError("the audit log is shutting down");
+    pending_.push_back(&pending);
+  }
+  pending.done.WaitForNotification();
+  return pending.result;
+}
+
+void AuditLog::WriterLoop() {
+  while (true) {
+    std::vector<PendingIngest*> group;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+        return stopping_ || !pending_.empty();
+      };
+      queue_mu_.Await(absl::Condition(&ready));
+      if (pending_.empty() && stopping_) return;
+      size_t events = 0;
+      while (!pending_.empty() && (group.empty() || events < options_.max_group_events)) {
+        events += pending_.front()->events.size();
+        group.push_back(pending_.front());
+        pending_.pop_front();
+      }
+    }
+    WriteGroup(group);
+  }
+}
+
+void AuditLog::WriteGroup(std::vector<PendingIngest*>& group) {
+  // Which events are new: not seen earlier in this group, not yet stored.
+  std::vector<std::string> ids;
+  for (PendingIngest* p : group) {
+    for (const AuditEvent& e : p->events) ids.push_back(e.event_id());
+  }
+  absl::StatusOr<std::vector<std::string>> existing = store_->ExistingEventIds(ids);
+  if (!existing.ok()) {
+    for (PendingIngest* p : group) {
+      p->result = existing.status();
+      p->done.Notify();
+    }
+    return;
+  }
+  std::set<std::string> taken(existing->begin(), existing->end());
+  std::vector<AppendResult> results(group.size());
+  std::vector<StoredRow> rows;
+  int64_t sequence;
+  {
+    absl::MutexLock lock(&tree_mu_);
+    sequence = next_sequence_;
+  }
+  const int64_t first_sequence = sequence;
+  auto now = absl::Now();
+  google::protobuf::Timestamp received = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+  for (size_t g = 0; g < group.size(); ++g) {
+    for (const AuditEvent& event : group[g]->events) {
+      if (!taken.insert(event.event_id()).second) {
+        ++results[g].duplicates;
+        continue;
+      }
+      ++results[g].accepted;
+      shop::v1::AuditRecord record;
+      record.set_sequence(sequence);
+      *record.mutable_event() = event;
+      *record.mutable_receive_time() = received;
+      StoredRow row;
+      row.sequence = sequence++;
+      row.event = &event;
+      row.record = record.SerializeAsString();
+      row.leaf_hash = LeafHash(row.record);
+      row.receive_unix_micros = absl::ToUnixMicros(now);
+      rows.push_back(std::move(row));
+    }
+  }
+  absl::Status stored = rows.empty() ? absl::OkStatus() : store_->Append(rows);
+  if (stored.ok() && !rows.empty()) {
+    absl::MutexLock lock(&tree_mu_);
+    if (next_sequence_ != first_sequence) {
+      stored = absl::InternalError("the log was written by someone else meanwhile");
+    } else {
+      for (const StoredRow& row : rows) tree_.Append(row.leaf_hash);
+      next_sequence_ = sequence;
+    }
+  }
+  if (!stored.ok()) {
+    log::Error("audit events not stored", {{"error", std::string(stored.message())},
+                                           {"events", static_cast<int64_t>(rows.size())}});
+  }
+  for (size_t g = 0; g < group.size(); ++g) {
+    if (stored.ok()) {
+      group[g]->result = results[g];
+    } else {
+      group[g]->result = absl::UnavailableError(
+          absl::StrCat("audit events not stored: ", stored.message()));
+    }
+    group[g]->done.Notify();
+  }
+}
+
+void AuditLog::PublisherLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&queue_mu_);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return stopping_; };
+      if (queue_mu_.AwaitWithTimeout(absl::Condition(&stop), options_.tree_head_interval)) return;
+    }
+    if (absl::Status s = PublishTreeHead(); !s.ok()) {
+      log::Warn("tree head not published", {{"error", std::string(s.message())}});
+    }
+  }
+}
+
+absl::Status AuditLog::PublishTreeHead() {
+  absl::MutexLock publishing(&publish_mu_);
+  TreeHead head;
+  {
+    absl::MutexLock lock(&tree_mu_);
+    head.tree_size = tree_.size();
+    if (!heads_.empty() && heads_.rbegin()->first == static_cast<int64_t>(head.tree_size)) {
+      return absl::OkStatus();  // nothing new to sign
+    }
+    head.root = tree_.Root();
+  }
+  head.timestamp_unix_ms = absl::ToUnixMillis(absl::Now());
+  shop::v1::SignedTreeHead signed_head = UnsignedHead(static_cast<int64_t>(head.tree_size), head.root);
+  signed_head.set_timestamp_unix_ms(head.timestamp_unix_ms);
+  signed_head.set_signature(signer_->Sign(head));
+  signed_head.set_key_id(signer_->key_id());
+  SHOP_RETURN_IF_ERROR(store_->SaveTreeHead(signed_head));
+  absl::MutexLock lock(&tree_mu_);
+  heads_[signed_head.tree_size()] = signed_head;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<shop::v1::SignedTreeHead> AuditLog::LatestTreeHead() {
+  absl::MutexLock lock(&tree_mu_);
+  if (heads_.empty()) return absl::UnavailableError("no tree head published yet");
+  return heads_.rbegin()->second;
+}
+
+absl::StatusOr<shop::v1::SignedTreeHead> AuditLog::HeadForSize(int64_t tree_size) {
+  if (auto it = heads_.find(tree_size); it != heads_.end()) return it->second;
+  SHOP_ASSIGN_OR_RETURN(Hash root, tree_.RootAt(static_cast<uint64_t>(tree_size)));
+  return UnsignedHead(tree_size, root);
+}
+
+absl::StatusOr<shop::v1::GetInclusionProofResponse> AuditLog::InclusionProof(
+    const shop::v1::GetInclusionProofRequest& request) {
+  FieldViolations violations;
+  if ((request.sequence() > 0) == !request.event_id().empty()) {
+    violations.Add("sequence", "give either sequence (from 1) or event_id");
+  }
+  if (request.sequence() < 0) violations.Add("sequence", "must be positive");
+  if (request.tree_size() < 0) violations.Add("tree_size", "must not be negative");
+  if (!request.event_id().empty() && !IsValidId(request.event_id())) {
+    violations.Add("event_id", "must be 1-128 printable characters");
+  }
+  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  int64_t sequence = request.sequence();
+  if (sequence == 0) {
+    SHOP_ASSIGN_OR_RETURN(sequence, store_->SequenceOf(request.event_id()));
+  }
+  shop::v1::GetInclusionProofResponse response;
+  {
+    absl::MutexLock lock(&tree_mu_);
+    int64_t tree_size = request.tree_size();
+    if (tree_size == 0) {
+      if (heads_.empty()) return absl::UnavailableError("no tree head published yet");
+      tree_size = heads_.rbegin()->first;
+    }
+    if (tree_size > static_cast<int64_t>(tree_.size())) {
+      return absl::OutOfRangeError(
+          absl::StrCat("tree_size ", tree_size, " is beyond the log (", tree_.size(), ")"));
+    }
+    if (sequence > tree_size) {
+      return absl::OutOfRangeError(absl::StrCat(
+          "record ", sequence, " is not in the tree of size ", tree_size,
+          " yet; ask again after the next tree head"));
+    }
+    SHOP_ASSIGN_OR_RETURN(std::vector<Hash> path,
+                          tree_.InclusionProof(static_cast<uint64_t>(sequence - 1),
+                                               static_cast<uint64_t>(tree_size)));
+    for (const Hash& h : path) response.add_audit_path(HashToBytes(h));
+    SHOP_ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadForSize(tree_size));
+  }
+  response.set_leaf_index(sequence - 1);
+  SHOP_ASSIGN_OR_RETURN(*response.mutable_record(), store_->RecordAt(sequence));
+  return response;
+}
+
+absl::StatusOr<shop::v1::GetConsistencyProofResponse> AuditLog::ConsistencyProof(
+    const shop::v1::GetConsistencyProofRequest& request) {
+  FieldViolations violations;
+  if (request.first_size() < 0) violations.Add("first_size", "must not be negative");
+  if (request.second_size() < 0) violations.Add("second_size", "must not be negative");
+  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  absl::MutexLock lock(&tree_mu_);
+  int64_t second = request.second_size();
+  if (second == 0) {
+    if (heads_.empty()) return absl::UnavailableError("no tree head published yet");
+    second = heads_.rbegin()->first;
+  }
+  if (second > static_cast<int64_t>(tree_.size())) {
+    return absl::OutOfRangeError(
+        absl::StrCat("second_size ", second, " is beyond the log (", tree_.size(), ")"));
+  }
+  if (request.first_size() > second) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "first_size ", request.first_size(), " is larger than second_size ", second));
+  }
+  SHOP_ASSIGN_OR_RETURN(std::vector<Hash> proof,
+                        tree_.ConsistencyProof(static_cast<uint64_t>(request.first_size()),
+                                               static_cast<uint64_t>(second)));
+  shop::v1::GetConsistencyProofResponse response;
+  for (const Hash& h : proof) response.add_proof(HashToBytes(h));
+  SHOP_ASSIGN_OR_RETURN(*response.mutable_first(), HeadForSize(request.first_size()));
+  SHOP_ASSIGN_OR_RETURN(*response.mutable_second(), HeadForSize(second));
+  return response;
+}
+
+absl::StatusOr<shop::v1::VerifyLogResponse> AuditLog::Verify() {
+  shop::v1::VerifyLogResponse response;
+  int64_t first_bad = -1;
+  auto problem = [&](int64_t index, std::string text) {
+    if (first_bad < 0 || index < first_bad) first_bad = index;
+    if (response.problems_size() < 20) response.add_problems(std::move(text));
+  };
+  int64_t logged_size;
+  {
+    absl::MutexLock lock(&tree_mu_);
+    logged_size = static_cast<int64_t>(tree_.size());
+    if (!damage_.empty()) response.add_problems("at start-up: " + damage_);
+  }
+  MerkleTree recomputed;
+  int64_t index = 0;  // leaf index the next row should hold
+  std::vector<Hash> chunk;
+  absl::Status scanned = store_->Scan([&](const LeafRow& row) {
+    if (row.sequence > logged_size && row.sequence == index + 1) {
+      return false;  // written after this check began
+    }
+    response.set_rows_checked(response.rows_checked() + 1);
+    if (row.sequence != index + 1) {
+      if (row.sequence > index + 1) {
+        problem(index, absl::StrCat("leaf ", index, " is missing from storage (deleted?); next "
+                                    "row has sequence ", row.sequence));
+      } else {
+        problem(index, absl::StrCat("row with sequence ", row.sequence, " found where leaf ",
+                                    index, " belongs (inserted or renumbered?)"));
+      }
+    }
+    Hash leaf = LeafHash(row.record);
+    shop::v1::AuditRecord record;
+    if (!record.ParseFromString(row.record)) {
+      problem(index, absl::StrCat("leaf ", index, ": record does not parse (edited?)"));
+    } else if (record.sequence() != index + 1) {
+      problem(index, absl::StrCat("leaf ", index, ": record says sequence ", record.sequence(),
+                                  " (moved or reordered?)"));
+    }
+    if (HashToBytes(leaf) != row.leaf_hash) {
+      problem(index, absl::StrCat("leaf ", index, ": record does not match its stored hash "
+                                  "(edited?)"));
+    }
+    recomputed.Append(leaf);
+    chunk.push_back(leaf);
+    ++index;
+    if (chunk.size() == 4096) {
+      absl::MutexLock lock(&tree_mu_);
+      int64_t base = index - static_cast<int64_t>(chunk.size());
+      for (size_t i = 0; i < chunk.size(); ++i) {
+        int64_t at = base + static_cast<int64_t>(i);
+        if (at < static_cast<int64_t>(tree_.size()) && tree_.leaf(at) != chunk[i]) {
+          problem(at, absl::StrCat("leaf ", at, " differs from what the log recorded"));
+        }
+      }
+      chunk.clear();
+    }
+    return true;
+  });
+  SHOP_RETURN_IF_ERROR(scanned);
+  {
+    absl::MutexLock lock(&tree_mu_);
+    int64_t base = index - static_cast<int64_t>(chunk.size());
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      int64_t at = base + static_cast<int64_t>(i);
+      if (at < static_cast<int64_t>(tree_.size()) && tree_.leaf(at) != chunk[i]) {
+        problem(at, absl::StrCat("leaf ", at, " differs from what the log recorded"));
+      }
+    }
+  }
+  if (index < logged_size) {
+    problem(index, absl::StrCat("storage ends at leaf ", index, " but the log has ",
+                                logged_size, " leaves (deleted?)"));
+  }
+  SHOP_ASSIGN_OR_RETURN(std::vector<shop::v1::SignedTreeHead> heads, store_->TreeHeads());
+  for (const auto& head : heads) {
+    if (head.tree_size() > static_cast<int64_t>(recomputed.size())) {
+      if (head.tree_size() <= logged_size) {
+        response.add_problems(absl::StrCat("tree head of size ", head.tree_size(),
+                                           " covers leaves storage no longer has"));
+      }
+      continue;
+    }
+    response.set_tree_heads_checked(response.tree_heads_checked() + 1);
+    absl::StatusOr<Hash> root = recomputed.RootAt(static_cast<uint64_t>(head.tree_size()));
+    absl::Status check = root.ok() ? CheckSignedHead(*signer_, head, *root) : root.status();
+    if (!check.ok() && response.problems_size() < 20) {
+      response.add_problems(absl::StrCat("tree head of size ", head.tree_size(),
+                                         " does not verify: ", check.message()));
+    }
+  }
+  response.set_tree_size(logged_size);
+  response.set_first_bad_index(first_bad);
+  response.set_ok(response.problems_size() == 0);
+  if (!response.ok()) {
+    log::Error("audit log verification failed", {{"first_bad_index", first_bad},
+                                                  {"problem", response.problems(0)}});
+  }
+  return response;
 }
 
 absl::StatusOr<shop::v1::QueryResponse> AuditLog::Query(const shop::v1::QueryRequest& request) {
   FieldViolations violations;
-  if (request.trace_id().empty() && request.order_id().empty() && request.service().empty()) {
-    violations.Add("trace_id", "give at least one of trace_id, order_id, service");
-  }
+  ValidateFilter(request.filter(), violations);
   if (request.page_size() < 0 || request.page_size() > 1000) {
     violations.Add("page_size", "must be between 0 and 1000");
   }
@@ -58,28 +533,127 @@ absl::StatusOr<shop::v1::QueryResponse> AuditLog::Query(const shop::v1::QueryReq
        filter.after_sequence < 0)) {
     violations.Add("page_token", "is not a token this service issued");
   }
-  for (const std::string* text : {&request.trace_id(), &request.order_id(), &request.service()}) {
-    if (HasNul(*text) || text->size() > 256 || !IsValidUtf8(*text)) {
-      violations.Add("filter", "filters must be NUL-free UTF-8 of at most 256 bytes");
-      break;
-    }
-  }
   SHOP_RETURN_IF_ERROR(violations.ToStatus());
-  filter.trace_id = request.trace_id();
-  filter.order_id = request.order_id();
-  filter.service = request.service();
+  filter.filter = request.filter();
   filter.limit = request.page_size() == 0 ? 100 : request.page_size();
+  int limit = filter.limit;
+  filter.limit = limit + 1;  // one more tells whether there is a next page
   SHOP_ASSIGN_OR_RETURN(std::vector<shop::v1::AuditRecord> records, store_->Query(filter));
   shop::v1::QueryResponse response;
-  if (static_cast<int>(records.size()) > filter.limit) {
-    records.resize(filter.limit);
+  if (static_cast<int>(records.size()) > limit) {
+    records.resize(limit);
     response.set_next_page_token(std::to_string(records.back().sequence()));
   }
   for (auto& record : records) *response.add_records() = std::move(record);
   return response;
 }
 
-LocalAuditSink::LocalAuditSink(AuditStore* store) : store_(store) {
+absl::Status AuditLog::CheckTailRequest(const shop::v1::TailRequest& request) {
+  FieldViolations violations;
+  ValidateFilter(request.filter(), violations);
+  if (request.after_sequence() < 0) violations.Add("after_sequence", "must not be negative");
+  return violations.ToStatus();
+}
+
+absl::StatusOr<std::vector<shop::v1::AuditRecord>> AuditLog::TailBatch(
+    const shop::v1::AuditFilter& filter, int64_t* after, absl::Duration wait) {
+  int64_t end;
+  {
+    absl::MutexLock lock(&tree_mu_);
+    if (*after < 0) *after = static_cast<int64_t>(tree_.size());
+    auto grown = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_mu_) {
+      return static_cast<int64_t>(tree_.size()) > *after;
+    };
+    tree_mu_.AwaitWithTimeout(absl::Condition(&grown), wait);
+    end = static_cast<int64_t>(tree_.size());
+  }
+  if (end <= *after) return std::vector<shop::v1::AuditRecord>{};
+  QueryFilter query;
+  query.filter = filter;
+  query.after_sequence = *after;
+  query.up_to_sequence = end;
+  query.limit = 500;
+  SHOP_ASSIGN_OR_RETURN(std::vector<shop::v1::AuditRecord> records, store_->Query(query));
+  *after = static_cast<int>(records.size()) < query.limit ? end : records.back().sequence();
+  return records;
+}
+
+absl::StatusOr<std::vector<AuditEvent>> AuditLog::EventsOfTrace(const std::string& trace_id) {
+  std::vector<AuditEvent> events;
+  QueryFilter query;
+  query.filter.set_trace_id(trace_id);
+  query.limit = 1000;
+  while (static_cast<int>(events.size()) < kMaxTraceSpans) {
+    SHOP_ASSIGN_OR_RETURN(std::vector<shop::v1::AuditRecord> records, store_->Query(query));
+    for (auto& record : records) events.push_back(std::move(*record.mutable_event()));
+    if (static_cast<int>(records.size()) < query.limit) break;
+    query.after_sequence = records.back().sequence();
+  }
+  return events;
+}
+
+absl::StatusOr<shop::v1::GetTraceResponse> AuditLog::GetTrace(
+    const shop::v1::GetTraceRequest& request) {
+  FieldViolations violations;
+  if (request.trace_id().empty() == request.order_id().empty()) {
+    violations.Add("trace_id", "give either trace_id or order_id");
+  }
+  if (!request.trace_id().empty() && !IsHex(request.trace_id(), 32)) {
+    violations.Add("trace_id", "must be 32 lower-case hex digits");
+  }
+  if (!request.order_id().empty() && !IsValidId(request.order_id())) {
+    violations.Add("order_id", "must be 1-128 printable characters");
+  }
+  SHOP_RETURN_IF_ERROR(violations.ToStatus());
+  std::vector<std::string> trace_ids;
+  if (!request.trace_id().empty()) {
+    trace_ids.push_back(request.trace_id());
+  } else {
+    QueryFilter query;
+    query.filter.set_order_id(request.order_id());
+    query.limit = 1000;
+    std::set<std::string> seen;
+    while (true) {
+      SHOP_ASSIGN_OR_RETURN(std::vector<shop::v1::AuditRecord> records, store_->Query(query));
+      for (const auto& r : records) {
+        if (!r.event().trace_id().empty() && seen.insert(r.event().trace_id()).second) {
+          trace_ids.push_back(r.event().trace_id());
+        }
+      }
+      if (static_cast<int>(records.size()) < query.limit || trace_ids.size() > 100) break;
+      query.after_sequence = records.back().sequence();
+    }
+  }
+  std::vector<AuditEvent> events;
+  for (const std::string& id : trace_ids) {
+    SHOP_ASSIGN_OR_RETURN(std::vector<AuditEvent> some, EventsOfTrace(id));
+    for (auto& e : some) events.push_back(std::move(e));
+  }
+  if (events.empty()) {
+    return ErrorWithReason(absl::StatusCode::kNotFound, "no spans recorded for this trace or order",
+                           "TRACE_NOT_FOUND");
+  }
+  return BuildTraceTrees(std::move(events));
+}
+
+absl::StatusOr<shop::v1::ExportTraceResponse> AuditLog::ExportTrace(
+    const shop::v1::ExportTraceRequest& request) {
+  if (!IsHex(request.trace_id(), 32)) {
+    FieldViolations violations;
+    violations.Add("trace_id", "must be 32 lower-case hex digits");
+    return violations.ToStatus();
+  }
+  SHOP_ASSIGN_OR_RETURN(std::vector<AuditEvent> events, EventsOfTrace(request.trace_id()));
+  if (events.empty()) {
+    return ErrorWithReason(absl::StatusCode::kNotFound, "no spans recorded for this trace",
+                           "TRACE_NOT_FOUND");
+  }
+  shop::v1::ExportTraceResponse response;
+  response.set_otlp_json(ToOtlpJson(events));
+  return response;
+}
+
+LocalAuditSink::LocalAuditSink(AuditLog* log) : log_(log) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -91,7 +665,7 @@ LocalAuditSink::~LocalAuditSink() {
   thread_.join();
 }
 
-void LocalAuditSink::Emit(shop::v1::AuditEvent event) {
+void LocalAuditSink::Emit(AuditEvent event) {
   absl::MutexLock lock(&mu_);
   if (queue_.size() >= 100000) return;  // the database is away: keep memory bounded
   queue_.push_back(std::move(event));
@@ -99,7 +673,7 @@ void LocalAuditSink::Emit(shop::v1::AuditEvent event) {
 
 void LocalAuditSink::Run() {
   while (true) {
-    std::vector<shop::v1::AuditEvent> batch;
+    std::vector<AuditEvent> batch;
     bool stopping;
     {
       absl::MutexLock lock(&mu_);
@@ -114,8 +688,8 @@ void LocalAuditSink::Run() {
       stopping = stopping_ && queue_.empty();
     }
     if (!batch.empty()) {
-      absl::StatusOr<AppendResult> result = store_->Append(batch);
-      if (!result.ok()) {
+      absl::StatusOr<AppendResult> result = log_->Ingest(batch);
+      if (!result.ok() && result.status().code() != absl::StatusCode::kInvalidArgument) {
         log::Error("cannot store own audit events",
                    {{"error", std::string(result.status().message())},
                     {"events", static_cast<int64_t>(batch.size())}});

@@ -1,9 +1,14 @@
-// The central audit log: validates and stores events (idempotent by
-// event_id) and answers queries by trace, order and service.
+// The central audit log: validates events, stores them exactly once (by
+// event_id) through a single group-committing writer, keeps every record as
+// a leaf of an RFC 6962 Merkle tree, signs tree heads at a steady interval,
+// serves proofs, and re-verifies the whole log from storage on request.
 #ifndef SHOP_SERVICES_LOGGING_AUDIT_LOG_H_
 #define SHOP_SERVICES_LOGGING_AUDIT_LOG_H_
 
 #include <deque>
+#include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -11,53 +16,148 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "core/audit.h"
+#include "services/logging/merkle.h"
 #include "shop/v1/audit.pb.h"
 
 namespace shop::logging {
+
+class TreeHeadSigner;
 
 struct AppendResult {
   int64_t accepted = 0;
   int64_t duplicates = 0;
 };
 
+// One row as the writer stores it.
+struct StoredRow {
+  int64_t sequence = 0;
+  const shop::v1::AuditEvent* event = nullptr;  // for the lookup columns
+  std::string record;                            // serialized AuditRecord: the leaf data
+  Hash leaf_hash{};
+  int64_t receive_unix_micros = 0;
+};
+
+// One row as storage holds it (for verification).
+struct LeafRow {
+  int64_t sequence = 0;
+  std::string record;
+  std::string leaf_hash;
+};
+
 struct QueryFilter {
-  std::string trace_id;
-  std::string order_id;
-  std::string service;
-  int64_t after_sequence = 0;
+  shop::v1::AuditFilter filter;
+  int64_t after_sequence = 0;  // exclusive
+  int64_t up_to_sequence = 0;  // inclusive; 0 = no bound
   int limit = 100;
 };
 
 class AuditStore {
  public:
   virtual ~AuditStore() = default;
-  virtual absl::StatusOr<AppendResult> Append(const std::vector<shop::v1::AuditEvent>& events) = 0;
+  // The ids among `ids` that are already stored.
+  virtual absl::StatusOr<std::vector<std::string>> ExistingEventIds(
+      const std::vector<std::string>& ids) = 0;
+  // All rows or none (one transaction).
+  virtual absl::Status Append(const std::vector<StoredRow>& rows) = 0;
+  // Matching records in sequence order, at most filter.limit.
   virtual absl::StatusOr<std::vector<shop::v1::AuditRecord>> Query(const QueryFilter& filter) = 0;
+  // Every row in sequence order (all of them, whatever their sequence);
+  // `fn` returns false to stop early.
+  virtual absl::Status Scan(const std::function<bool(const LeafRow&)>& fn) = 0;
+  virtual absl::StatusOr<int64_t> SequenceOf(const std::string& event_id) = 0;  // NOT_FOUND
+  virtual absl::StatusOr<std::string> RecordAt(int64_t sequence) = 0;             // NOT_FOUND
+  virtual absl::Status SaveTreeHead(const shop::v1::SignedTreeHead& head) = 0;
+  virtual absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> TreeHeads() = 0;
+};
+
+struct AuditLogOptions {
+  absl::Duration tree_head_interval = absl::Seconds(1);
+  // Events per group commit.
+  size_t max_group_events = 20000;
 };
 
 class AuditLog {
  public:
-  explicit AuditLog(AuditStore* store) : store_(store) {}
-  // INVALID_ARGUMENT (nothing stored) when any event is malformed.
-  absl::StatusOr<AppendResult> Ingest(const std::vector<shop::v1::AuditEvent>& events);
+  // `signer` signs tree heads; both must outlive the log.
+  AuditLog(AuditStore* store, const TreeHeadSigner* signer, AuditLogOptions options = {});
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Rebuilds the tree from storage, checks it against the last signed head,
+  // and starts the writer and the tree-head publisher. A damaged log is
+  // reported (log line; VerifyLog) but does not stop the service: refusing
+  // new events would lose them.
+  absl::Status Start();
+
+  // INVALID_ARGUMENT (nothing stored) when any event is malformed; otherwise
+  // returns once the events are durable.
+  absl::StatusOr<AppendResult> Ingest(std::vector<shop::v1::AuditEvent> events);
   absl::StatusOr<shop::v1::QueryResponse> Query(const shop::v1::QueryRequest& request);
 
+  // Live follow: checks the filter, then returns matching records after
+  // `*after` (advanced past everything examined), waiting up to `wait` for
+  // new ones. `*after` < 0 means "from the current end of the log".
+  absl::Status CheckTailRequest(const shop::v1::TailRequest& request);
+  absl::StatusOr<std::vector<shop::v1::AuditRecord>> TailBatch(const shop::v1::AuditFilter& filter,
+                                                               int64_t* after, absl::Duration wait);
+
+  absl::StatusOr<shop::v1::GetTraceResponse> GetTrace(const shop::v1::GetTraceRequest& request);
+  absl::StatusOr<shop::v1::ExportTraceResponse> ExportTrace(
+      const shop::v1::ExportTraceRequest& request);
+
+  // Signs and stores a head for the current tree if it grew since the last
+  // one (the publisher thread calls this every interval).
+  absl::Status PublishTreeHead();
+  absl::StatusOr<shop::v1::SignedTreeHead> LatestTreeHead();
+  absl::StatusOr<shop::v1::GetInclusionProofResponse> InclusionProof(
+      const shop::v1::GetInclusionProofRequest& request);
+  absl::StatusOr<shop::v1::GetConsistencyProofResponse> ConsistencyProof(
+      const shop::v1::GetConsistencyProofRequest& request);
+  absl::StatusOr<shop::v1::VerifyLogResponse> Verify();
+
+  int64_t size() const;
+
  private:
+  struct PendingIngest;
+  void WriterLoop();
+  void PublisherLoop();
+  void WriteGroup(std::vector<PendingIngest*>& group);
+  absl::StatusOr<shop::v1::SignedTreeHead> HeadForSize(int64_t tree_size)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_mu_);
+  absl::StatusOr<std::vector<shop::v1::AuditEvent>> EventsOfTrace(const std::string& trace_id);
+
   AuditStore* store_;
+  const TreeHeadSigner* signer_;
+  const AuditLogOptions options_;
+
+  mutable absl::Mutex tree_mu_;
+  MerkleTree tree_ ABSL_GUARDED_BY(tree_mu_);
+  int64_t next_sequence_ ABSL_GUARDED_BY(tree_mu_) = 1;
+  std::map<int64_t, shop::v1::SignedTreeHead> heads_ ABSL_GUARDED_BY(tree_mu_);
+  std::string damage_ ABSL_GUARDED_BY(tree_mu_);  // what Start found wrong
+
+  absl::Mutex queue_mu_;
+  std::deque<PendingIngest*> pending_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  absl::Mutex publish_mu_;  // one PublishTreeHead at a time
+  std::thread writer_;
+  std::thread publisher_;
 };
 
-// The logging service's own events go straight to its store, from a
-// background thread, so that serving a query never waits on an insert.
+// The logging service's own events (its served RPCs) go into the log through
+// Ingest, from a background thread, so serving never waits on them.
 class LocalAuditSink final : public AuditSink {
  public:
-  explicit LocalAuditSink(AuditStore* store);
+  explicit LocalAuditSink(AuditLog* log);
   ~LocalAuditSink() override;
   void Emit(shop::v1::AuditEvent event) override;
 
  private:
   void Run();
-  AuditStore* store_;
+  AuditLog* log_;
   absl::Mutex mu_;
   std::deque<shop::v1::AuditEvent> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -1,109 +1,336 @@
 #include "services/logging/audit_log.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <algorithm>
 
 #include "core/status.h"
 #include "google/rpc/error_details.pb.h"
+#include "services/logging/tree_head.h"
 
 namespace shop::logging {
 namespace {
 
+// Storage as a fake behind the AuditStore interface; tests tamper with
+// `rows` directly, as an attacker with database access would.
 class MemoryStore final : public AuditStore {
  public:
-  absl::StatusOr<AppendResult> Append(const std::vector<shop::v1::AuditEvent>& events) override {
-    AppendResult result;
-    for (const auto& e : events) {
-      bool seen = false;
-      for (const auto& r : records) seen = seen || r.event().event_id() == e.event_id();
-      if (seen) {
-        ++result.duplicates;
-        continue;
+  absl::StatusOr<std::vector<std::string>> ExistingEventIds(
+      const std::vector<std::string>& ids) override {
+    std::vector<std::string> out;
+    for (const auto& id : ids) {
+      for (const auto& row : rows) {
+        shop::v1::AuditRecord r;
+        r.ParseFromString(row.record);
+        if (r.event().event_id() == id) out.push_back(id);
       }
-      shop::v1::AuditRecord record;
-      record.set_sequence(static_cast<int64_t>(records.size()) + 1);
-      *record.mutable_event() = e;
-      records.push_back(record);
-      ++result.accepted;
     }
-    return result;
+    return out;
   }
-  absl::StatusOr<std::vector<shop::v1::AuditRecord>> Query(const QueryFilter& filter) override {
+  absl::Status Append(const std::vector<StoredRow>& stored) override {
+    if (fail_appends) return absl::UnavailableError("database down");
+    for (const auto& row : stored) {
+      rows.push_back(LeafRow{row.sequence, row.record, HashToBytes(row.leaf_hash)});
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<shop::v1::AuditRecord>> Query(const QueryFilter& q) override {
     std::vector<shop::v1::AuditRecord> out;
-    for (const auto& r : records) {
-      if (r.sequence() <= filter.after_sequence) continue;
-      if (!filter.trace_id.empty() && r.event().trace_id() != filter.trace_id) continue;
-      if (static_cast<int>(out.size()) == filter.limit + 1) break;
+    for (const auto& row : rows) {
+      shop::v1::AuditRecord r;
+      r.ParseFromString(row.record);
+      if (row.sequence <= q.after_sequence) continue;
+      if (q.up_to_sequence > 0 && row.sequence > q.up_to_sequence) continue;
+      if (!q.filter.trace_id().empty() && r.event().trace_id() != q.filter.trace_id()) continue;
+      if (!q.filter.service().empty() && r.event().service() != q.filter.service()) continue;
+      if (q.filter.errors_only() && r.event().status_code() == 0) continue;
+      if (static_cast<int>(out.size()) == q.limit) break;
       out.push_back(r);
     }
     return out;
   }
-  std::vector<shop::v1::AuditRecord> records;
+  absl::Status Scan(const std::function<bool(const LeafRow&)>& fn) override {
+    std::vector<LeafRow> sorted = rows;
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const LeafRow& a, const LeafRow& b) { return a.sequence < b.sequence; });
+    for (const auto& row : sorted) {
+      if (!fn(row)) break;
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<int64_t> SequenceOf(const std::string& event_id) override {
+    for (const auto& row : rows) {
+      shop::v1::AuditRecord r;
+      r.ParseFromString(row.record);
+      if (r.event().event_id() == event_id) return row.sequence;
+    }
+    return absl::NotFoundError("no such event");
+  }
+  absl::StatusOr<std::string> RecordAt(int64_t sequence) override {
+    for (const auto& row : rows) {
+      if (row.sequence == sequence) return row.record;
+    }
+    return absl::NotFoundError("no such record");
+  }
+  absl::Status SaveTreeHead(const shop::v1::SignedTreeHead& head) override {
+    heads.push_back(head);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> TreeHeads() override { return heads; }
+
+  std::vector<LeafRow> rows;
+  std::vector<shop::v1::SignedTreeHead> heads;
+  bool fail_appends = false;
 };
 
-shop::v1::AuditEvent Event(const std::string& id, const std::string& trace = "t1") {
+std::unique_ptr<TreeHeadSigner> TestSigner() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long size = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(size));
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  auto signer = TreeHeadSigner::FromPem(pem);
+  EXPECT_TRUE(signer.ok()) << signer.status();
+  return std::move(*signer);
+}
+
+shop::v1::AuditEvent Event(const std::string& id,
+                           const std::string& trace = "0123456789abcdef0123456789abcdef") {
   shop::v1::AuditEvent event;
   event.set_event_id(id);
+  event.set_kind(shop::v1::EVENT_KIND_SERVER_SPAN);
   event.set_service("ops");
   event.set_name("shop.v1.OrderProcessingService/ProcessOrder");
   event.set_trace_id(trace);
+  event.set_span_id("00000000000000a1");
   return event;
 }
 
-TEST(AuditLogTest, IngestIsIdempotentByEventId) {
-  MemoryStore store;
-  AuditLog log(&store);
-  auto first = log.Ingest({Event("e1"), Event("e2")});
+class AuditLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    signer_ = TestSigner();
+    Open();
+  }
+  void Open() {
+    log_.reset();
+    log_ = std::make_unique<AuditLog>(&store_, signer_.get());
+    ASSERT_TRUE(log_->Start().ok());
+  }
+  void Fill(int n) {
+    std::vector<shop::v1::AuditEvent> events;
+    for (int i = 0; i < n; ++i) events.push_back(Event("e" + std::to_string(i)));
+    ASSERT_TRUE(log_->Ingest(events).ok());
+    ASSERT_TRUE(log_->PublishTreeHead().ok());
+  }
+  int64_t FirstBad() {
+    auto verified = log_->Verify();
+    EXPECT_TRUE(verified.ok());
+    EXPECT_FALSE(verified->ok());
+    return verified->first_bad_index();
+  }
+
+  MemoryStore store_;
+  std::unique_ptr<TreeHeadSigner> signer_;
+  std::unique_ptr<AuditLog> log_;
+};
+
+TEST_F(AuditLogTest, IngestIsIdempotentByEventIdAndNumbersLeavesWithoutGaps) {
+  auto first = log_->Ingest({Event("e1"), Event("e2"), Event("e1")});
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->accepted, 2);
-  auto again = log.Ingest({Event("e2"), Event("e3")});
+  EXPECT_EQ(first->duplicates, 1);
+  auto again = log_->Ingest({Event("e2"), Event("e3")});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->accepted, 1);
   EXPECT_EQ(again->duplicates, 1);
-  EXPECT_EQ(store.records.size(), 3u);
+  ASSERT_EQ(store_.rows.size(), 3u);
+  for (size_t i = 0; i < store_.rows.size(); ++i) EXPECT_EQ(store_.rows[i].sequence, i + 1);
+  EXPECT_EQ(log_->size(), 3);
 }
 
-TEST(AuditLogTest, MalformedBatchStoresNothing) {
-  MemoryStore store;
-  AuditLog log(&store);
+TEST_F(AuditLogTest, MalformedBatchStoresNothing) {
   shop::v1::AuditEvent bad = Event("");
   shop::v1::AuditEvent nul = Event("e9");
   nul.set_name(std::string("a\0b", 3));
-  auto result = log.Ingest({Event("e1"), bad, nul});
+  auto result = log_->Ingest({Event("e1"), bad, nul});
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   google::rpc::BadRequest bad_request;
   ASSERT_TRUE(GetDetail(result.status(), bad_request));
   EXPECT_EQ(bad_request.field_violations(0).field(), "events[1].event_id");
   EXPECT_EQ(bad_request.field_violations(1).field(), "events[2]");
-  EXPECT_TRUE(store.records.empty());
+  EXPECT_TRUE(store_.rows.empty());
 }
 
-TEST(AuditLogTest, QueryPagesInOrder) {
-  MemoryStore store;
-  AuditLog log(&store);
-  ASSERT_TRUE(log.Ingest({Event("e1"), Event("e2"), Event("e3"), Event("x", "t2")}).ok());
+TEST_F(AuditLogTest, FailedWriteLeavesTheTreeUnchangedAndTheEventsRetryable) {
+  store_.fail_appends = true;
+  EXPECT_EQ(log_->Ingest({Event("e1")}).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(log_->size(), 0);
+  store_.fail_appends = false;
+  auto retried = log_->Ingest({Event("e1")});
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->accepted, 1);
+  EXPECT_EQ(store_.rows[0].sequence, 1);
+}
+
+TEST_F(AuditLogTest, QueryPagesInOrder) {
+  Fill(5);
   shop::v1::QueryRequest request;
-  request.set_trace_id("t1");
   request.set_page_size(2);
-  auto page = log.Query(request);
+  auto page = log_->Query(request);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->records_size(), 2);
-  EXPECT_EQ(page->next_page_token(), "2");
+  EXPECT_EQ(page->records(0).sequence(), 1);
   request.set_page_token(page->next_page_token());
-  auto rest = log.Query(request);
+  request.set_page_size(10);
+  auto rest = log_->Query(request);
   ASSERT_TRUE(rest.ok());
-  ASSERT_EQ(rest->records_size(), 1);
-  EXPECT_EQ(rest->records(0).event().event_id(), "e3");
-  EXPECT_TRUE(rest->next_page_token().empty());
+  EXPECT_EQ(rest->records_size(), 3);
+  EXPECT_EQ(rest->next_page_token(), "");
 }
 
-TEST(AuditLogTest, QueryNeedsAFilterAndAValidToken) {
-  MemoryStore store;
-  AuditLog log(&store);
-  EXPECT_EQ(log.Query({}).status().code(), absl::StatusCode::kInvalidArgument);
+TEST_F(AuditLogTest, QueryRejectsBadFiltersAndTokens) {
   shop::v1::QueryRequest request;
-  request.set_trace_id("t1");
-  request.set_page_token("-3");
-  EXPECT_EQ(log.Query(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.set_page_token("not-a-token");
+  EXPECT_EQ(log_->Query(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.Clear();
+  request.mutable_filter()->set_trace_id("XYZ");
+  EXPECT_EQ(log_->Query(request).status().code(), absl::StatusCode::kInvalidArgument);
+  request.Clear();
+  request.mutable_filter()->set_status_code(99);
+  EXPECT_EQ(log_->Query(request).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AuditLogTest, ProofsVerifyAgainstSignedHeads) {
+  Fill(7);
+  auto head = log_->LatestTreeHead();
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->tree_size(), 7);
+  TreeHead plain{7, *HashFromBytes(head->root_hash()), head->timestamp_unix_ms()};
+  EXPECT_TRUE(VerifyTreeHead(signer_->public_key_pem(), plain, head->signature()).ok());
+  for (int64_t seq = 1; seq <= 7; ++seq) {
+    shop::v1::GetInclusionProofRequest request;
+    request.set_sequence(seq);
+    auto proof = log_->InclusionProof(request);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    std::vector<Hash> path;
+    for (const auto& h : proof->audit_path()) path.push_back(*HashFromBytes(h));
+    EXPECT_TRUE(VerifyInclusion(LeafHash(proof->record()), proof->leaf_index(), 7, path,
+                                plain.root));
+  }
+  Fill(0);
+  ASSERT_TRUE(log_->Ingest({Event("late1"), Event("late2")}).ok());
+  ASSERT_TRUE(log_->PublishTreeHead().ok());
+  shop::v1::GetConsistencyProofRequest request;
+  request.set_first_size(7);
+  auto consistency = log_->ConsistencyProof(request);
+  ASSERT_TRUE(consistency.ok()) << consistency.status();
+  EXPECT_EQ(consistency->second().tree_size(), 9);
+  std::vector<Hash> proof;
+  for (const auto& h : consistency->proof()) proof.push_back(*HashFromBytes(h));
+  EXPECT_TRUE(VerifyConsistency(7, 9, plain.root,
+                                *HashFromBytes(consistency->second().root_hash()), proof));
+}
+
+TEST_F(AuditLogTest, ProofRequestsOutsideTheTreeAreRefused) {
+  Fill(3);
+  shop::v1::GetInclusionProofRequest request;
+  request.set_sequence(4);
+  EXPECT_EQ(log_->InclusionProof(request).status().code(), absl::StatusCode::kOutOfRange);
+  request.set_sequence(0);
+  EXPECT_EQ(log_->InclusionProof(request).status().code(), absl::StatusCode::kInvalidArgument);
+  shop::v1::GetConsistencyProofRequest consistency;
+  consistency.set_first_size(5);
+  consistency.set_second_size(3);
+  EXPECT_EQ(log_->ConsistencyProof(consistency).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AuditLogTest, UntouchedLogVerifies) {
+  Fill(10);
+  auto verified = log_->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << (verified->problems_size() ? verified->problems(0) : "");
+  EXPECT_EQ(verified->rows_checked(), 10);
+  EXPECT_EQ(verified->first_bad_index(), -1);
+  EXPECT_GE(verified->tree_heads_checked(), 1);
+}
+
+TEST_F(AuditLogTest, EditIsDetectedAtItsIndex) {
+  Fill(10);
+  shop::v1::AuditRecord record;
+  record.ParseFromString(store_.rows[6].record);
+  record.mutable_event()->set_status_code(0);
+  record.mutable_event()->set_name("edited");
+  store_.rows[6].record = record.SerializeAsString();
+  EXPECT_EQ(FirstBad(), 6);
+}
+
+TEST_F(AuditLogTest, EditWithRecomputedLeafHashIsStillDetected) {
+  Fill(10);
+  shop::v1::AuditRecord record;
+  record.ParseFromString(store_.rows[3].record);
+  record.mutable_event()->set_name("edited");
+  store_.rows[3].record = record.SerializeAsString();
+  store_.rows[3].leaf_hash = HashToBytes(LeafHash(store_.rows[3].record));
+  EXPECT_EQ(FirstBad(), 3);
+  // And after a restart, when memory no longer holds the original leaves,
+  // the signed tree head exposes it.
+  Open();
+  auto verified = log_->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->ok());
+}
+
+TEST_F(AuditLogTest, DeleteIsDetectedAtItsIndex) {
+  Fill(10);
+  store_.rows.erase(store_.rows.begin() + 4);
+  EXPECT_EQ(FirstBad(), 4);
+}
+
+TEST_F(AuditLogTest, ReorderIsDetectedAtTheFirstMovedIndex) {
+  Fill(10);
+  std::swap(store_.rows[2].sequence, store_.rows[8].sequence);
+  EXPECT_EQ(FirstBad(), 2);
+}
+
+TEST_F(AuditLogTest, InsertIsDetectedAtItsIndex) {
+  Fill(10);
+  // Renumber to make room, then slip a forged record in at leaf 5.
+  for (auto& row : store_.rows) {
+    if (row.sequence >= 6) ++row.sequence;
+  }
+  shop::v1::AuditRecord forged;
+  forged.set_sequence(6);
+  *forged.mutable_event() = Event("forged");
+  LeafRow row{6, forged.SerializeAsString(), ""};
+  row.leaf_hash = HashToBytes(LeafHash(row.record));
+  store_.rows.push_back(row);
+  EXPECT_EQ(FirstBad(), 5);
+}
+
+TEST_F(AuditLogTest, TailFollowsNewRecordsWithTheFilter) {
+  Fill(2);
+  int64_t after = -1;  // from the end
+  auto none = log_->TailBatch({}, &after, absl::Milliseconds(1));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(after, 2);
+  shop::v1::AuditEvent error = Event("err");
+  error.set_status_code(14);
+  ASSERT_TRUE(log_->Ingest({Event("ok1"), error}).ok());
+  shop::v1::AuditFilter errors;
+  errors.set_errors_only(true);
+  auto batch = log_->TailBatch(errors, &after, absl::Seconds(5));
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(batch->size(), 1u);
+  EXPECT_EQ((*batch)[0].event().event_id(), "err");
+  EXPECT_EQ(after, 4);
 }
 
 }  // namespace

@@ -2,69 +2,273 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <limits>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "core/pg.h"
+
+#include <pqxx/tablewriter>
 
 namespace shop::logging {
 const std::vector<Migration>& Migrations();  // generated from migrations/*.sql
 
 namespace {
+
 using google::protobuf::util::TimeUtil;
+
+// COPY text format: backslash, tab, newline and carriage return are escaped.
+void AppendCopyText(std::string& line, absl::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '\\': line += "\\\\"; break;
+      case '\t': line += "\\t"; break;
+      case '\n': line += "\\n"; break;
+      case '\r': line += "\\r"; break;
+      default: line.push_back(c);
+    }
+  }
+}
+
+void AppendCopyBytea(std::string& line, absl::string_view bytes) {
+  line += "\\\\x";  // the bytea hex form "\x...", with its backslash escaped for COPY
+  line += absl::BytesToHexString(bytes);
+}
+
+std::string CopyTime(int64_t unix_micros) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", absl::FromUnixMicros(unix_micros),
+                          absl::UTCTimeZone());
+}
+
+// A text[] literal of `values`, each double-quoted.
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ",";
+    out += "\"";
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += "\\";
+      out.push_back(c);
+    }
+    out += "\"";
+  }
+  return out + "}";
+}
+
+int64_t Micros(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToMicroseconds(t); }
+
 }  // namespace
 
-absl::Status PgAuditStore::Prepare() { return pool_->Migrate("logging", Migrations()); }
+struct PgAuditStore::WriterLock {
+  explicit WriterLock(const std::string& url) : connection(url) {}
+  pqxx::connection connection;
+};
 
-absl::StatusOr<AppendResult> PgAuditStore::Append(
-    const std::vector<shop::v1::AuditEvent>& events) {
-  AppendResult result;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
-    result = AppendResult{};
-    for (const auto& event : events) {
-      pqxx::binarystring bytes(event.SerializeAsString());
-      pqxx::result inserted = w.exec_params(
-          "INSERT INTO audit_events (event_id, kind, service, name, trace_id, order_id, caller, "
-          "status_code, event_time, event) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-          "to_timestamp($9::double precision / 1000000), $10) "
-          "ON CONFLICT (event_id) DO NOTHING RETURNING sequence",
-          event.event_id(), shop::v1::EventKind_Name(event.kind()), event.service(),
-          event.name(), event.trace_id(), event.order_id(), event.caller(), event.status_code(),
-          TimeUtil::TimestampToMicroseconds(event.start_time()), bytes);
-      if (inserted.empty()) {
-        ++result.duplicates;
-      } else {
-        ++result.accepted;
-      }
+PgAuditStore::PgAuditStore(PgPool* pool) : pool_(pool) {}
+PgAuditStore::~PgAuditStore() = default;
+
+absl::Status PgAuditStore::Migrate(PgPool* owner_pool, const std::string& writer_role) {
+  if (absl::Status s = owner_pool->Migrate("logging", Migrations()); !s.ok()) return s;
+  return owner_pool->Transact([&](pqxx::work& w) -> absl::Status {
+    std::string owner = w.exec1("SELECT current_user")[0].as<std::string>();
+    if (writer_role == owner) return absl::OkStatus();  // dev setup: one role
+    std::string role = w.quote_name(writer_role);
+    w.exec(absl::StrCat("GRANT CONNECT ON DATABASE ", w.quote_name(w.conn().dbname()), " TO ",
+                        role));
+    w.exec(absl::StrCat("GRANT USAGE ON SCHEMA public TO ", role));
+    w.exec(absl::StrCat("REVOKE ALL ON audit_records, tree_heads, audit_events_v0 FROM ", role));
+    w.exec(absl::StrCat("GRANT SELECT, INSERT ON audit_records, tree_heads TO ", role));
+    w.exec(absl::StrCat("GRANT SELECT ON audit_events_v0, schema_migrations TO ", role));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgAuditStore::LockAsSoleWriter(const std::string& url) {
+  try {
+    writer_lock_ = std::make_unique<WriterLock>(url);
+    pqxx::nontransaction n(writer_lock_->connection);
+    bool locked = n.exec1("SELECT pg_try_advisory_lock(hashtext('shopmesh audit log writer'))")[0]
+                      .as<bool>();
+    if (!locked) {
+      return absl::FailedPreconditionError(
+          "another logging process is writing this audit log (only one may number its leaves)");
     }
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("cannot take the writer lock: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> PgAuditStore::ExistingEventIds(
+    const std::vector<std::string>& ids) {
+  std::vector<std::string> existing;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    existing.clear();
+    pqxx::result rows = w.exec_params(
+        "SELECT event_id FROM audit_records WHERE event_id = ANY($1::text[])", TextArray(ids));
+    for (const auto& row : rows) existing.push_back(row[0].as<std::string>());
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  return result;
+  return existing;
 }
 
-absl::StatusOr<std::vector<shop::v1::AuditRecord>> PgAuditStore::Query(
-    const QueryFilter& filter) {
+absl::Status PgAuditStore::Append(const std::vector<StoredRow>& rows) {
+  static const std::vector<std::string> kColumns = {
+      "sequence", "event_id",    "kind",   "service",     "name",       "trace_id", "order_id",
+      "customer_id", "caller",   "status_code", "event_time", "received_at", "record",
+      "leaf_hash"};
+  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    pqxx::tablewriter writer(w, "audit_records", kColumns.begin(), kColumns.end());
+    std::string line;
+    for (const StoredRow& row : rows) {
+      const shop::v1::AuditEvent& e = *row.event;
+      line.clear();
+      absl::StrAppend(&line, row.sequence, "\t");
+      AppendCopyText(line, e.event_id());
+      absl::StrAppend(&line, "\t", static_cast<int>(e.kind()), "\t");
+      for (const std::string* text : {&e.service(), &e.name(), &e.trace_id(), &e.order_id(),
+                                      &e.customer_id(), &e.caller()}) {
+        AppendCopyText(line, *text);
+        line += "\t";
+      }
+      absl::StrAppend(&line, e.status_code(), "\t");
+      int64_t event_micros = e.has_start_time() ? Micros(e.start_time()) : row.receive_unix_micros;
+      absl::StrAppend(&line, CopyTime(event_micros), "\t", CopyTime(row.receive_unix_micros),
+                      "\t");
+      AppendCopyBytea(line, row.record);
+      line += "\t";
+      AppendCopyBytea(line, HashToBytes(row.leaf_hash));
+      writer.write_raw_line(line);
+    }
+    writer.complete();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<shop::v1::AuditRecord>> PgAuditStore::Query(const QueryFilter& q) {
   std::vector<shop::v1::AuditRecord> records;
+  const auto& f = q.filter;
+  int64_t up_to = q.up_to_sequence > 0 ? q.up_to_sequence : std::numeric_limits<int64_t>::max();
+  int64_t since = f.has_since() ? Micros(f.since()) : 0;
+  int64_t until = f.has_until() ? Micros(f.until()) : 0;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     records.clear();
     pqxx::result rows = w.exec_params(
-        "SELECT sequence, event, (extract(epoch from received_at) * 1000000)::bigint "
-        "FROM audit_events WHERE sequence > $1 "
-        "AND ($2 = '' OR trace_id = $2) AND ($3 = '' OR order_id = $3) "
-        "AND ($4 = '' OR service = $4) ORDER BY sequence LIMIT $5",
-        filter.after_sequence, filter.trace_id, filter.order_id, filter.service,
-        filter.limit + 1);
+        "SELECT record FROM audit_records WHERE sequence > $1 AND sequence <= $2 "
+        "AND ($3 = '' OR trace_id = $3) AND ($4 = '' OR order_id = $4) "
+        "AND ($5 = '' OR service = $5) AND ($6 = '' OR name = $6) "
+        "AND ($7 = '' OR caller = $7) AND ($8 = '' OR customer_id = $8) "
+        "AND ($9 < 0 OR status_code = $9) AND (NOT $10 OR status_code <> 0) "
+        "AND ($11 = 0 OR kind = $11) "
+        "AND ($12::bigint = 0 OR event_time >= 'epoch'::timestamptz + $12::bigint * "
+        "interval '1 microsecond') "
+        "AND ($13::bigint = 0 OR event_time < 'epoch'::timestamptz + $13::bigint * "
+        "interval '1 microsecond') "
+        "ORDER BY sequence LIMIT $14",
+        q.after_sequence, up_to, f.trace_id(), f.order_id(), f.service(), f.method(), f.caller(),
+        f.customer_id(), f.has_status_code() ? f.status_code() : -1, f.errors_only(),
+        static_cast<int>(f.kind()), since, until, q.limit);
     for (const auto& row : rows) {
+      pqxx::binarystring bytes(row[0]);
       shop::v1::AuditRecord record;
-      record.set_sequence(row[0].as<int64_t>());
-      pqxx::binarystring bytes(row[1]);
-      record.mutable_event()->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-      *record.mutable_receive_time() = TimeUtil::MicrosecondsToTimestamp(row[2].as<int64_t>());
+      if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        return absl::DataLossError("a stored audit record does not parse; run VerifyLog");
+      }
       records.push_back(std::move(record));
     }
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
   return records;
+}
+
+absl::Status PgAuditStore::Scan(const std::function<bool(const LeafRow&)>& fn) {
+  int64_t after = std::numeric_limits<int64_t>::min();
+  while (true) {
+    std::vector<LeafRow> chunk;
+    absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+      chunk.clear();
+      pqxx::result rows = w.exec_params(
+          "SELECT sequence, record, leaf_hash FROM audit_records WHERE sequence > $1 "
+          "ORDER BY sequence LIMIT 5000",
+          after);
+      for (const auto& row : rows) {
+        LeafRow leaf;
+        leaf.sequence = row[0].as<int64_t>();
+        leaf.record = pqxx::binarystring(row[1]).str();
+        leaf.leaf_hash = pqxx::binarystring(row[2]).str();
+        chunk.push_back(std::move(leaf));
+      }
+      return absl::OkStatus();
+    });
+    if (!status.ok()) return status;
+    for (const LeafRow& row : chunk) {
+      if (!fn(row)) return absl::OkStatus();
+    }
+    if (chunk.size() < 5000) return absl::OkStatus();
+    after = chunk.back().sequence;
+  }
+}
+
+absl::StatusOr<int64_t> PgAuditStore::SequenceOf(const std::string& event_id) {
+  int64_t sequence = 0;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    pqxx::result rows =
+        w.exec_params("SELECT sequence FROM audit_records WHERE event_id = $1", event_id);
+    if (rows.empty()) return absl::NotFoundError("no record with this event id");
+    sequence = rows[0][0].as<int64_t>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return sequence;
+}
+
+absl::StatusOr<std::string> PgAuditStore::RecordAt(int64_t sequence) {
+  std::string record;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    pqxx::result rows =
+        w.exec_params("SELECT record FROM audit_records WHERE sequence = $1", sequence);
+    if (rows.empty()) return absl::NotFoundError(absl::StrCat("no record ", sequence));
+    record = pqxx::binarystring(rows[0][0]).str();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return record;
+}
+
+absl::Status PgAuditStore::SaveTreeHead(const shop::v1::SignedTreeHead& head) {
+  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    w.exec_params(
+        "INSERT INTO tree_heads (tree_size, root_hash, timestamp_ms, signature, key_id) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tree_size) DO NOTHING",
+        head.tree_size(), pqxx::binarystring(head.root_hash()), head.timestamp_unix_ms(),
+        pqxx::binarystring(head.signature()), head.key_id());
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> PgAuditStore::TreeHeads() {
+  std::vector<shop::v1::SignedTreeHead> heads;
+  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    heads.clear();
+    pqxx::result rows = w.exec(
+        "SELECT tree_size, root_hash, timestamp_ms, signature, key_id FROM tree_heads "
+        "ORDER BY tree_size");
+    for (const auto& row : rows) {
+      shop::v1::SignedTreeHead head;
+      head.set_tree_size(row[0].as<int64_t>());
+      head.set_root_hash(pqxx::binarystring(row[1]).str());
+      head.set_timestamp_unix_ms(row[2].as<int64_t>());
+      head.set_signature(pqxx::binarystring(row[3]).str());
+      head.set_key_id(row[4].as<std::string>());
+      heads.push_back(std::move(head));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return heads;
 }
 
 }  // namespace shop::logging

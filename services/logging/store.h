@@ -1,6 +1,10 @@
-// PostgreSQL persistence of the audit log (append-only table).
+// PostgreSQL persistence of the audit log: append-only tables written with
+// COPY by the single writer, read with keyset paging.
 #ifndef SHOP_SERVICES_LOGGING_STORE_H_
 #define SHOP_SERVICES_LOGGING_STORE_H_
+
+#include <memory>
+#include <string>
 
 #include "services/logging/audit_log.h"
 
@@ -12,13 +16,30 @@ namespace shop::logging {
 
 class PgAuditStore final : public AuditStore {
  public:
-  explicit PgAuditStore(PgPool* pool) : pool_(pool) {}
-  absl::Status Prepare();
-  absl::StatusOr<AppendResult> Append(const std::vector<shop::v1::AuditEvent>& events) override;
+  explicit PgAuditStore(PgPool* pool);
+  ~PgAuditStore() override;
+
+  // Applies the migrations (with the owner's pool) and lets `writer_role`
+  // (the role the service runs as) insert and read, and nothing else.
+  static absl::Status Migrate(PgPool* owner_pool, const std::string& writer_role);
+  // Holds a session advisory lock for the life of the store, so that only one
+  // process numbers the leaves (FAILED_PRECONDITION when another one does).
+  absl::Status LockAsSoleWriter(const std::string& url);
+
+  absl::StatusOr<std::vector<std::string>> ExistingEventIds(
+      const std::vector<std::string>& ids) override;
+  absl::Status Append(const std::vector<StoredRow>& rows) override;
   absl::StatusOr<std::vector<shop::v1::AuditRecord>> Query(const QueryFilter& filter) override;
+  absl::Status Scan(const std::function<bool(const LeafRow&)>& fn) override;
+  absl::StatusOr<int64_t> SequenceOf(const std::string& event_id) override;
+  absl::StatusOr<std::string> RecordAt(int64_t sequence) override;
+  absl::Status SaveTreeHead(const shop::v1::SignedTreeHead& head) override;
+  absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> TreeHeads() override;
 
  private:
+  struct WriterLock;  // the session that holds the advisory lock
   PgPool* pool_;
+  std::unique_ptr<WriterLock> writer_lock_;
 };
 
 }  // namespace shop::logging

@@ -17,6 +17,11 @@
 #include "core/ids.h"
 #include "core/tls.h"
 #include "core/trace.h"
+#include "core/audit.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "services/logging/merkle.h"
+#include "services/logging/tree_head.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/pg-adapter/gateway_client.h"
 #include "shop/v1/audit.grpc.pb.h"
@@ -55,6 +60,15 @@ ABSL_FLAG(std::string, staff_key, "", "fulfil: the staff private key.");
 ABSL_FLAG(std::string, gateway_url, "", "Payment gateway URL (card tokenization).");
 ABSL_FLAG(std::string, gateway_ca, "", "PEM CA of the payment gateway.");
 ABSL_FLAG(std::string, gateway_api_key, "", "Payment gateway API key.");
+ABSL_FLAG(std::string, trace, "", "audit query/tail: only this trace id.");
+ABSL_FLAG(std::string, order, "", "audit query/tail: only this order id.");
+ABSL_FLAG(std::string, service, "", "audit query/tail: only events of this service (e.g. ops).");
+ABSL_FLAG(std::string, method, "", "audit query/tail: only this span name "
+          "(e.g. shop.v1.InventoryService/Reserve).");
+ABSL_FLAG(std::string, caller, "", "audit query/tail: only calls from this SPIFFE id.");
+ABSL_FLAG(bool, errors_only, false, "audit query/tail: only records with a non-OK status.");
+ABSL_FLAG(std::string, audit_public_key, "",
+          "audit proof: PEM public key that signs the audit log's tree heads.");
 
 namespace {
 
@@ -75,7 +89,13 @@ commands:
   fulfil ship ORDER_ID --carrier=C --tracking=T   staff: hand it to a carrier
   fulfil deliver ORDER_ID          staff: mark it delivered
   stock get SKU                    stock level of one SKU (from IMS)
-  audit query --trace=ID|--order=ID  audit events of a trace or an order
+  trace TRACE_ID|ORDER_ID           waterfall of a trace (or of every trace of an order)
+  audit query [--trace= --order= --service= --method= --caller= --errors_only]
+  audit tail [same filters]        follow the audit log live (Ctrl-C to stop)
+  audit verify                     recompute the whole log and its signed tree heads
+  audit proof SEQUENCE|EVENT_ID    prove a record is in the log, checked here
+                                   against the signed tree head (--audit_public_key)
+  audit head                       the latest signed tree head
   health                           health of every service whose address is set
 
 Addresses and certificates come from flags or SHOP_* variables (source .run/mesh.env,
@@ -101,14 +121,14 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& flag_name, const std::
   return *channel;
 }
 
-// Sets the deadline, the end user and a new trace; returns the trace id.
+// Sets the deadline and the end user; returns the trace id (the command's
+// root span is current, and the channel's interceptor passes it on).
 std::string Prepare(grpc::ClientContext& ctx) {
   ctx.set_deadline(std::chrono::system_clock::now() +
                    std::chrono::seconds(absl::GetFlag(FLAGS_timeout_seconds)));
   ctx.AddMetadata(shop::kCustomerHeader, absl::GetFlag(FLAGS_customer));
-  std::string trace_id = shop::NewTraceId();
-  ctx.AddMetadata(shop::kTraceparentHeader, shop::FormatTraceparent(trace_id, shop::NewSpanId()));
-  return trace_id;
+  const shop::TraceContext* trace = shop::CurrentTrace();
+  return trace != nullptr ? trace->trace_id : "";
 }
 
 int Fail(const grpc::Status& status) {
@@ -321,28 +341,192 @@ int GetStock(const std::string& sku) {
                                       s.reserved(), "\tsold ", s.sold(), "\n"));
 }
 
-int AuditQuery(const std::string& what, const std::string& id) {
-  auto stub = shop::v1::AuditLogService::NewStub(
+std::unique_ptr<shop::v1::AuditLogService::Stub> AuditStub() {
+  return shop::v1::AuditLogService::NewStub(
       Channel("logging_addr", absl::GetFlag(FLAGS_logging_addr)));
+}
+
+shop::v1::AuditFilter FilterFromFlags() {
+  shop::v1::AuditFilter filter;
+  filter.set_trace_id(absl::GetFlag(FLAGS_trace));
+  filter.set_order_id(absl::GetFlag(FLAGS_order));
+  filter.set_service(absl::GetFlag(FLAGS_service));
+  filter.set_method(absl::GetFlag(FLAGS_method));
+  filter.set_caller(absl::GetFlag(FLAGS_caller));
+  filter.set_errors_only(absl::GetFlag(FLAGS_errors_only));
+  return filter;
+}
+
+int AuditQuery(shop::v1::AuditFilter filter) {
+  auto stub = AuditStub();
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::QueryRequest request;
-  if (what == "trace") request.set_trace_id(id);
-  else if (what == "order") request.set_order_id(id);
-  else if (what == "service") request.set_service(id);
-  else Usage("audit query trace|order|service ID");
+  *request.mutable_filter() = std::move(filter);
   request.set_page_size(absl::GetFlag(FLAGS_page_size) == 0 ? 1000 : absl::GetFlag(FLAGS_page_size));
   request.set_page_token(absl::GetFlag(FLAGS_page_token));
   shop::v1::QueryResponse response;
   grpc::Status status = stub->Query(&ctx, request, &response);
   if (!status.ok()) return Fail(status);
   std::string human;
-  for (const auto& r : response.records()) {
-    const auto& e = r.event();
-    absl::StrAppend(&human, r.sequence(), "\t", e.service(), "\t", e.name(), "\tcode=",
-                    e.status_code(), "\ttrace=", e.trace_id(), "\tcaller=", e.caller(), "\n");
+  for (const auto& r : response.records()) human += shop::cli::DescribeRecord(r);
+  if (!response.next_page_token().empty()) {
+    absl::StrAppend(&human, "(more: --page_token=", response.next_page_token(), ")\n");
   }
   return Print(response, human);
+}
+
+int AuditTail() {
+  auto stub = AuditStub();
+  grpc::ClientContext ctx;  // no deadline: follows until interrupted
+  shop::v1::TailRequest request;
+  *request.mutable_filter() = FilterFromFlags();
+  auto reader = stub->Tail(&ctx, request);
+  shop::v1::AuditRecord record;
+  while (reader->Read(&record)) {
+    std::fputs((absl::GetFlag(FLAGS_json) ? shop::cli::ToJson(record)
+                                          : shop::cli::DescribeRecord(record)).c_str(), stdout);
+    std::fflush(stdout);
+  }
+  grpc::Status status = reader->Finish();
+  return status.ok() ? 0 : Fail(status);
+}
+
+int ShowTrace(const std::string& id) {
+  auto stub = AuditStub();
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  shop::v1::GetTraceRequest request;
+  bool is_trace_id = id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (is_trace_id) {
+    request.set_trace_id(id);
+  } else {
+    request.set_order_id(id);
+  }
+  shop::v1::GetTraceResponse response;
+  grpc::Status status = stub->GetTrace(&ctx, request, &response);
+  if (!status.ok()) return Fail(status);
+  return Print(response, shop::cli::DescribeTrace(response));
+}
+
+int AuditVerify() {
+  auto stub = AuditStub();
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(30));
+  shop::v1::VerifyLogResponse response;
+  grpc::Status status = stub->VerifyLog(&ctx, {}, &response);
+  if (!status.ok()) return Fail(status);
+  std::string human = absl::StrCat(
+      response.ok() ? "OK: " : "TAMPERED: ", response.rows_checked(), " records and ",
+      response.tree_heads_checked(), " signed tree heads checked; tree size ",
+      response.tree_size(), "\n");
+  if (!response.ok()) {
+    absl::StrAppend(&human, "first bad leaf index: ", response.first_bad_index(), "\n");
+    for (const auto& problem : response.problems()) absl::StrAppend(&human, "  ", problem, "\n");
+  }
+  Print(response, human);
+  return response.ok() ? 0 : kExitRpcError;
+}
+
+std::string ReadFileOrDie(const std::string& path, const std::string& what) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) Usage(absl::StrCat("cannot read ", what, " ", path));
+  std::string data;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) data.append(buffer, n);
+  std::fclose(f);
+  return data;
+}
+
+std::string Hex(const std::string& bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+int AuditHead() {
+  auto stub = AuditStub();
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  shop::v1::SignedTreeHead head;
+  grpc::Status status = stub->GetTreeHead(&ctx, {}, &head);
+  if (!status.ok()) return Fail(status);
+  return Print(head, absl::StrCat("tree size ", head.tree_size(), "\nroot      ",
+                                  Hex(head.root_hash()), "\nsigned at ",
+                                  absl::FormatTime(absl::FromUnixMillis(head.timestamp_unix_ms())),
+                                  " by key ", head.key_id(), "\n"));
+}
+
+int AuditProof(const std::string& which) {
+  const std::string key_path = absl::GetFlag(FLAGS_audit_public_key);
+  if (key_path.empty()) {
+    Usage("audit proof needs --audit_public_key (or SHOP_AUDIT_PUBLIC_KEY): the log's public key");
+  }
+  const std::string public_key = ReadFileOrDie(key_path, "audit public key");
+  auto stub = AuditStub();
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  shop::v1::GetInclusionProofRequest request;
+  int64_t sequence = 0;
+  if (absl::SimpleAtoi(which, &sequence)) {
+    request.set_sequence(sequence);
+  } else {
+    request.set_event_id(which);
+  }
+  shop::v1::GetInclusionProofResponse proof;
+  grpc::Status status = stub->GetInclusionProof(&ctx, request, &proof);
+  if (!status.ok()) return Fail(status);
+  using namespace shop::logging;
+  const auto& head = proof.tree_head();
+  std::optional<Hash> root = HashFromBytes(head.root_hash());
+  std::vector<Hash> path;
+  bool well_formed = root.has_value();
+  for (const auto& h : proof.audit_path()) {
+    auto hash = HashFromBytes(h);
+    well_formed = well_formed && hash.has_value();
+    if (hash) path.push_back(*hash);
+  }
+  bool included = well_formed &&
+                  VerifyInclusion(LeafHash(proof.record()), static_cast<uint64_t>(proof.leaf_index()),
+                                  static_cast<uint64_t>(head.tree_size()), path, *root);
+  absl::Status signature =
+      well_formed ? VerifyTreeHead(public_key,
+                                   TreeHead{static_cast<uint64_t>(head.tree_size()), *root,
+                                            head.timestamp_unix_ms()},
+                                   head.signature())
+                  : absl::DataLossError("malformed proof");
+  shop::v1::AuditRecord record;
+  record.ParseFromString(proof.record());
+  std::string human = absl::StrCat(
+      shop::cli::DescribeRecord(record), "leaf ", proof.leaf_index(), " of tree size ",
+      head.tree_size(), " (", proof.audit_path_size(), " hashes)\n", "inclusion: ",
+      included ? "VERIFIED" : "FAILED", "\ntree head signature: ",
+      signature.ok() ? "VERIFIED (key " + head.key_id() + ")" : std::string(signature.message()),
+      "\n");
+  Print(proof, human);
+  return included && signature.ok() ? 0 : kExitRpcError;
+}
+
+std::unique_ptr<shop::AuditExporter> StartTracing() {
+  const std::string address = absl::GetFlag(FLAGS_logging_addr);
+  auto identity = shop::ValidateTlsFiles(Tls());
+  if (address.empty() || !identity.ok()) return nullptr;
+  shop::SetProcessIdentity("shopctl", identity->spiffe_id);
+  shop::AuditExporterOptions options;
+  options.service = "shopctl";
+  options.target = address;
+  options.tls = Tls();
+  options.stop_flush_timeout = std::chrono::seconds(2);
+  auto exporter = shop::AuditExporter::Start(options);
+  if (!exporter.ok()) return nullptr;
+  shop::SetProcessAuditSink(exporter->get());
+  return std::move(*exporter);
 }
 
 int Health() {
@@ -373,9 +557,24 @@ int Health() {
 
 }  // namespace
 
+int Run(const std::vector<std::string>& words);
+
 int main(int argc, char** argv) {
   std::vector<char*> args = shop::InitProcess(argc, argv, "shopctl", kUsage);
   std::vector<std::string> words(args.begin() + 1, args.end());
+  // shopctl's own spans go to the audit log too (when its address is known),
+  // under one root span per command.
+  std::unique_ptr<shop::AuditExporter> exporter = StartTracing();
+  int code;
+  {
+    shop::Span root("shopctl " + absl::StrJoin(words.begin(), words.begin() + std::min<size_t>(words.size(), 2), " "));
+    code = Run(words);
+    if (code != 0) root.SetStatus(absl::UnknownError("command failed"));
+  }
+  return code;
+}
+
+int Run(const std::vector<std::string>& words) {
   auto is = [&](std::initializer_list<const char*> expected) {
     if (words.size() != expected.size()) return false;
     size_t i = 0;
@@ -392,7 +591,20 @@ int main(int argc, char** argv) {
   if (is({"order", "cancel", "*"})) return CancelOrder(words[2]);
   if (is({"fulfil", "*", "*"})) return Fulfil(words[1], words[2]);
   if (is({"stock", "get", "*"})) return GetStock(words[2]);
-  if (is({"audit", "query", "*", "*"})) return AuditQuery(words[2], words[3]);
+  if (is({"audit", "query", "*", "*"})) {  // the older form: audit query trace|order|service ID
+    shop::v1::AuditFilter filter;
+    if (words[2] == "trace") filter.set_trace_id(words[3]);
+    else if (words[2] == "order") filter.set_order_id(words[3]);
+    else if (words[2] == "service") filter.set_service(words[3]);
+    else Usage("audit query trace|order|service ID");
+    return AuditQuery(filter);
+  }
+  if (is({"audit", "query"})) return AuditQuery(FilterFromFlags());
+  if (is({"audit", "tail"})) return AuditTail();
+  if (is({"audit", "verify"})) return AuditVerify();
+  if (is({"audit", "head"})) return AuditHead();
+  if (is({"audit", "proof", "*"})) return AuditProof(words[2]);
+  if (is({"trace", "*"})) return ShowTrace(words[1]);
   if (is({"health"})) return Health();
   Usage(words.empty() ? "no command" : "unknown command: " + words[0]);
 }

@@ -3,7 +3,11 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/money.h"
 #include "core/status.h"
 #include "google/rpc/error_details.pb.h"
@@ -86,6 +90,110 @@ std::string DescribeError(const absl::Status& status) {
     }
   }
   return out;
+}
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+int64_t Micros(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToMicroseconds(t); }
+
+std::string KindName(shop::v1::EventKind kind) {
+  switch (kind) {
+    case shop::v1::EVENT_KIND_SERVER_SPAN: return "server";
+    case shop::v1::EVENT_KIND_CLIENT_SPAN: return "client";
+    case shop::v1::EVENT_KIND_INTERNAL_SPAN: return "internal";
+    case shop::v1::EVENT_KIND_BUSINESS: return "event";
+    default: return "?";
+  }
+}
+
+// "spiffe://shop.local/ns/shop/sa/ecp" -> "ecp".
+std::string ShortIdentity(const std::string& spiffe) {
+  size_t slash = spiffe.rfind('/');
+  return slash == std::string::npos ? spiffe : spiffe.substr(slash + 1);
+}
+
+std::string CodeText(int code, const std::string& message) {
+  if (code == 0) return "OK";
+  std::string text = absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+  if (!message.empty()) absl::StrAppend(&text, " (", message.substr(0, 80), ")");
+  return text;
+}
+
+void MinMax(const shop::v1::TraceSpan& span, int64_t& begin, int64_t& end) {
+  begin = std::min(begin, Micros(span.event().start_time()));
+  end = std::max(end, Micros(span.event().end_time()));
+  for (const auto& child : span.children()) MinMax(child, begin, end);
+}
+
+void Waterfall(const shop::v1::TraceSpan& span, int depth, int64_t begin, int64_t total,
+               std::string& out) {
+  constexpr int kBar = 30;
+  const auto& e = span.event();
+  int64_t start = Micros(e.start_time()) - begin;
+  int64_t duration = std::max<int64_t>(0, Micros(e.end_time()) - Micros(e.start_time()));
+  int from = total > 0 ? static_cast<int>(start * kBar / total) : 0;
+  int width = total > 0 ? static_cast<int>(duration * kBar / total) : 0;
+  from = std::min(std::max(from, 0), kBar - 1);
+  width = std::max(1, std::min(width, kBar - from));
+  std::string bar = std::string(from, ' ') +
+                    (e.kind() == shop::v1::EVENT_KIND_BUSINESS ? std::string("*")
+                                                               : std::string(width, '#')) ;
+  bar.resize(kBar, ' ');
+  std::string who = e.kind() == shop::v1::EVENT_KIND_SERVER_SPAN && !e.caller().empty()
+                        ? " from " + ShortIdentity(e.caller())
+                        : "";
+  if (!e.customer_id().empty() && e.kind() == shop::v1::EVENT_KIND_SERVER_SPAN) {
+    absl::StrAppend(&who, " for ", e.customer_id());
+  }
+  absl::StrAppend(&out, absl::StrFormat("%9.1f ms |%s| %8.1f ms  ", start / 1000.0, bar,
+                                        duration / 1000.0),
+                  std::string(depth * 2, ' '), e.service(), " ", KindName(e.kind()), " ",
+                  e.name(), "  ", CodeText(e.status_code(), e.status_message()), who);
+  if (auto it = e.attributes().find("http.resend_count"); it != e.attributes().end()) {
+    absl::StrAppend(&out, " retry ", it->second);
+  }
+  if (auto it = e.attributes().find("db.attempts"); it != e.attributes().end() &&
+                                                    it->second != "1") {
+    absl::StrAppend(&out, " attempts ", it->second);
+  }
+  out += "\n";
+  for (const auto& child : span.children()) Waterfall(child, depth + 1, begin, total, out);
+}
+
+}  // namespace
+
+std::string DescribeTrace(const shop::v1::GetTraceResponse& trace) {
+  std::string out;
+  // One waterfall per trace, roots in time order.
+  for (const std::string& trace_id : trace.trace_ids()) {
+    int64_t begin = INT64_MAX, end = INT64_MIN;
+    int spans = 0;
+    for (const auto& root : trace.roots()) {
+      if (root.event().trace_id() != trace_id) continue;
+      MinMax(root, begin, end);
+      ++spans;
+    }
+    if (spans == 0) continue;
+    absl::StrAppend(&out, "trace ", trace_id, "  ", absl::StrFormat("%.1f ms", (end - begin) / 1000.0),
+                    "\n");
+    for (const auto& root : trace.roots()) {
+      if (root.event().trace_id() == trace_id) Waterfall(root, 0, begin, end - begin, out);
+    }
+    out += "\n";
+  }
+  absl::StrAppend(&out, trace.span_count(), " spans in ", trace.trace_ids_size(), " trace(s)\n");
+  return out;
+}
+
+std::string DescribeRecord(const shop::v1::AuditRecord& record) {
+  const auto& e = record.event();
+  return absl::StrCat(record.sequence(), "\t", TimeUtil::ToString(e.start_time()), "\t",
+                      e.service(), "\t", KindName(e.kind()), "\t", e.name(), "\t",
+                      CodeText(e.status_code(), e.status_message()), "\ttrace=", e.trace_id(),
+                      e.order_id().empty() ? "" : "\torder=" + e.order_id(),
+                      e.caller().empty() ? "" : "\tcaller=" + ShortIdentity(e.caller()), "\n");
 }
 
 }  // namespace shop::cli

@@ -1,0 +1,461 @@
+#include "services/logging/merkle.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace shop::logging {
+namespace {
+
+// The RFC 6962 test vectors published by the Certificate Transparency project
+// (google/certificate-transparency cpp/merkletree/merkle_tree_test.cc, also
+// transparency-dev/merkle proof/verify_test.go).
+constexpr const char* kLeafInputsHex[8] = {"",
+                                           "00",
+                                           "10",
+                                           "2021",
+                                           "3031",
+                                           "40414243",
+                                           "5051525354555657",
+                                           "606162636465666768696a6b6c6d6e6f"};
+constexpr const char* kEmptyRootHex =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+// kRootsHex[i] is the root of the tree of the first i + 1 leaves.
+constexpr const char* kRootsHex[8] = {
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
+
+struct InclusionVector {
+  uint64_t leaf_index;  // 0-based (the published vectors count from 1).
+  uint64_t tree_size;
+  std::vector<const char*> proof_hex;
+};
+
+const std::vector<InclusionVector>& InclusionVectors() {
+  static const auto* vectors = new std::vector<InclusionVector>{
+      {0, 1, {}},
+      {0,
+       8,
+       {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+      {5,
+       8,
+       {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+      {2, 3, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
+      {1,
+       5,
+       {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
+  };
+  return *vectors;
+}
+
+struct ConsistencyVector {
+  uint64_t old_size;
+  uint64_t new_size;
+  std::vector<const char*> proof_hex;
+};
+
+const std::vector<ConsistencyVector>& ConsistencyVectors() {
+  static const auto* vectors = new std::vector<ConsistencyVector>{
+      {1, 1, {}},
+      {1,
+       8,
+       {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+      {6,
+       8,
+       {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+      {2,
+       5,
+       {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
+      {6,
+       7,
+       {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+        "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+  };
+  return *vectors;
+}
+
+Hash H(absl::string_view hex) {
+  std::optional<Hash> hash = HashFromHex(hex);
+  EXPECT_TRUE(hash.has_value()) << hex;
+  return hash.value_or(Hash{});
+}
+
+std::vector<Hash> Hashes(const std::vector<const char*>& hex) {
+  std::vector<Hash> hashes;
+  for (const char* h : hex) hashes.push_back(H(h));
+  return hashes;
+}
+
+MerkleTree VectorTree() {
+  MerkleTree tree;
+  for (const char* hex : kLeafInputsHex) tree.Append(LeafHash(absl::HexStringToBytes(hex)));
+  return tree;
+}
+
+// Straight from the definitions in RFC 6962 section 2.1, for cross-checking.
+uint64_t Split(uint64_t n) {
+  uint64_t k = 1;
+  while (2 * k < n) k *= 2;
+  return k;
+}
+
+Hash NaiveRoot(const std::vector<Hash>& leaves, uint64_t begin, uint64_t end) {
+  if (end == begin) return EmptyTreeRoot();
+  if (end - begin == 1) return leaves[begin];
+  const uint64_t k = Split(end - begin);
+  return NodeHash(NaiveRoot(leaves, begin, begin + k), NaiveRoot(leaves, begin + k, end));
+}
+
+std::vector<Hash> NaivePath(const std::vector<Hash>& leaves, uint64_t m, uint64_t begin,
+                            uint64_t end) {
+  if (end - begin <= 1) return {};
+  const uint64_t k = Split(end - begin);
+  std::vector<Hash> path;
+  if (m < k) {
+    path = NaivePath(leaves, m, begin, begin + k);
+    path.push_back(NaiveRoot(leaves, begin + k, end));
+  } else {
+    path = NaivePath(leaves, m - k, begin + k, end);
+    path.push_back(NaiveRoot(leaves, begin, begin + k));
+  }
+  return path;
+}
+
+std::vector<Hash> NaiveSubproof(const std::vector<Hash>& leaves, uint64_t m, uint64_t begin,
+                                uint64_t end, bool b) {
+  const uint64_t n = end - begin;
+  if (m == n) {
+    if (b) return {};
+    return {NaiveRoot(leaves, begin, end)};
+  }
+  const uint64_t k = Split(n);
+  std::vector<Hash> proof;
+  if (m <= k) {
+    proof = NaiveSubproof(leaves, m, begin, begin + k, b);
+    proof.push_back(NaiveRoot(leaves, begin + k, end));
+  } else {
+    proof = NaiveSubproof(leaves, m - k, begin + k, end, false);
+    proof.push_back(NaiveRoot(leaves, begin, begin + k));
+  }
+  return proof;
+}
+
+std::vector<Hash> DistinctLeaves(uint64_t n) {
+  std::vector<Hash> leaves;
+  for (uint64_t i = 0; i < n; ++i) leaves.push_back(LeafHash(absl::StrCat("record-", i)));
+  return leaves;
+}
+
+TEST(MerkleHashTest, EmptyTreeRootIsSha256OfNothing) {
+  EXPECT_EQ(HashToHex(EmptyTreeRoot()), kEmptyRootHex);
+  EXPECT_EQ(MerkleTree().Root(), EmptyTreeRoot());
+  EXPECT_EQ(*MerkleTree().RootAt(0), EmptyTreeRoot());
+}
+
+TEST(MerkleHashTest, LeafAndNodeHashesAreDomainSeparated) {
+  // The one-leaf root of the vectors is SHA-256(0x00).
+  EXPECT_EQ(HashToHex(LeafHash("")), kRootsHex[0]);
+  Hash a = LeafHash("a");
+  Hash b = LeafHash("b");
+  EXPECT_NE(NodeHash(a, b), NodeHash(b, a));
+  // A node over (a, b) is not the leaf hash of the 64 bytes a || b.
+  EXPECT_NE(NodeHash(a, b), LeafHash(HashToBytes(a) + HashToBytes(b)));
+}
+
+TEST(MerkleHashTest, HexAndBytesRoundTrip) {
+  Hash hash = LeafHash("round trip");
+  EXPECT_EQ(HashFromHex(HashToHex(hash)), hash);
+  EXPECT_EQ(HashFromBytes(HashToBytes(hash)), hash);
+  EXPECT_EQ(HashToBytes(hash).size(), 32u);
+
+  std::string upper = HashToHex(hash);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_EQ(HashFromHex(upper), hash);
+
+  EXPECT_FALSE(HashFromHex("").has_value());
+  EXPECT_FALSE(HashFromHex(HashToHex(hash).substr(1)).has_value());
+  EXPECT_FALSE(HashFromHex(HashToHex(hash) + "0").has_value());
+  std::string bad = HashToHex(hash);
+  bad[10] = 'g';
+  EXPECT_FALSE(HashFromHex(bad).has_value());
+  EXPECT_FALSE(HashFromBytes(std::string(31, 'x')).has_value());
+  EXPECT_FALSE(HashFromBytes(std::string(33, 'x')).has_value());
+}
+
+TEST(MerkleTreeTest, RootsMatchTheRfc6962Vectors) {
+  MerkleTree tree;
+  for (int i = 0; i < 8; ++i) {
+    tree.Append(LeafHash(absl::HexStringToBytes(kLeafInputsHex[i])));
+    ASSERT_EQ(tree.size(), static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(HashToHex(tree.Root()), kRootsHex[i]) << "size " << i + 1;
+    EXPECT_EQ(HashToHex(*tree.RootAt(0)), kEmptyRootHex);
+    for (int j = 0; j <= i; ++j) {
+      EXPECT_EQ(HashToHex(*tree.RootAt(j + 1)), kRootsHex[j]) << "size " << j + 1;
+    }
+  }
+  EXPECT_EQ(tree.leaf(3), LeafHash(absl::HexStringToBytes("2021")));
+}
+
+TEST(MerkleTreeTest, InclusionProofsMatchTheRfc6962Vectors) {
+  MerkleTree tree = VectorTree();
+  for (const InclusionVector& v : InclusionVectors()) {
+    SCOPED_TRACE(absl::StrCat("leaf ", v.leaf_index, " of ", v.tree_size));
+    absl::StatusOr<std::vector<Hash>> proof = tree.InclusionProof(v.leaf_index, v.tree_size);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_EQ(*proof, Hashes(v.proof_hex));
+    EXPECT_TRUE(VerifyInclusion(tree.leaf(v.leaf_index), v.leaf_index, v.tree_size,
+                                Hashes(v.proof_hex), H(kRootsHex[v.tree_size - 1])));
+  }
+}
+
+TEST(MerkleTreeTest, ConsistencyProofsMatchTheRfc6962Vectors) {
+  MerkleTree tree = VectorTree();
+  for (const ConsistencyVector& v : ConsistencyVectors()) {
+    SCOPED_TRACE(absl::StrCat(v.old_size, " -> ", v.new_size));
+    absl::StatusOr<std::vector<Hash>> proof = tree.ConsistencyProof(v.old_size, v.new_size);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_EQ(*proof, Hashes(v.proof_hex));
+    EXPECT_TRUE(VerifyConsistency(v.old_size, v.new_size, H(kRootsHex[v.old_size - 1]),
+                                  H(kRootsHex[v.new_size - 1]), Hashes(v.proof_hex)));
+  }
+}
+
+TEST(MerkleTreeTest, OutOfRangeArgumentsAreRefused) {
+  MerkleTree tree = VectorTree();
+
+  absl::StatusOr<Hash> root = tree.RootAt(9);
+  EXPECT_EQ(root.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(root.status().message(), "tree size 9 exceeds the log size 8");
+
+  absl::StatusOr<std::vector<Hash>> proof = tree.InclusionProof(8, 8);
+  EXPECT_EQ(proof.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(proof.status().message(), "leaf index 8 is not below the tree size 8");
+  proof = tree.InclusionProof(0, 0);
+  EXPECT_EQ(proof.status().code(), absl::StatusCode::kInvalidArgument);
+  proof = tree.InclusionProof(3, 9);
+  EXPECT_EQ(proof.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(proof.status().message(), "tree size 9 exceeds the log size 8");
+
+  proof = tree.ConsistencyProof(5, 4);
+  EXPECT_EQ(proof.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(proof.status().message(), "old tree size 5 exceeds the new tree size 4");
+  proof = tree.ConsistencyProof(2, 9);
+  EXPECT_EQ(proof.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(proof.status().message(), "tree size 9 exceeds the log size 8");
+  proof = tree.ConsistencyProof(9, 9);
+  EXPECT_EQ(proof.status().code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST(MerkleTreeTest, TrivialConsistencyProofsAreEmpty) {
+  MerkleTree tree = VectorTree();
+  for (uint64_t n = 0; n <= 8; ++n) {
+    EXPECT_TRUE(tree.ConsistencyProof(0, n)->empty());
+    EXPECT_TRUE(tree.ConsistencyProof(n, n)->empty());
+  }
+  EXPECT_TRUE(MerkleTree().ConsistencyProof(0, 0)->empty());
+}
+
+TEST(MerkleVerifyTest, TrivialConsistency) {
+  const Hash empty = EmptyTreeRoot();
+  const Hash r1 = H(kRootsHex[0]);
+  const Hash r2 = H(kRootsHex[1]);
+  EXPECT_TRUE(VerifyConsistency(0, 0, empty, empty, {}));
+  EXPECT_TRUE(VerifyConsistency(0, 5, empty, r2, {}));
+  EXPECT_TRUE(VerifyConsistency(1, 1, r1, r1, {}));
+  // Equal sizes need equal roots; size 0 needs the empty root.
+  EXPECT_FALSE(VerifyConsistency(1, 1, r1, r2, {}));
+  EXPECT_FALSE(VerifyConsistency(0, 0, r1, r1, {}));
+  EXPECT_FALSE(VerifyConsistency(0, 1, r1, r1, {}));
+  // Trivial cases take no proof.
+  EXPECT_FALSE(VerifyConsistency(1, 1, r1, r1, {r1}));
+  EXPECT_FALSE(VerifyConsistency(0, 1, empty, r1, {r1}));
+  // Trees do not shrink.
+  EXPECT_FALSE(VerifyConsistency(2, 1, r2, r1, {}));
+  EXPECT_FALSE(VerifyConsistency(1, 0, r1, empty, {}));
+  // A real step needs a proof.
+  EXPECT_FALSE(VerifyConsistency(1, 2, r1, r2, {}));
+}
+
+TEST(MerkleVerifyTest, TrivialInclusion) {
+  const Hash leaf = LeafHash("data");
+  EXPECT_TRUE(VerifyInclusion(leaf, 0, 1, {}, leaf));
+  EXPECT_FALSE(VerifyInclusion(leaf, 0, 1, {}, EmptyTreeRoot()));
+  EXPECT_FALSE(VerifyInclusion(leaf, 0, 0, {}, leaf));
+  EXPECT_FALSE(VerifyInclusion(leaf, 1, 1, {}, leaf));
+  EXPECT_FALSE(VerifyInclusion(leaf, 2, 1, {}, leaf));
+  EXPECT_FALSE(VerifyInclusion(leaf, 0, 1, {leaf}, leaf));
+}
+
+constexpr uint64_t kMaxPropertySize = 70;
+
+class MerklePropertyTest : public ::testing::Test {
+ protected:
+  MerklePropertyTest() : leaves_(DistinctLeaves(kMaxPropertySize)) {
+    for (const Hash& leaf : leaves_) tree_.Append(leaf);
+  }
+  std::vector<Hash> leaves_;
+  MerkleTree tree_;
+};
+
+TEST_F(MerklePropertyTest, RootAtMatchesTheRecursiveDefinition) {
+  MerkleTree growing;
+  for (uint64_t n = 0; n <= kMaxPropertySize; ++n) {
+    const Hash expected = NaiveRoot(leaves_, 0, n);
+    EXPECT_EQ(*tree_.RootAt(n), expected) << n;
+    EXPECT_EQ(growing.Root(), expected) << n;
+    if (n < kMaxPropertySize) growing.Append(leaves_[n]);
+  }
+}
+
+TEST_F(MerklePropertyTest, InclusionProofsMatchTheDefinitionAndVerify) {
+  for (uint64_t n = 1; n <= kMaxPropertySize; ++n) {
+    const Hash root = *tree_.RootAt(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      SCOPED_TRACE(absl::StrCat("leaf ", i, " of ", n));
+      absl::StatusOr<std::vector<Hash>> proof = tree_.InclusionProof(i, n);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      EXPECT_EQ(*proof, NaivePath(leaves_, i, 0, n));
+      EXPECT_TRUE(VerifyInclusion(leaves_[i], i, n, *proof, root));
+
+      // Any flipped byte anywhere in the proof breaks it.
+      for (size_t p = 0; p < proof->size(); ++p) {
+        for (size_t byte = 0; byte < sizeof(Hash); ++byte) {
+          std::vector<Hash> bad = *proof;
+          bad[p][byte] ^= 0x01;
+          EXPECT_FALSE(VerifyInclusion(leaves_[i], i, n, bad, root)) << p << ":" << byte;
+        }
+      }
+      // The proof is for this leaf at this index only.
+      for (uint64_t j = 0; j < n; ++j) {
+        if (j == i) continue;
+        EXPECT_FALSE(VerifyInclusion(leaves_[i], j, n, *proof, root)) << "index " << j;
+        EXPECT_FALSE(VerifyInclusion(leaves_[j], i, n, *proof, root)) << "leaf " << j;
+      }
+      // ... and for this tree only: another size fails with that tree's root,
+      // and doubling or halving the size fails with this one.
+      for (uint64_t s = i + 1; s <= kMaxPropertySize; ++s) {
+        if (s == n) continue;
+        EXPECT_FALSE(VerifyInclusion(leaves_[i], i, s, *proof, *tree_.RootAt(s))) << "size " << s;
+      }
+      EXPECT_FALSE(VerifyInclusion(leaves_[i], i, n * 2, *proof, root));
+      EXPECT_FALSE(VerifyInclusion(leaves_[i], i, n / 2, *proof, root));
+      EXPECT_FALSE(VerifyInclusion(leaves_[i], i, n, *proof, EmptyTreeRoot()));
+      // Nothing may be added or removed.
+      std::vector<Hash> longer = *proof;
+      longer.push_back(root);
+      EXPECT_FALSE(VerifyInclusion(leaves_[i], i, n, longer, root));
+      longer = *proof;
+      longer.insert(longer.begin(), leaves_[i]);
+      EXPECT_FALSE(VerifyInclusion(leaves_[i], i, n, longer, root));
+      if (!proof->empty()) {
+        std::vector<Hash> shorter(proof->begin(), proof->end() - 1);
+        EXPECT_FALSE(VerifyInclusion(leaves_[i], i, n, shorter, root));
+      }
+    }
+  }
+}
+
+TEST_F(MerklePropertyTest, ConsistencyProofsMatchTheDefinitionAndVerify) {
+  for (uint64_t n = 1; n <= kMaxPropertySize; ++n) {
+    const Hash new_root = *tree_.RootAt(n);
+    for (uint64_t m = 0; m <= n; ++m) {
+      SCOPED_TRACE(absl::StrCat(m, " -> ", n));
+      const Hash old_root = *tree_.RootAt(m);
+      absl::StatusOr<std::vector<Hash>> proof = tree_.ConsistencyProof(m, n);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      if (m == 0 || m == n) {
+        EXPECT_TRUE(proof->empty());
+      } else {
+        EXPECT_EQ(*proof, NaiveSubproof(leaves_, m, 0, n, true));
+      }
+      EXPECT_TRUE(VerifyConsistency(m, n, old_root, new_root, *proof));
+      if (proof->empty()) continue;
+
+      for (size_t p = 0; p < proof->size(); ++p) {
+        for (size_t byte = 0; byte < sizeof(Hash); ++byte) {
+          std::vector<Hash> bad = *proof;
+          bad[p][byte] ^= 0x10;
+          EXPECT_FALSE(VerifyConsistency(m, n, old_root, new_root, bad)) << p << ":" << byte;
+        }
+      }
+      // Other sizes fail, even with the roots that belong to them.
+      for (uint64_t other = 0; other <= kMaxPropertySize; ++other) {
+        if (other != m && other <= n) {
+          EXPECT_FALSE(VerifyConsistency(other, n, *tree_.RootAt(other), new_root, *proof))
+              << "old size " << other;
+        }
+        if (other != n && other >= m) {
+          EXPECT_FALSE(VerifyConsistency(m, other, old_root, *tree_.RootAt(other), *proof))
+              << "new size " << other;
+        }
+      }
+      EXPECT_FALSE(VerifyConsistency(m, n * 2, old_root, new_root, *proof));
+      EXPECT_FALSE(VerifyConsistency(m, n, new_root, old_root, *proof));
+      EXPECT_FALSE(VerifyConsistency(m, n, old_root, old_root, *proof));
+      Hash wrong_old_root = old_root;
+      wrong_old_root[0] ^= 0x01;
+      EXPECT_FALSE(VerifyConsistency(m, n, wrong_old_root, new_root, *proof));
+      Hash wrong_new_root = new_root;
+      wrong_new_root[31] ^= 0x80;
+      EXPECT_FALSE(VerifyConsistency(m, n, old_root, wrong_new_root, *proof));
+      EXPECT_FALSE(VerifyConsistency(m, n, old_root, new_root, {}));
+      std::vector<Hash> changed = *proof;
+      changed.push_back(proof->back());
+      EXPECT_FALSE(VerifyConsistency(m, n, old_root, new_root, changed));
+      changed = *proof;
+      changed.insert(changed.begin(), old_root);
+      EXPECT_FALSE(VerifyConsistency(m, n, old_root, new_root, changed));
+      changed.assign(proof->begin(), proof->end() - 1);
+      EXPECT_FALSE(VerifyConsistency(m, n, old_root, new_root, changed));
+    }
+  }
+}
+
+TEST(MerkleTreeLargeTest, ManyLeavesAgreeWithTheDefinition) {
+  // Not a power of two, so every query crosses a ragged right edge.
+  constexpr uint64_t kLeaves = 100003;
+  std::vector<Hash> leaves = DistinctLeaves(kLeaves);
+  MerkleTree tree;
+  for (const Hash& leaf : leaves) tree.Append(leaf);
+  ASSERT_EQ(tree.size(), kLeaves);
+  EXPECT_EQ(tree.Root(), NaiveRoot(leaves, 0, kLeaves));
+  for (uint64_t n : {uint64_t{65536}, uint64_t{65537}, uint64_t{99999}}) {
+    EXPECT_EQ(*tree.RootAt(n), NaiveRoot(leaves, 0, n)) << n;
+  }
+  const Hash root = tree.Root();
+  for (uint64_t i : {uint64_t{0}, uint64_t{1}, uint64_t{65535}, uint64_t{65536}, kLeaves - 1}) {
+    absl::StatusOr<std::vector<Hash>> proof = tree.InclusionProof(i, kLeaves);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_TRUE(VerifyInclusion(leaves[i], i, kLeaves, *proof, root)) << i;
+  }
+  for (uint64_t m : {uint64_t{1}, uint64_t{3}, uint64_t{65536}, uint64_t{77777}, kLeaves - 1}) {
+    absl::StatusOr<std::vector<Hash>> proof = tree.ConsistencyProof(m, kLeaves);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_TRUE(VerifyConsistency(m, kLeaves, *tree.RootAt(m), root, *proof)) << m;
+  }
+}
+
+}  // namespace
+}  // namespace shop::logging
