@@ -1,5 +1,7 @@
 #include "services/ops/order_processor.h"
 
+#include <optional>
+
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/time_util.h>
@@ -163,9 +165,16 @@ absl::StatusOr<Order> OrderProcessor::ProcessOrder(const shop::v1::ProcessOrderR
 absl::StatusOr<Order> OrderProcessor::RunForward(OrderRecord record, const std::string& actor) {
   Order& order = record.order;
   const std::string order_id = order.order_id();
+  // One internal span per step (its calls and transactions nest inside).
+  std::optional<Span> step;
+  auto begin_step = [&](const char* name) {
+    step.reset();
+    step.emplace(absl::StrCat("saga.", name), order_id);
+  };
 
   // Step 1: hold the stock (one reservation per order, so this may find the
   // one a previous run made). The reservation fixes the prices.
+  begin_step("reserve");
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "reserve", "STARTED", ""));
   google::protobuf::RepeatedPtrField<shop::v1::LineItem> items;
   for (const auto& line : order.lines()) {
@@ -181,6 +190,7 @@ absl::StatusOr<Order> OrderProcessor::RunForward(OrderRecord record, const std::
                                   "RESERVATION_EXPIRED");
   }
   if (!reservation.ok()) {
+    step->SetStatus(reservation.status());
     SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "reserve", "FAILED",
                                             std::string(reservation.status().message())));
     order.set_failure_reason(ReasonOr(reservation.status(), "INVENTORY_UNAVAILABLE"));
@@ -204,10 +214,12 @@ absl::StatusOr<Order> OrderProcessor::RunForward(OrderRecord record, const std::
   SHOP_RETURN_IF_ERROR(store_->SaveProgress(order));
 
   // Step 2: authorize the grand total (the key makes a repeat a replay).
+  begin_step("authorize");
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "authorize", "STARTED", ""));
   absl::StatusOr<shop::v1::Payment> payment = payments_->Authorize(
       order_id, order.totals().grand_total(), record.payment_method, AuthorizeKey(order_id));
   if (!payment.ok()) {
+    step->SetStatus(payment.status());
     SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "authorize", "FAILED",
                                             std::string(payment.status().message())));
     order.set_failure_reason(ReasonOr(payment.status(), "PAYMENT_FAILED"));
@@ -221,8 +233,10 @@ absl::StatusOr<Order> OrderProcessor::RunForward(OrderRecord record, const std::
   SHOP_RETURN_IF_ERROR(store_->SaveProgress(order));
 
   // Step 3: reduce the inventory level, only now that payment is authorized.
+  begin_step("commit_stock");
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "commit_stock", "STARTED", ""));
   absl::StatusOr<shop::v1::Reservation> committed = inventory_->Commit(order.reservation_id());
+  if (!committed.ok()) step->SetStatus(committed.status());
   if (!committed.ok() && IsTransient(committed.status())) {
     return LeaveForRecovery(order_id, "commit_stock", committed.status());
   }
@@ -237,9 +251,11 @@ absl::StatusOr<Order> OrderProcessor::RunForward(OrderRecord record, const std::
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "commit_stock", "DONE", ""));
 
   // Step 4: take the money.
+  begin_step("capture");
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "capture", "STARTED", ""));
   absl::StatusOr<shop::v1::Payment> captured =
       payments_->Capture(order.payment_id(), order_id + ":capture");
+  if (!captured.ok()) step->SetStatus(captured.status());
   if (!captured.ok() && IsTransient(captured.status())) {
     return LeaveForRecovery(order_id, "capture", captured.status());
   }
@@ -251,6 +267,7 @@ absl::StatusOr<Order> OrderProcessor::RunForward(OrderRecord record, const std::
   }
   order.set_payment_status(shop::v1::PAYMENT_STATUS_CAPTURED);
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, "capture", "DONE", ""));
+  step.reset();
 
   order.set_status(shop::v1::ORDER_STATUS_CONFIRMED);
   absl::Status confirmed = store_->Transition(order, shop::v1::ORDER_STATUS_PENDING, actor,
@@ -304,9 +321,11 @@ absl::Status OrderProcessor::Compensate(OrderRecord& record, const std::string& 
   const std::string& order_id = order.order_id();
   const bool cancelling = record.target == shop::v1::ORDER_STATUS_CANCELLED;
   const std::string step = cancelling ? "cancel" : "compensate";
+  Span span(absl::StrCat("saga.", step), order_id);
   SHOP_RETURN_IF_ERROR(store_->RecordStep(order_id, step, "STARTED", ""));
   absl::Status unwound = Unwind(order, cancelling ? "cancelled" : order.failure_reason());
   if (!unwound.ok()) {
+    span.SetStatus(unwound);
     SHOP_RETURN_IF_ERROR(
         store_->RecordStep(order_id, step, "FAILED", std::string(unwound.message())));
     return unwound;
@@ -393,6 +412,9 @@ int OrderProcessor::RecoverAbandoned() {
     auto work = [&] {
       for (size_t i = next++; i < batch.size(); i = next++) {
         const std::string order_id = batch[i].order.order_id();
+        Span span("saga.recover", order_id);
+        span.SetAttribute("saga.compensating",
+                          batch[i].saga == SagaState::kCompensating ? "true" : "false");
         log::Info("recovering order",
                   {{"order_id", order_id},
                    {"compensating", batch[i].saga == SagaState::kCompensating}});

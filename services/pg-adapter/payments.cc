@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/ids.h"
+#include "core/audit.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "core/validation.h"
@@ -154,7 +155,24 @@ absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& p
     SHOP_ASSIGN_OR_RETURN(int64_t attempt_id, store_->BeginAttempt(payment.payment_id, op,
                                                                     request.idempotency_key,
                                                                     attempt));
-    result.response = gateway_->Send(request, std::min(remaining, options_.per_try_timeout));
+    {
+      // One span per HTTPS attempt, with OpenTelemetry's HTTP client names.
+      Span span(absl::StrCat("gateway ", OperationName(op)));
+      span.SetAttribute("http.request.method", "POST");
+      span.SetAttribute("url.path", request.path);
+      span.SetAttribute("http.resend_count", attempt - 1);
+      result.response = gateway_->Send(request, std::min(remaining, options_.per_try_timeout));
+      span.SetAttribute("http.response.status_code", result.response.http_status);
+      if (!result.response.transport_error.empty()) {
+        span.SetAttribute("error.type", result.response.transport_error.substr(0, 200));
+      }
+      if (result.response.http_status < 200 || result.response.http_status >= 300) {
+        span.SetStatus(absl::UnavailableError(
+            result.response.http_status == 0
+                ? result.response.transport_error
+                : absl::StrCat("gateway answered HTTP ", result.response.http_status)));
+      }
+    }
     if (breaker_ != nullptr) {
       Retryable(result.response) ? breaker_->RecordFailure() : breaker_->RecordSuccess();
     }
