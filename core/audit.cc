@@ -120,6 +120,12 @@ class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
       }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      if (auto* trailers = methods->GetSendTrailingMetadata()) {
+        if (auto it = trailers->find(kEndUserTrailer); it != trailers->end()) {
+          if (IsValidId(it->second)) event_.set_customer_id(it->second);
+          trailers->erase(it);
+        }
+      }
       OnStatus(methods->GetSendStatus());
     }
     methods->Proceed();

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
@@ -39,7 +40,7 @@ constexpr int kMinRsaBits = 2048;
 constexpr int kMaxRsaBits = 8192;
 constexpr int kP256CoordinateBytes = 32;
 // JWKS and PEM files are a few KiB; this only bounds a wrong path.
-constexpr size_t kMaxFileBytes = 1024 * 1024;
+constexpr size_t kMaxFileBytes = size_t{1} << 20;
 
 enum class KeyType { kRsa, kEc };
 
@@ -174,13 +175,13 @@ bool VerifySignature(EVP_PKEY* pkey, KeyType type, absl::string_view signed_data
   }
   OsslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pkey_ctx = nullptr;  // owned by ctx
-  bool ok = ctx != nullptr &&
-            EVP_DigestVerifyInit_ex(ctx.get(), &pkey_ctx, "SHA256", nullptr, nullptr, pkey,
-                                    nullptr) == 1 &&
-            (type != KeyType::kRsa ||
-             EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PADDING) > 0) &&
-            EVP_DigestVerify(ctx.get(), Bytes(signature), signature.size(), Bytes(signed_data),
-                             signed_data.size()) == 1;
+  bool ok =
+      ctx != nullptr &&
+      EVP_DigestVerifyInit_ex(ctx.get(), &pkey_ctx, "SHA256", nullptr, nullptr, pkey, nullptr) ==
+          1 &&
+      (type != KeyType::kRsa || EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PADDING) > 0) &&
+      EVP_DigestVerify(ctx.get(), Bytes(signature), signature.size(), Bytes(signed_data),
+                       signed_data.size()) == 1;
   ERR_clear_error();
   return ok;
 }
@@ -190,8 +191,7 @@ absl::StatusOr<std::string> Sign(EVP_PKEY* pkey, KeyType type, absl::string_view
   EVP_PKEY_CTX* pkey_ctx = nullptr;  // owned by ctx
   size_t size = 0;
   if (ctx == nullptr ||
-      EVP_DigestSignInit_ex(ctx.get(), &pkey_ctx, "SHA256", nullptr, nullptr, pkey, nullptr) !=
-          1 ||
+      EVP_DigestSignInit_ex(ctx.get(), &pkey_ctx, "SHA256", nullptr, nullptr, pkey, nullptr) != 1 ||
       (type == KeyType::kRsa && EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PADDING) <= 0) ||
       EVP_DigestSign(ctx.get(), nullptr, &size, Bytes(data), data.size()) != 1) {
     return absl::InternalError(absl::StrCat("cannot sign token: ", OpenSslError()));
@@ -256,12 +256,12 @@ absl::StatusOr<OsslPtr<EVP_PKEY>> RsaKeyFromJwk(const Json& jwk) {
   SHOP_ASSIGN_OR_RETURN(std::string e, JwkBytes(jwk, "e"));
   int bits = BitLength(n);
   if (bits < kMinRsaBits) {
-    return absl::InvalidArgumentError(absl::StrCat("RSA modulus is ", bits, " bits; at least ",
-                                                   kMinRsaBits, " are required"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("RSA modulus is ", bits, " bits; at least ", kMinRsaBits, " are required"));
   }
   if (bits > kMaxRsaBits) {
-    return absl::InvalidArgumentError(absl::StrCat("RSA modulus is ", bits, " bits; at most ",
-                                                   kMaxRsaBits, " are supported"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("RSA modulus is ", bits, " bits; at most ", kMaxRsaBits, " are supported"));
   }
   if (e.size() > 8) return absl::InvalidArgumentError("RSA exponent is too large");
   OsslPtr<BIGNUM> bn_n(BN_bin2bn(Bytes(n), static_cast<int>(n.size()), nullptr));
@@ -307,8 +307,8 @@ absl::StatusOr<std::pair<KeyType, OsslPtr<EVP_PKEY>>> KeyFromJwk(const Json& jwk
   // A JWKS is published; a private member in it means a private key leaked.
   for (const char* name : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}) {
     if (jwk.contains(name)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "contains private key material (\"", name, "\"); publish only the public key"));
+      return absl::InvalidArgumentError(absl::StrCat("contains private key material (\"", name,
+                                                     "\"); publish only the public key"));
     }
   }
   if (auto use = jwk.find("use"); use != jwk.end() && *use != "sig") {
@@ -320,7 +320,8 @@ absl::StatusOr<std::pair<KeyType, OsslPtr<EVP_PKEY>>> KeyFromJwk(const Json& jwk
     }
   }
   auto kty = jwk.find("kty");
-  if (kty == jwk.end() || !kty->is_string()) return absl::InvalidArgumentError("\"kty\" is missing");
+  if (kty == jwk.end() || !kty->is_string())
+    return absl::InvalidArgumentError("\"kty\" is missing");
   KeyType type;
   if (*kty == "RSA") {
     type = KeyType::kRsa;
@@ -366,9 +367,9 @@ absl::Status InvalidClaim(absl::string_view claim) {
 // `unsupported alg "HS256"`, quoting the token's alg only when it is short
 // and plainly printable, so nothing odd reaches logs or clients.
 absl::Status UnsupportedAlg(const std::string& alg) {
-  bool plain = !alg.empty() && alg.size() <= 16 &&
-               std::all_of(alg.begin(), alg.end(),
-                           [](char c) { return c > ' ' && c <= '~' && c != '"' && c != '\\'; });
+  bool plain = !alg.empty() && alg.size() <= 16 && std::all_of(alg.begin(), alg.end(), [](char c) {
+    return c > ' ' && c <= '~' && c != '"' && c != '\\';
+  });
   return Refuse(plain ? absl::StrCat("unsupported alg \"", alg, "\"") : "unsupported alg",
                 kJwtUnsupportedAlg);
 }
@@ -391,9 +392,27 @@ std::optional<absl::Time> NumericDate(const Json& value) {
   return std::nullopt;
 }
 
-std::optional<Json> ParseObject(absl::string_view text) {
-  Json json = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) return std::nullopt;
+enum class JsonError { kNotAnObject, kDuplicateName };
+
+// A JSON object, refusing duplicate member names at any depth. RFC 7515 §5.2
+// would allow keeping the last one, but then a proxy that reads the first
+// and this code could disagree about the same token.
+std::variant<Json, JsonError> ParseObject(absl::string_view text) {
+  std::vector<std::set<std::string>> open_objects;
+  bool duplicate = false;
+  auto check_names = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == Json::parse_event_t::key && !open_objects.empty()) {
+      duplicate |= !open_objects.back().insert(parsed.get<std::string>()).second;
+    } else if (event == Json::parse_event_t::object_end && !open_objects.empty()) {
+      open_objects.pop_back();
+    }
+    return true;
+  };
+  Json json = Json::parse(text.begin(), text.end(), check_names, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) return JsonError::kNotAnObject;
+  if (duplicate) return JsonError::kDuplicateName;
   return json;
 }
 
@@ -556,9 +575,7 @@ struct JwksKeySetAccess {
 JwksKeySet::JwksKeySet() = default;
 JwksKeySet::~JwksKeySet() = default;
 
-bool JwksKeySet::Contains(absl::string_view kid) const {
-  return keys_.count(std::string(kid)) > 0;
-}
+bool JwksKeySet::Contains(absl::string_view kid) const { return keys_.count(std::string(kid)) > 0; }
 
 std::vector<std::string> JwksKeySet::KeyIds() const {
   std::vector<std::string> ids;
@@ -567,9 +584,13 @@ std::vector<std::string> JwksKeySet::KeyIds() const {
 }
 
 absl::StatusOr<std::shared_ptr<const JwksKeySet>> JwksKeySet::Parse(absl::string_view text) {
-  std::optional<Json> doc = ParseObject(text);
-  if (!doc.has_value()) return absl::InvalidArgumentError("JWKS is not a JSON object");
-  const Json* keys = Member(*doc, "keys");
+  std::variant<Json, JsonError> parsed = ParseObject(text);
+  if (const JsonError* error = std::get_if<JsonError>(&parsed)) {
+    return absl::InvalidArgumentError(*error == JsonError::kDuplicateName
+                                          ? "JWKS has duplicate member names"
+                                          : "JWKS is not a JSON object");
+  }
+  const Json* keys = Member(std::get<Json>(parsed), "keys");
   if (keys == nullptr || !keys->is_array()) {
     return absl::InvalidArgumentError("JWKS has no \"keys\" array");
   }
@@ -707,8 +728,12 @@ absl::StatusOr<JwtClaims> VerifyCompactJws(absl::string_view token, const JwksKe
 
   std::optional<std::string> header_text = Base64UrlDecode(header_part);
   if (!header_text.has_value()) return Malformed("header is not base64url");
-  std::optional<Json> header = ParseObject(*header_text);
-  if (!header.has_value()) return Malformed("header is not a JSON object");
+  std::variant<Json, JsonError> parsed_header = ParseObject(*header_text);
+  if (const JsonError* error = std::get_if<JsonError>(&parsed_header)) {
+    return Malformed(*error == JsonError::kDuplicateName ? "header has duplicate member names"
+                                                         : "header is not a JSON object");
+  }
+  const Json* header = &std::get<Json>(parsed_header);
 
   const Json* alg = Member(*header, "alg");
   if (alg == nullptr || !alg->is_string()) return Malformed("header has no alg");
@@ -734,9 +759,12 @@ absl::StatusOr<JwtClaims> VerifyCompactJws(absl::string_view token, const JwksKe
 
   std::optional<std::string> payload_text = Base64UrlDecode(payload_part);
   if (!payload_text.has_value()) return Malformed("payload is not base64url");
-  std::optional<Json> payload = ParseObject(*payload_text);
-  if (!payload.has_value()) return Malformed("payload is not a JSON object");
-  SHOP_ASSIGN_OR_RETURN(JwtClaims claims, CheckClaims(*payload, policy, now));
+  std::variant<Json, JsonError> payload = ParseObject(*payload_text);
+  if (const JsonError* error = std::get_if<JsonError>(&payload)) {
+    return Malformed(*error == JsonError::kDuplicateName ? "payload has duplicate member names"
+                                                         : "payload is not a JSON object");
+  }
+  SHOP_ASSIGN_OR_RETURN(JwtClaims claims, CheckClaims(std::get<Json>(payload), policy, now));
   claims.key_id = kid->get<std::string>();
   claims.algorithm = alg_name;
   return claims;
@@ -787,13 +815,15 @@ absl::StatusOr<JwtSigningKey> JwtSigningKey::FromPem(absl::string_view pem, std:
         "JWT key id must be 1..128 printable ASCII characters without spaces");
   }
   if (pem.empty()) return absl::InvalidArgumentError("JWT signing key PEM is empty");
-  if (pem.size() > kMaxFileBytes) return absl::InvalidArgumentError("JWT signing key PEM is too large");
+  if (pem.size() > kMaxFileBytes)
+    return absl::InvalidArgumentError("JWT signing key PEM is too large");
   OsslPtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  OsslPtr<EVP_PKEY> pkey(
-      bio == nullptr ? nullptr : PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
+  OsslPtr<EVP_PKEY> pkey(bio == nullptr
+                             ? nullptr
+                             : PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
   if (pkey == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "no unencrypted private key in the PEM (", OpenSslError(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("no unencrypted private key in the PEM (", OpenSslError(), ")"));
   }
   KeyType type;
   if (EVP_PKEY_is_a(pkey.get(), "RSA")) {
@@ -818,8 +848,7 @@ absl::StatusOr<JwtSigningKey> JwtSigningKey::FromPem(absl::string_view pem, std:
   return JwtSigningKey(std::make_shared<const Key>(Key{type, std::move(pkey)}), std::move(kid));
 }
 
-absl::StatusOr<JwtSigningKey> JwtSigningKey::FromPemFile(const std::string& path,
-                                                         std::string kid) {
+absl::StatusOr<JwtSigningKey> JwtSigningKey::FromPemFile(const std::string& path, std::string kid) {
   struct stat info;
   SHOP_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(path, "JWT signing key", info));
   auto key = FromPem(pem, std::move(kid));
@@ -848,16 +877,15 @@ absl::StatusOr<std::string> MintJwt(const JwtSigningKey& key, const JwtMintReque
   }
   int64_t issued_at = absl::ToUnixSeconds(request.issued_at);
   int64_t expires_at = absl::ToUnixSeconds(request.expires_at);
-  bool finite = request.issued_at != absl::InfinitePast() &&
-                request.issued_at != absl::InfiniteFuture() &&
-                request.expires_at != absl::InfinitePast() &&
-                request.expires_at != absl::InfiniteFuture();
+  bool finite =
+      request.issued_at != absl::InfinitePast() && request.issued_at != absl::InfiniteFuture() &&
+      request.expires_at != absl::InfinitePast() && request.expires_at != absl::InfiniteFuture();
   if (!finite || expires_at <= issued_at) {
     violations.Add("expires_at", "must be a time after issued_at");
   }
-  if (request.not_before.has_value() &&
-      (*request.not_before == absl::InfinitePast() || *request.not_before == absl::InfiniteFuture() ||
-       absl::ToUnixSeconds(*request.not_before) >= expires_at)) {
+  if (request.not_before.has_value() && (*request.not_before == absl::InfinitePast() ||
+                                         *request.not_before == absl::InfiniteFuture() ||
+                                         absl::ToUnixSeconds(*request.not_before) >= expires_at)) {
     violations.Add("not_before", "must be a time before expires_at");
   }
   SHOP_RETURN_IF_ERROR(violations.ToStatus("invalid token request"));
@@ -873,8 +901,7 @@ absl::StatusOr<std::string> MintJwt(const JwtSigningKey& key, const JwtMintReque
   std::string signed_data =
       absl::StrCat(Base64UrlEncode(header.dump()), ".", Base64UrlEncode(payload.dump()));
   const auto& signer = JwtSigningKeyAccess::Of(key);
-  SHOP_ASSIGN_OR_RETURN(std::string signature,
-                        Sign(signer.pkey.get(), signer.type, signed_data));
+  SHOP_ASSIGN_OR_RETURN(std::string signature, Sign(signer.pkey.get(), signer.type, signed_data));
   return absl::StrCat(signed_data, ".", Base64UrlEncode(signature));
 }
 

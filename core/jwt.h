@@ -39,7 +39,7 @@ inline constexpr absl::string_view kJwtInvalidClaim = "INVALID_CLAIM";
 
 // Tokens longer than this are refused unread (gRPC's default metadata limit
 // is 8 KiB, so no legitimate caller gets near it).
-inline constexpr size_t kMaxJwtBytes = 16 * 1024;
+inline constexpr size_t kMaxJwtBytes = size_t{16} * 1024;
 
 // What a token must say to be accepted. Both `issuer` and `audience` are
 // required; VerifyJwt answers FAILED_PRECONDITION if either is empty.
@@ -57,14 +57,14 @@ struct JwtClaims {
   // array of role names, each 1..128 printable ASCII characters without
   // spaces, e.g. "roles": ["customer", "support"]. Absent means no roles.
   std::vector<std::string> roles;
-  std::string issuer;                  // `iss`, equal to JwtPolicy::issuer
-  std::vector<std::string> audiences;  // `aud`, as a list even when a string
-  absl::Time expires_at;               // `exp`
+  std::string issuer;                            // `iss`, equal to JwtPolicy::issuer
+  std::vector<std::string> audiences;            // `aud`, as a list even when a string
+  absl::Time expires_at;                         // `exp`
   absl::Time not_before = absl::InfinitePast();  // `nbf`, InfinitePast if absent
   absl::Time issued_at = absl::InfinitePast();   // `iat`, InfinitePast if absent
-  std::string token_id;                // `jti`, empty if absent
-  std::string key_id;                  // header `kid`
-  std::string algorithm;               // header `alg`: "RS256" or "ES256"
+  std::string token_id;                          // `jti`, empty if absent
+  std::string key_id;                            // header `kid`
+  std::string algorithm;                         // header `alg`: "RS256" or "ES256"
 
   bool HasRole(absl::string_view role) const;
 };
@@ -75,7 +75,8 @@ struct JwtClaims {
 // crv "P-256", x, y of 32 bytes, a point on the curve) for ES256. Every key
 // needs a unique `kid`; `alg`, if present, must be the one of its type; `use`,
 // if present, must be "sig"; `key_ops`, if present, must list "verify"; private
-// members (`d`...) are refused. Any other key makes the whole document
+// members (`d`...) and duplicate JSON member names are refused. Any other key
+// (an "enc" key or an "oct" one included) makes the whole document
 // INVALID_ARGUMENT, naming the key by index and kid: a JWKS is configuration,
 // and half-loading it would hide a mistake. Immutable once parsed.
 class JwksKeySet {
@@ -137,8 +138,8 @@ class JwksFile {
 
   const std::string path_;
   const absl::Duration check_interval_;
-  absl::Mutex load_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one loader at a time
-  FileStamp stamp_ ABSL_GUARDED_BY(load_mu_);       // of the last file read
+  absl::Mutex load_mu_ ABSL_ACQUIRED_BEFORE(mu_);     // one loader at a time
+  FileStamp stamp_ ABSL_GUARDED_BY(load_mu_);         // of the last file read
   std::string last_error_ ABSL_GUARDED_BY(load_mu_);  // to log each problem once
   absl::Mutex mu_;
   std::shared_ptr<const JwksKeySet> keys_ ABSL_GUARDED_BY(mu_);
@@ -149,17 +150,19 @@ class JwksFile {
 // The profile is deliberately narrow:
 //  - three base64url parts without padding, whitespace or non-canonical
 //    trailing bits, at most kMaxJwtBytes in all;
-//  - header: a JSON object with `alg` exactly "RS256" or "ES256" (anything
-//    else, `none` and HS* included, is UNSUPPORTED_ALG), a `kid` that names a
-//    key of `keys` whose type is that of `alg` (the guard against algorithm
-//    confusion), and no `crit`. Keys offered by the token itself (jwk, jku,
+//  - header and payload: JSON objects without duplicate member names;
+//  - header: `alg` exactly "RS256" or "ES256" (anything else, `none` and HS*
+//    included, is UNSUPPORTED_ALG), a `kid` that names a key of `keys` whose
+//    type is that of `alg` (the guard against algorithm confusion), and no
+//    `crit`; `typ` is not checked. Keys offered by the token itself (jwk, jku,
 //    x5c, x5u) are ignored: only `keys` is trusted;
 //  - ES256 signatures are the 64-byte R||S form of RFC 7518 §3.4;
 //  - the payload is read only after the signature checks out: `iss` equal to
 //    policy.issuer, `aud` (string or array) containing policy.audience, `exp`
 //    required with now < exp + skew, `nbf` if present with now >= nbf - skew,
 //    `iat` optional, `sub` required (see JwtClaims), `roles` optional.
-// Every refusal is UNAUTHENTICATED with one of the kJwt* reasons.
+// Every refusal of a token is UNAUTHENTICATED with one of the kJwt* reasons;
+// a policy without issuer or audience is FAILED_PRECONDITION.
 absl::StatusOr<JwtClaims> VerifyJwt(absl::string_view token, const JwksKeySet& keys,
                                     const JwtPolicy& policy, absl::Time now);
 

@@ -39,9 +39,7 @@ struct PkeyFree {
 };
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-PkeyPtr NewRsaKey(size_t bits) {
-  return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", bits));
-}
+PkeyPtr NewRsaKey(size_t bits) { return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", bits)); }
 PkeyPtr NewEcKey(const char* curve) {
   return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve));
 }
@@ -58,8 +56,7 @@ std::string BioText(BIO* bio) {
 std::string PrivatePem(EVP_PKEY* key, const char* passphrase = nullptr) {
   BIO* bio = BIO_new(BIO_s_mem());
   const EVP_CIPHER* cipher = passphrase == nullptr ? nullptr : EVP_aes_256_cbc();
-  PEM_write_bio_PrivateKey(bio, key, cipher,
-                           reinterpret_cast<const unsigned char*>(passphrase),
+  PEM_write_bio_PrivateKey(bio, key, cipher, reinterpret_cast<const unsigned char*>(passphrase),
                            passphrase == nullptr ? 0 : static_cast<int>(strlen(passphrase)),
                            nullptr, nullptr);
   return BioText(bio);
@@ -349,7 +346,8 @@ TEST_F(JwtVerifyTest, AcceptsWithinClockSkew) {
   JwtPolicy strict = Policy();
   strict.clock_skew = absl::ZeroDuration();
   EXPECT_FALSE(VerifyJwt(Mint(*rsa_signer_, request), **keys_, strict, kNow).ok());
-  EXPECT_TRUE(VerifyJwt(Mint(*rsa_signer_, request), **keys_, strict, kNow + absl::Minutes(1)).ok());
+  EXPECT_TRUE(
+      VerifyJwt(Mint(*rsa_signer_, request), **keys_, strict, kNow + absl::Minutes(1)).ok());
 }
 
 // --- VerifyJwt: issuer, audience, claims -------------------------------------
@@ -440,12 +438,11 @@ TEST_F(JwtVerifyTest, ExtremeTimesDoNotOverflow) {
   payload = Payload();
   payload["nbf"] = -1e300;
   EXPECT_TRUE(Verify(SignedToken(rsa_, Header("RS256", "rsa-1"), payload)).ok());
-  EXPECT_TRUE(Verify(SignedToken(rsa_, Header("RS256", "rsa-1"), Payload()),
-                     absl::InfinitePast())
-                  .ok());
-  ExpectRefused(Verify(SignedToken(rsa_, Header("RS256", "rsa-1"), Payload()),
-                       absl::InfiniteFuture()),
-                "token expired", kJwtExpired);
+  EXPECT_TRUE(
+      Verify(SignedToken(rsa_, Header("RS256", "rsa-1"), Payload()), absl::InfinitePast()).ok());
+  ExpectRefused(
+      Verify(SignedToken(rsa_, Header("RS256", "rsa-1"), Payload()), absl::InfiniteFuture()),
+      "token expired", kJwtExpired);
 }
 
 TEST_F(JwtVerifyTest, PolicyNeedsIssuerAndAudience) {
@@ -561,8 +558,8 @@ TEST_F(JwtVerifyTest, RefusesHmacSignedWithThePublicKey) {
 }
 
 TEST_F(JwtVerifyTest, RefusesEveryOtherAlg) {
-  for (const char* alg : {"PS256", "RS384", "RS512", "ES384", "ES512", "EdDSA", "rs256", "RS256 ",
-                          "ES256K", ""}) {
+  for (const char* alg :
+       {"PS256", "RS384", "RS512", "ES384", "ES512", "EdDSA", "rs256", "RS256 ", "ES256K", ""}) {
     auto result = Verify(SignedToken(rsa_, Header(alg, "rsa-1"), Payload()));
     EXPECT_EQ(ErrorReason(result.status()), kJwtUnsupportedAlg) << alg;
     EXPECT_THAT(std::string(result.status().message()), StartsWith("unsupported alg")) << alg;
@@ -652,6 +649,12 @@ TEST_F(JwtVerifyTest, RefusesMalformedTokens) {
        "malformed token: header is not a JSON object"},
       {with(0, Base64UrlEncode("{\"alg\":\"RS256\",\"kid\":\"rsa-\xff\"}")),
        "malformed token: header is not a JSON object"},
+      {with(0, Base64UrlEncode(R"({"alg":"HS256","kid":"rsa-1","alg":"RS256"})")),
+       "malformed token: header has duplicate member names"},
+      {with(0, Base64UrlEncode(R"({"alg":"RS256","kid":"rsa-1","x":{"a":1,"a":2}})")),
+       "malformed token: header has duplicate member names"},
+      {with(0, Base64UrlEncode(R"({"alg":"RS256","kid":"rsa-1","x":[{"a":1},{"a":2}]})")),
+       "bad signature"},
       {with(2, parts[2] + "="), "malformed token: signature is not base64url"},
       {with(2, parts[2] + "\n"), "malformed token: signature is not base64url"},
       {with(1, parts[1] + "="), "bad signature"},
@@ -665,15 +668,38 @@ TEST_F(JwtVerifyTest, RefusesMalformedTokens) {
   }
 }
 
+// The last character of a part may carry unused bits; were they ignored, a
+// changed token would decode to the same signature and still pass.
+TEST_F(JwtVerifyTest, RefusesNonCanonicalBase64) {
+  for (const JwtSigningKey* signer : {rsa_signer_, ec_signer_}) {
+    std::vector<std::string> parts = Parts(Mint(*signer, Request()));
+    ASSERT_EQ(Base64UrlDecode(parts[2])->size() % 3, 1u);  // 4 unused bits at the end
+    // The canonical last character is one of A, Q, g, w (low 4 bits zero);
+    // the next one decodes to the same bytes.
+    char& last = parts[2].back();
+    ASSERT_NE(std::string("AQgw").find(last), std::string::npos);
+    last = static_cast<char>(last + 1);
+    ExpectRefused(Verify(Join(parts)), "malformed token: signature is not base64url",
+                  kJwtMalformed);
+  }
+}
+
 // A payload that is signed but is not a claims object.
 TEST_F(JwtVerifyTest, RefusesSignedNonJsonPayload) {
-  for (const std::string& payload : {std::string("not json"), std::string("[1,2]"),
-                                     std::string(""), std::string("{\"sub\":\"\xc3\x28\"}")}) {
+  for (const std::string& payload : {std::string("not json"), std::string("[1,2]"), std::string(""),
+                                     std::string("{\"sub\":\"\xc3\x28\"}")}) {
     std::string input = absl::StrCat(Base64UrlEncode(Header("RS256", "rsa-1").dump()), ".",
                                      Base64UrlEncode(payload));
     ExpectRefused(Verify(absl::StrCat(input, ".", Base64UrlEncode(JoseSign(rsa_, input)))),
                   "malformed token: payload is not a JSON object", kJwtMalformed);
   }
+  // Which "sub" would a reader take? Neither.
+  std::string payload = Payload().dump();
+  payload.insert(1, R"("sub":"cus_admin",)");
+  std::string input =
+      absl::StrCat(Base64UrlEncode(Header("RS256", "rsa-1").dump()), ".", Base64UrlEncode(payload));
+  ExpectRefused(Verify(absl::StrCat(input, ".", Base64UrlEncode(JoseSign(rsa_, input)))),
+                "malformed token: payload has duplicate member names", kJwtMalformed);
 }
 
 TEST_F(JwtVerifyTest, SurvivesDeeplyNestedJson) {
@@ -681,8 +707,8 @@ TEST_F(JwtVerifyTest, SurvivesDeeplyNestedJson) {
   std::string deep = std::string(5500, '[') + std::string(5500, ']');
   auto result = Verify(absl::StrCat(Base64UrlEncode(deep), ".e30.AA"));
   ExpectRefused(result, "malformed token: header is not a JSON object", kJwtMalformed);
-  std::string deep_object = "{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"x\":" +
-                            std::string(5000, '[') + std::string(5000, ']') + "}";
+  std::string deep_object = "{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"x\":" + std::string(5000, '[') +
+                            std::string(5000, ']') + "}";
   ExpectRefused(Verify(absl::StrCat(Base64UrlEncode(deep_object), ".e30.AA")), "bad signature",
                 kJwtBadSignature);
 }
@@ -750,6 +776,7 @@ TEST_F(JwtJwksTest, RefusesBadDocuments) {
       {"{\"keys\": {}}", "JWKS has no \"keys\" array"},
       {"{}", "JWKS has no \"keys\" array"},
       {"{\"keys\": []}", "JWKS has no keys"},
+      {"{\"keys\": [], \"keys\": [1]}", "JWKS has duplicate member names"},
       {"{\"keys\": [1]}", "JWKS key 0: not a JSON object"},
       {Jwks({ec, changed(rsa, "kid", nullptr)}), "JWKS key 1: \"kid\" is missing"},
       {Jwks({changed(rsa, "kid", "")}), "JWKS key 0: \"kid\" is missing"},
@@ -1091,8 +1118,7 @@ TEST_F(JwtFuzzTest, MutatedTokensAreNeverAccepted) {
 
 TEST_F(JwtFuzzTest, RandomInputsAreRefused) {
   std::mt19937 rng(99);
-  const std::string alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
   for (int i = 0; i < 3000; ++i) {
     std::string token(rng() % 400, '\0');
     bool bytes = i % 2 == 0;
@@ -1105,8 +1131,9 @@ TEST_F(JwtFuzzTest, RandomInputsAreRefused) {
   }
   // Valid base64url of random JSON-ish text in each part.
   const std::vector<std::string> fragments = {
-      "{", "}", "[", "]", ",", ":", "\"alg\"", "\"RS256\"", "\"ES256\"", "\"kid\"", "\"rsa-1\"",
-      "\"ec-1\"", "\"crit\"", "null", "1e999", "-0", "\"\\u0000\"", "\"\\ud800\"", "true", "0"};
+      "{",         "}",         "[",           "]",           ",",        ":",        "\"alg\"",
+      "\"RS256\"", "\"ES256\"", "\"kid\"",     "\"rsa-1\"",   "\"ec-1\"", "\"crit\"", "null",
+      "1e999",     "-0",        "\"\\u0000\"", "\"\\ud800\"", "true",     "0"};
   for (int i = 0; i < 3000; ++i) {
     std::string parts[3];
     for (std::string& part : parts) {

@@ -30,6 +30,10 @@ inline constexpr char kAuthzAllow[] = "allow";
 inline constexpr char kAuthzDeny[] = "deny";
 // The end user an edge call acts for (trusted only from allowed callers).
 inline constexpr char kCustomerHeader[] = "x-shop-customer-id";
+// Set by a handler that authenticated its end user (e.g. from a JWT); the
+// server interceptor records it on the call's span and removes it from the
+// trailers before they leave the process.
+inline constexpr char kEndUserTrailer[] = "x-shop-end-user";
 
 struct TraceContext {
   std::string trace_id;        // 32 lower-case hex

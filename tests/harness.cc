@@ -129,7 +129,7 @@ Mesh::Mesh() {
   pg_port_ = FreePort();
   // Every port up front: services find each other (and a restarted one comes
   // back where its callers expect it).
-  for (const char* service : {"fakepay", "logging", "ims", "pg-adapter", "ops", "ecp"}) {
+  for (const char* service : {"fakepay", "logging", "ims", "pg-adapter", "ops", "ecp", "gateway"}) {
     ports_[service] = FreePort();
   }
   webhook_port_ = FreePort();
@@ -154,6 +154,8 @@ Mesh::Mesh() {
   if (!Start("pg-adapter", bin + "/services/pg-adapter/pg-adapter", CommonFlags("pg-adapter"))) return;
   if (!Start("ops", bin + "/services/ops/ops", CommonFlags("ops"))) return;
   if (!Start("ecp", bin + "/services/ecp/ecp", CommonFlags("ecp"))) return;
+  if (!Start("gateway", bin + "/services/gateway/gateway", CommonFlags("gateway"))) return;
+  bridge_url_ = absl::StrCat("http://127.0.0.1:", ports_["gateway"]);
 }
 
 Mesh::~Mesh() {
@@ -205,6 +207,10 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
     flags.push_back("--ops_addr=" + address("ops"));
   }
   if (service == "ims") flags.push_back("--expiry_interval_seconds=1");
+  if (service == "gateway") {
+    flags.push_back("--default_backend=" + address("ecp"));
+    flags.push_back("--cors_origins=https://shop.example");
+  }
   if (service == "ops") {
     // Short leases: a killed saga is taken over within seconds.
     flags.push_back("--saga_lease_seconds=4");
@@ -216,6 +222,7 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
   if (service == "ecp") {
     flags.push_back("--ops_addr=" + address("ops"));
     flags.push_back("--ims_addr=" + address("ims"));
+    flags.push_back("--jwks_file=" + pki_ + "/jwks.json");
   }
   return flags;
 }
@@ -260,7 +267,7 @@ bool Mesh::Spawn(const std::string& service) {
     error_ = absl::StrCat(service, " did not start; its log:\n", p->Log());
     return false;
   }
-  if (service == "fakepay") return true;
+  if (service == "fakepay" || service == "gateway") return true;  // HTTP: bound is ready
   auto stub = grpc::health::v1::Health::NewStub(Channel(service));
   bool healthy = WaitFor(
       [&] {

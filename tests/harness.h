@@ -65,6 +65,8 @@ class Mesh {
   std::string db_url(const std::string& database) const;
   int pg_port() const { return pg_port_; }
   const std::string& gateway_url() const { return gateway_url_; }
+  // The JSON bridge (services/gateway): http://127.0.0.1:<port>.
+  const std::string& bridge_url() const { return bridge_url_; }
   const std::string& gateway_api_key() const { return api_key_; }
   int webhook_port() const { return webhook_port_; }
   const std::string& webhook_secret() const { return webhook_secret_; }
@@ -100,6 +102,7 @@ class Mesh {
   std::string webhook_secret_ = "whsec_harness_0123456789abcdef";
   int webhook_port_ = 0;
   std::string gateway_url_;
+  std::string bridge_url_;
   std::map<std::string, int> ports_;
   std::map<std::string, std::vector<std::string>> argv_;
   std::map<std::string, std::unique_ptr<Process>> processes_;

@@ -45,6 +45,30 @@ absl::StatusOr<shop::v1::CancelCustomerOrderResponse> GrpcOrdersBackend::CancelC
       });
 }
 
+absl::StatusOr<shop::v1::MarkProcessingResponse> GrpcOrdersBackend::MarkProcessing(
+    const shop::v1::MarkProcessingRequest& request) {
+  return CallUnary<shop::v1::MarkProcessingResponse>(
+      kReadTimeout, [&](grpc::ClientContext* ctx, shop::v1::MarkProcessingResponse* out) {
+        return stub_->MarkProcessing(ctx, request, out);
+      });
+}
+
+absl::StatusOr<shop::v1::MarkShippedResponse> GrpcOrdersBackend::MarkShipped(
+    const shop::v1::MarkShippedRequest& request) {
+  return CallUnary<shop::v1::MarkShippedResponse>(
+      kReadTimeout, [&](grpc::ClientContext* ctx, shop::v1::MarkShippedResponse* out) {
+        return stub_->MarkShipped(ctx, request, out);
+      });
+}
+
+absl::StatusOr<shop::v1::MarkDeliveredResponse> GrpcOrdersBackend::MarkDelivered(
+    const shop::v1::MarkDeliveredRequest& request) {
+  return CallUnary<shop::v1::MarkDeliveredResponse>(
+      kReadTimeout, [&](grpc::ClientContext* ctx, shop::v1::MarkDeliveredResponse* out) {
+        return stub_->MarkDelivered(ctx, request, out);
+      });
+}
+
 absl::StatusOr<shop::v1::ListProductsResponse> GrpcCatalogBackend::ListProducts(
     const shop::v1::ListProductsRequest& request) {
   return CallUnary<shop::v1::ListProductsResponse>(

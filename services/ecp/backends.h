@@ -24,6 +24,12 @@ class GrpcOrdersBackend final : public OrdersBackend {
       const shop::v1::ListCustomerOrdersRequest& request) override;
   absl::StatusOr<shop::v1::CancelCustomerOrderResponse> CancelCustomerOrder(
       const shop::v1::CancelCustomerOrderRequest& request) override;
+  absl::StatusOr<shop::v1::MarkProcessingResponse> MarkProcessing(
+      const shop::v1::MarkProcessingRequest& request) override;
+  absl::StatusOr<shop::v1::MarkShippedResponse> MarkShipped(
+      const shop::v1::MarkShippedRequest& request) override;
+  absl::StatusOr<shop::v1::MarkDeliveredResponse> MarkDelivered(
+      const shop::v1::MarkDeliveredRequest& request) override;
 
  private:
   std::unique_ptr<shop::v1::OrderProcessingService::Stub> stub_;

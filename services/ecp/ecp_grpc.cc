@@ -1,17 +1,27 @@
 #include "services/ecp/ecp_grpc.h"
 
 #include "core/grpc_status.h"
+#include "core/identity.h"
 #include "core/trace.h"
 
 namespace shop::ecp {
 namespace {
 
-// The end user, as asserted by a trusted frontend (the policy admits only
-// those to this service).
-std::string CustomerOf(const grpc::ServerContext& ctx) {
+absl::string_view Metadata(const grpc::ServerContext& ctx, const char* key) {
   const auto& metadata = ctx.client_metadata();
-  auto it = metadata.find(kCustomerHeader);
-  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+  auto it = metadata.find(key);
+  return it == metadata.end() ? absl::string_view()
+                              : absl::string_view(it->second.data(), it->second.size());
+}
+
+// The end user of the call (see end_user.h). It is also handed to the audit
+// interceptor, which records it on this call's span.
+absl::StatusOr<EndUser> UserOf(grpc::ServerContext& ctx, const EndUserAuthenticator& users) {
+  absl::StatusOr<EndUser> user = users.Authenticate(
+      {Metadata(ctx, "authorization"), Metadata(ctx, kCustomerHeader), PeerSpiffeId(ctx)},
+      absl::Now());
+  if (user.ok()) ctx.AddTrailingMetadata(kEndUserTrailer, user->customer_id);
+  return user;
 }
 
 template <typename Response>
@@ -27,28 +37,36 @@ grpc::Status CustomerGrpcService::PlaceOrder(grpc::ServerContext* ctx,
                                              const shop::v1::PlaceOrderRequest* request,
                                              shop::v1::PlaceOrderResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  return Reply(storefront_->PlaceOrder(CustomerOf(*ctx), *request), response);
+  absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
+  if (!user.ok()) return ToGrpcStatus(user.status());
+  return Reply(storefront_->PlaceOrder(user->customer_id, *request), response);
 }
 
 grpc::Status CustomerGrpcService::GetOrder(grpc::ServerContext* ctx,
                                            const shop::v1::GetOrderRequest* request,
                                            shop::v1::GetOrderResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  return Reply(storefront_->GetOrder(CustomerOf(*ctx), *request), response);
+  absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
+  if (!user.ok()) return ToGrpcStatus(user.status());
+  return Reply(storefront_->GetOrder(user->customer_id, *request), response);
 }
 
 grpc::Status CustomerGrpcService::ListOrders(grpc::ServerContext* ctx,
                                              const shop::v1::ListOrdersRequest* request,
                                              shop::v1::ListOrdersResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  return Reply(storefront_->ListOrders(CustomerOf(*ctx), *request), response);
+  absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
+  if (!user.ok()) return ToGrpcStatus(user.status());
+  return Reply(storefront_->ListOrders(user->customer_id, *request), response);
 }
 
 grpc::Status CustomerGrpcService::CancelOrder(grpc::ServerContext* ctx,
                                               const shop::v1::CancelOrderRequest* request,
                                               shop::v1::CancelOrderResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  return Reply(storefront_->CancelOrder(CustomerOf(*ctx), *request), response);
+  absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
+  if (!user.ok()) return ToGrpcStatus(user.status());
+  return Reply(storefront_->CancelOrder(user->customer_id, *request), response);
 }
 
 grpc::Status CustomerGrpcService::BrowseCatalog(grpc::ServerContext* ctx,
@@ -56,6 +74,33 @@ grpc::Status CustomerGrpcService::BrowseCatalog(grpc::ServerContext* ctx,
                                                 shop::v1::BrowseCatalogResponse* response) {
   SHOP_RPC_ENTER(ctx);
   return Reply(storefront_->BrowseCatalog(*request), response);
+}
+
+grpc::Status FulfilmentGrpcService::StartProcessing(grpc::ServerContext* ctx,
+                                                   const shop::v1::StartProcessingRequest* request,
+                                                   shop::v1::FulfilmentResponse* response) {
+  SHOP_RPC_ENTER(ctx);
+  absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
+  if (!user.ok()) return ToGrpcStatus(user.status());
+  return Reply(storefront_->StartProcessing(user->customer_id, user->staff, *request), response);
+}
+
+grpc::Status FulfilmentGrpcService::ShipOrder(grpc::ServerContext* ctx,
+                                             const shop::v1::ShipOrderRequest* request,
+                                             shop::v1::FulfilmentResponse* response) {
+  SHOP_RPC_ENTER(ctx);
+  absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
+  if (!user.ok()) return ToGrpcStatus(user.status());
+  return Reply(storefront_->ShipOrder(user->customer_id, user->staff, *request), response);
+}
+
+grpc::Status FulfilmentGrpcService::DeliverOrder(grpc::ServerContext* ctx,
+                                                const shop::v1::DeliverOrderRequest* request,
+                                                shop::v1::FulfilmentResponse* response) {
+  SHOP_RPC_ENTER(ctx);
+  absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
+  if (!user.ok()) return ToGrpcStatus(user.status());
+  return Reply(storefront_->DeliverOrder(user->customer_id, user->staff, *request), response);
 }
 
 }  // namespace shop::ecp

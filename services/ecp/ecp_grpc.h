@@ -2,6 +2,7 @@
 #ifndef SHOP_SERVICES_ECP_ECP_GRPC_H_
 #define SHOP_SERVICES_ECP_ECP_GRPC_H_
 
+#include "services/ecp/end_user.h"
 #include "services/ecp/storefront.h"
 #include "shop/v1/ecp.grpc.pb.h"
 
@@ -9,7 +10,8 @@ namespace shop::ecp {
 
 class CustomerGrpcService final : public shop::v1::CustomerService::Service {
  public:
-  explicit CustomerGrpcService(Storefront* storefront) : storefront_(storefront) {}
+  CustomerGrpcService(Storefront* storefront, const EndUserAuthenticator* users)
+      : storefront_(storefront), users_(users) {}
 
   grpc::Status PlaceOrder(grpc::ServerContext* ctx, const shop::v1::PlaceOrderRequest* request,
                           shop::v1::PlaceOrderResponse* response) override;
@@ -25,6 +27,25 @@ class CustomerGrpcService final : public shop::v1::CustomerService::Service {
 
  private:
   Storefront* storefront_;
+  const EndUserAuthenticator* users_;
+};
+
+class FulfilmentGrpcService final : public shop::v1::FulfilmentService::Service {
+ public:
+  FulfilmentGrpcService(Storefront* storefront, const EndUserAuthenticator* users)
+      : storefront_(storefront), users_(users) {}
+
+  grpc::Status StartProcessing(grpc::ServerContext* ctx,
+                               const shop::v1::StartProcessingRequest* request,
+                               shop::v1::FulfilmentResponse* response) override;
+  grpc::Status ShipOrder(grpc::ServerContext* ctx, const shop::v1::ShipOrderRequest* request,
+                         shop::v1::FulfilmentResponse* response) override;
+  grpc::Status DeliverOrder(grpc::ServerContext* ctx, const shop::v1::DeliverOrderRequest* request,
+                            shop::v1::FulfilmentResponse* response) override;
+
+ private:
+  Storefront* storefront_;
+  const EndUserAuthenticator* users_;
 };
 
 }  // namespace shop::ecp

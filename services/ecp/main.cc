@@ -1,6 +1,9 @@
 // ecp: the E-commerce Platform edge server.
 #include "absl/flags/flag.h"
+#include "absl/flags/flag.h"
 #include "core/config.h"
+#include "core/jwt.h"
+#include "core/log.h"
 #include "core/service_main.h"
 #include "services/ecp/backends.h"
 #include "services/ecp/ecp_grpc.h"
@@ -8,6 +11,16 @@
 
 ABSL_FLAG(std::string, ops_addr, "", "Address of the order processing service (host:port).");
 ABSL_FLAG(std::string, ims_addr, "", "Address of the inventory service (host:port).");
+ABSL_FLAG(std::string, jwks_file, "",
+          "JWKS of the identity provider that signs end-user tokens (RS256/ES256); reloaded "
+          "when it changes. Empty: no end-user tokens (only trusted tools' header).");
+ABSL_FLAG(std::string, jwt_issuer, "https://id.shopmesh.local", "Required `iss` of end-user tokens.");
+ABSL_FLAG(std::string, jwt_audience, "shopmesh", "Required `aud` of end-user tokens.");
+ABSL_FLAG(std::vector<std::string>, header_callers,
+          std::vector<std::string>({"spiffe://shop.local/ns/shop/sa/shopctl",
+                                    "spiffe://shop.local/ns/shop/sa/sre"}),
+          "Workloads whose x-shop-customer-id header names the end user (internal tools; "
+          "never the public JSON bridge).");
 
 namespace shop::ecp {
 absl::string_view DefaultAuthzPolicy();
@@ -27,7 +40,20 @@ int main(int argc, char** argv) {
   shop::ecp::GrpcOrdersBackend orders(*ops_channel);
   shop::ecp::GrpcCatalogBackend catalog(*ims_channel);
   shop::ecp::Storefront storefront(&orders, &catalog);
-  shop::ecp::CustomerGrpcService service(&storefront);
-  shop::ServeUntilSignal(runtime, {&service});
+  std::unique_ptr<shop::JwksFile> jwks;
+  if (const std::string path = absl::GetFlag(FLAGS_jwks_file); !path.empty()) {
+    auto opened = shop::JwksFile::Open(path);
+    if (!opened.ok()) shop::ExitOnStartupError("bad --jwks_file", opened.status());
+    jwks = std::move(*opened);
+  } else {
+    shop::log::Warn("no --jwks_file: end-user tokens are refused", {});
+  }
+  const std::vector<std::string> callers = absl::GetFlag(FLAGS_header_callers);
+  shop::ecp::EndUserAuthenticator users(
+      std::move(jwks), shop::JwtPolicy{absl::GetFlag(FLAGS_jwt_issuer), absl::GetFlag(FLAGS_jwt_audience)},
+      std::set<std::string>(callers.begin(), callers.end()));
+  shop::ecp::CustomerGrpcService customers(&storefront, &users);
+  shop::ecp::FulfilmentGrpcService fulfilment(&storefront, &users);
+  shop::ServeUntilSignal(runtime, {&customers, &fulfilment});
   return 0;
 }

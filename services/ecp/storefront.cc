@@ -107,4 +107,72 @@ absl::StatusOr<shop::v1::BrowseCatalogResponse> Storefront::BrowseCatalog(
   return response;
 }
 
+namespace {
+
+absl::Status RequireStaff(const std::string& user, bool staff) {
+  if (user.empty()) {
+    return ErrorWithReason(absl::StatusCode::kUnauthenticated, "sign in first", "NOT_SIGNED_IN");
+  }
+  if (!staff) {
+    return ErrorWithReason(absl::StatusCode::kPermissionDenied,
+                           "fulfilment needs the staff role", "STAFF_ONLY");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFulfilment(const std::string& order_id, const std::string& text,
+                             const char* text_field) {
+  FieldViolations violations;
+  if (!IsValidId(order_id)) violations.Add("order_id", "must be 1-128 printable characters");
+  if (text.size() > kMaxTextLength || !IsValidUtf8(text)) {
+    violations.Add(text_field, "must be valid UTF-8 of at most 200 bytes");
+  }
+  return violations.ToStatus();
+}
+
+template <typename Response>
+shop::v1::FulfilmentResponse ToFulfilment(Response response) {
+  shop::v1::FulfilmentResponse out;
+  *out.mutable_order() = std::move(*response.mutable_order());
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<shop::v1::FulfilmentResponse> Storefront::StartProcessing(
+    const std::string& user, bool staff, const shop::v1::StartProcessingRequest& request) {
+  SHOP_RETURN_IF_ERROR(RequireStaff(user, staff));
+  SHOP_RETURN_IF_ERROR(CheckFulfilment(request.order_id(), request.note(), "note"));
+  shop::v1::MarkProcessingRequest mark;
+  mark.set_order_id(request.order_id());
+  mark.set_note(request.note().empty() ? "by staff " + user
+                                       : request.note() + " (staff " + user + ")");
+  SHOP_ASSIGN_OR_RETURN(auto marked, orders_->MarkProcessing(mark));
+  return ToFulfilment(std::move(marked));
+}
+
+absl::StatusOr<shop::v1::FulfilmentResponse> Storefront::ShipOrder(
+    const std::string& user, bool staff, const shop::v1::ShipOrderRequest& request) {
+  SHOP_RETURN_IF_ERROR(RequireStaff(user, staff));
+  SHOP_RETURN_IF_ERROR(CheckFulfilment(request.order_id(), request.carrier(), "carrier"));
+  shop::v1::MarkShippedRequest mark;
+  mark.set_order_id(request.order_id());
+  mark.set_carrier(request.carrier());
+  mark.set_tracking_number(request.tracking_number());
+  SHOP_ASSIGN_OR_RETURN(auto marked, orders_->MarkShipped(mark));
+  return ToFulfilment(std::move(marked));
+}
+
+absl::StatusOr<shop::v1::FulfilmentResponse> Storefront::DeliverOrder(
+    const std::string& user, bool staff, const shop::v1::DeliverOrderRequest& request) {
+  SHOP_RETURN_IF_ERROR(RequireStaff(user, staff));
+  SHOP_RETURN_IF_ERROR(CheckFulfilment(request.order_id(), request.note(), "note"));
+  shop::v1::MarkDeliveredRequest mark;
+  mark.set_order_id(request.order_id());
+  mark.set_note(request.note().empty() ? "by staff " + user
+                                       : request.note() + " (staff " + user + ")");
+  SHOP_ASSIGN_OR_RETURN(auto marked, orders_->MarkDelivered(mark));
+  return ToFulfilment(std::move(marked));
+}
+
 }  // namespace shop::ecp

@@ -23,6 +23,12 @@ class OrdersBackend {
       const shop::v1::ListCustomerOrdersRequest& request) = 0;
   virtual absl::StatusOr<shop::v1::CancelCustomerOrderResponse> CancelCustomerOrder(
       const shop::v1::CancelCustomerOrderRequest& request) = 0;
+  virtual absl::StatusOr<shop::v1::MarkProcessingResponse> MarkProcessing(
+      const shop::v1::MarkProcessingRequest& request) = 0;
+  virtual absl::StatusOr<shop::v1::MarkShippedResponse> MarkShipped(
+      const shop::v1::MarkShippedRequest& request) = 0;
+  virtual absl::StatusOr<shop::v1::MarkDeliveredResponse> MarkDelivered(
+      const shop::v1::MarkDeliveredRequest& request) = 0;
 };
 
 class CatalogBackend {
@@ -47,6 +53,15 @@ class Storefront {
       const std::string& customer_id, const shop::v1::CancelOrderRequest& request);
   absl::StatusOr<shop::v1::BrowseCatalogResponse> BrowseCatalog(
       const shop::v1::BrowseCatalogRequest& request);
+
+  // Fulfilment: `staff` says the caller's token has the staff role
+  // (PERMISSION_DENIED otherwise); `user` goes into the status history.
+  absl::StatusOr<shop::v1::FulfilmentResponse> StartProcessing(
+      const std::string& user, bool staff, const shop::v1::StartProcessingRequest& request);
+  absl::StatusOr<shop::v1::FulfilmentResponse> ShipOrder(
+      const std::string& user, bool staff, const shop::v1::ShipOrderRequest& request);
+  absl::StatusOr<shop::v1::FulfilmentResponse> DeliverOrder(
+      const std::string& user, bool staff, const shop::v1::DeliverOrderRequest& request);
 
  private:
   OrdersBackend* orders_;

@@ -32,6 +32,20 @@ class FakeOrders final : public OrdersBackend {
     cancels.push_back(request);
     return shop::v1::CancelCustomerOrderResponse{};
   }
+  absl::StatusOr<shop::v1::MarkProcessingResponse> MarkProcessing(
+      const shop::v1::MarkProcessingRequest& request) override {
+    processing.push_back(request);
+    return shop::v1::MarkProcessingResponse{};
+  }
+  absl::StatusOr<shop::v1::MarkShippedResponse> MarkShipped(
+      const shop::v1::MarkShippedRequest&) override {
+    return shop::v1::MarkShippedResponse{};
+  }
+  absl::StatusOr<shop::v1::MarkDeliveredResponse> MarkDelivered(
+      const shop::v1::MarkDeliveredRequest&) override {
+    return shop::v1::MarkDeliveredResponse{};
+  }
+  std::vector<shop::v1::MarkProcessingRequest> processing;
   std::vector<shop::v1::CancelCustomerOrderRequest> cancels;
   std::vector<shop::v1::ProcessOrderRequest> forwarded;
   std::vector<shop::v1::LookupOrderRequest> lookups;
@@ -129,6 +143,25 @@ TEST_F(StorefrontTest, BrowseCatalogPassesProductsThrough) {
   auto catalog = storefront_.BrowseCatalog({});
   ASSERT_TRUE(catalog.ok());
   EXPECT_EQ(catalog->products(0).sku(), "MUG-CLASSIC");
+}
+
+TEST(StorefrontFulfilmentTest, OnlyStaffFulfilsAndTheStaffMemberIsRecorded) {
+  FakeOrders orders;
+  FakeCatalog catalog;
+  Storefront storefront(&orders, &catalog);
+  shop::v1::StartProcessingRequest request;
+  request.set_order_id("ord_1");
+  EXPECT_EQ(storefront.StartProcessing("alice", false, request).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(storefront.StartProcessing("", true, request).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(orders.processing.empty());
+  ASSERT_TRUE(storefront.StartProcessing("sam", true, request).ok());
+  ASSERT_EQ(orders.processing.size(), 1u);
+  EXPECT_EQ(orders.processing[0].note(), "by staff sam");
+  request.set_order_id("");
+  EXPECT_EQ(storefront.StartProcessing("sam", true, request).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <thread>
@@ -59,7 +60,8 @@ class AuditStore {
   // The ids among `ids` that are already stored.
   virtual absl::StatusOr<std::vector<std::string>> ExistingEventIds(
       const std::vector<std::string>& ids) = 0;
-  // All rows or none (one transaction).
+  // All rows or none (one transaction); ALREADY_EXISTS when an event id is
+  // already stored (nothing is written then).
   virtual absl::Status Append(const std::vector<StoredRow>& rows) = 0;
   // Matching records in sequence order, at most filter.limit.
   virtual absl::StatusOr<std::vector<shop::v1::AuditRecord>> Query(const QueryFilter& filter) = 0;
@@ -125,6 +127,8 @@ class AuditLog {
   void WriterLoop();
   void PublisherLoop();
   void WriteGroup(std::vector<PendingIngest*>& group);
+  // Stores the events of `group` whose ids are not in `taken` (adding them).
+  absl::Status WriteNew(std::vector<PendingIngest*>& group, std::set<std::string>& taken);
   absl::StatusOr<shop::v1::SignedTreeHead> HeadForSize(int64_t tree_size)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_mu_);
   absl::StatusOr<std::vector<shop::v1::AuditEvent>> EventsOfTrace(const std::string& trace_id);

@@ -31,6 +31,11 @@ class MemoryStore final : public AuditStore {
   }
   absl::Status Append(const std::vector<StoredRow>& stored) override {
     if (fail_appends) return absl::UnavailableError("database down");
+    for (const auto& row : stored) {  // the unique index on event_id
+      if (!ExistingEventIds({row.event->event_id()})->empty()) {
+        return absl::AlreadyExistsError("duplicate event_id");
+      }
+    }
     for (const auto& row : stored) {
       rows.push_back(LeafRow{row.sequence, row.record, HashToBytes(row.leaf_hash)});
     }
@@ -152,6 +157,18 @@ TEST_F(AuditLogTest, IngestIsIdempotentByEventIdAndNumbersLeavesWithoutGaps) {
   ASSERT_EQ(store_.rows.size(), 3u);
   for (size_t i = 0; i < store_.rows.size(); ++i) EXPECT_EQ(store_.rows[i].sequence, i + 1);
   EXPECT_EQ(log_->size(), 3);
+}
+
+TEST_F(AuditLogTest, StoredRecordIsTheAuditRecordOfTheEvent) {
+  shop::v1::AuditEvent event = Event("e1");
+  (*event.mutable_attributes())["rpc.system"] = "grpc";
+  ASSERT_TRUE(log_->Ingest({event}).ok());
+  shop::v1::AuditRecord record;
+  ASSERT_TRUE(record.ParseFromString(store_.rows[0].record));
+  EXPECT_EQ(record.sequence(), 1);
+  EXPECT_EQ(record.event().SerializeAsString(), event.SerializeAsString());
+  EXPECT_GT(record.receive_time().seconds(), 1700000000);
+  EXPECT_EQ(store_.rows[0].leaf_hash, HashToBytes(LeafHash(store_.rows[0].record)));
 }
 
 TEST_F(AuditLogTest, MalformedBatchStoresNothing) {

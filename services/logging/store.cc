@@ -58,6 +58,39 @@ std::string TextArray(const std::vector<std::string>& values) {
 
 int64_t Micros(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToMicroseconds(t); }
 
+absl::Status CopyRows(pqxx::work& w, const std::vector<StoredRow>& rows) {
+  static const std::vector<std::string> kColumns = {
+      "sequence", "event_id",    "kind",   "service",     "name",       "trace_id", "order_id",
+      "customer_id", "caller",   "status_code", "event_time", "received_at", "record",
+      "leaf_hash"};
+  {
+    pqxx::tablewriter writer(w, "audit_records", kColumns.begin(), kColumns.end());
+    std::string line;
+    for (const StoredRow& row : rows) {
+      const shop::v1::AuditEvent& e = *row.event;
+      line.clear();
+      absl::StrAppend(&line, row.sequence, "\t");
+      AppendCopyText(line, e.event_id());
+      absl::StrAppend(&line, "\t", static_cast<int>(e.kind()), "\t");
+      for (const std::string* text : {&e.service(), &e.name(), &e.trace_id(), &e.order_id(),
+                                      &e.customer_id(), &e.caller()}) {
+        AppendCopyText(line, *text);
+        line += "\t";
+      }
+      absl::StrAppend(&line, e.status_code(), "\t");
+      int64_t event_micros = e.has_start_time() ? Micros(e.start_time()) : row.receive_unix_micros;
+      absl::StrAppend(&line, CopyTime(event_micros), "\t", CopyTime(row.receive_unix_micros),
+                      "\t");
+      AppendCopyBytea(line, row.record);
+      line += "\t";
+      AppendCopyBytea(line, HashToBytes(row.leaf_hash));
+      writer.write_raw_line(line);
+    }
+    writer.complete();
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 struct PgAuditStore::WriterLock {
@@ -115,35 +148,12 @@ absl::StatusOr<std::vector<std::string>> PgAuditStore::ExistingEventIds(
 }
 
 absl::Status PgAuditStore::Append(const std::vector<StoredRow>& rows) {
-  static const std::vector<std::string> kColumns = {
-      "sequence", "event_id",    "kind",   "service",     "name",       "trace_id", "order_id",
-      "customer_id", "caller",   "status_code", "event_time", "received_at", "record",
-      "leaf_hash"};
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
-    pqxx::tablewriter writer(w, "audit_records", kColumns.begin(), kColumns.end());
-    std::string line;
-    for (const StoredRow& row : rows) {
-      const shop::v1::AuditEvent& e = *row.event;
-      line.clear();
-      absl::StrAppend(&line, row.sequence, "\t");
-      AppendCopyText(line, e.event_id());
-      absl::StrAppend(&line, "\t", static_cast<int>(e.kind()), "\t");
-      for (const std::string* text : {&e.service(), &e.name(), &e.trace_id(), &e.order_id(),
-                                      &e.customer_id(), &e.caller()}) {
-        AppendCopyText(line, *text);
-        line += "\t";
-      }
-      absl::StrAppend(&line, e.status_code(), "\t");
-      int64_t event_micros = e.has_start_time() ? Micros(e.start_time()) : row.receive_unix_micros;
-      absl::StrAppend(&line, CopyTime(event_micros), "\t", CopyTime(row.receive_unix_micros),
-                      "\t");
-      AppendCopyBytea(line, row.record);
-      line += "\t";
-      AppendCopyBytea(line, HashToBytes(row.leaf_hash));
-      writer.write_raw_line(line);
+    try {
+      return CopyRows(w, rows);
+    } catch (const pqxx::unique_violation& e) {
+      return absl::AlreadyExistsError(e.what());  // rolled back: nothing written
     }
-    writer.complete();
-    return absl::OkStatus();
   });
 }
 

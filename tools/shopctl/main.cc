@@ -6,6 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -15,6 +16,8 @@
 #include "core/config.h"
 #include "core/grpc_status.h"
 #include "core/ids.h"
+#include "core/jwt.h"
+#include "core/log.h"
 #include "core/tls.h"
 #include "core/trace.h"
 #include "core/audit.h"
@@ -30,6 +33,7 @@
 #include "shop/v1/ops.grpc.pb.h"
 #include "tools/shopctl/render.h"
 
+ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_FLAG(std::string, ecp_addr, "", "Address of the ECP edge (host:port).");
 ABSL_FLAG(std::string, ims_addr, "", "Address of the inventory service (stock get).");
 ABSL_FLAG(std::string, ops_addr, "", "Address of OPS (health only).");
@@ -67,6 +71,15 @@ ABSL_FLAG(std::string, method, "", "audit query/tail: only this span name "
           "(e.g. shop.v1.InventoryService/Reserve).");
 ABSL_FLAG(std::string, caller, "", "audit query/tail: only calls from this SPIFFE id.");
 ABSL_FLAG(bool, errors_only, false, "audit query/tail: only records with a non-OK status.");
+ABSL_FLAG(std::string, sub, "", "token: the subject (customer id) of the dev token.");
+ABSL_FLAG(std::vector<std::string>, role, {}, "token: roles (e.g. staff), comma-separated.");
+ABSL_FLAG(absl::Duration, ttl, absl::Hours(1), "token: how long the token is valid.");
+ABSL_FLAG(std::string, jwt_key, "", "token: PEM private key of the dev identity provider.");
+ABSL_FLAG(std::string, jwt_kid, "dev-es256-1", "token: key id (as in the JWKS).");
+ABSL_FLAG(std::string, jwt_issuer, "https://id.shopmesh.local", "token: issuer.");
+ABSL_FLAG(std::string, jwt_audience, "shopmesh", "token: audience.");
+ABSL_FLAG(std::string, token, "",
+          "End-user token: sent as Authorization: Bearer (instead of --customer).");
 ABSL_FLAG(std::string, audit_public_key, "",
           "audit proof: PEM public key that signs the audit log's tree heads.");
 
@@ -96,6 +109,7 @@ commands:
   audit proof SEQUENCE|EVENT_ID    prove a record is in the log, checked here
                                    against the signed tree head (--audit_public_key)
   audit head                       the latest signed tree head
+  token --sub=ID [--role=staff] [--ttl=1h]   mint a dev end-user token (ES256)
   health                           health of every service whose address is set
 
 Addresses and certificates come from flags or SHOP_* variables (source .run/mesh.env,
@@ -126,7 +140,11 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& flag_name, const std::
 std::string Prepare(grpc::ClientContext& ctx) {
   ctx.set_deadline(std::chrono::system_clock::now() +
                    std::chrono::seconds(absl::GetFlag(FLAGS_timeout_seconds)));
-  ctx.AddMetadata(shop::kCustomerHeader, absl::GetFlag(FLAGS_customer));
+  if (const std::string token = absl::GetFlag(FLAGS_token); !token.empty()) {
+    ctx.AddMetadata("authorization", "Bearer " + token);
+  } else {
+    ctx.AddMetadata(shop::kCustomerHeader, absl::GetFlag(FLAGS_customer));
+  }
   const shop::TraceContext* trace = shop::CurrentTrace();
   return trace != nullptr ? trace->trace_id : "";
 }
@@ -513,6 +531,28 @@ int AuditProof(const std::string& which) {
   return included && signature.ok() ? 0 : kExitRpcError;
 }
 
+// A dev end-user token, signed with the dev identity provider's key
+// (scripts/dev-pki makes it; ECP trusts it through the JWKS beside it).
+int MintToken() {
+  const std::string subject = absl::GetFlag(FLAGS_sub);
+  if (subject.empty()) Usage("token needs --sub=CUSTOMER_ID");
+  const std::string key_path = absl::GetFlag(FLAGS_jwt_key);
+  if (key_path.empty()) Usage("token needs --jwt_key (or SHOP_JWT_KEY): the dev signing key");
+  auto key = shop::JwtSigningKey::FromPemFile(key_path, absl::GetFlag(FLAGS_jwt_kid));
+  if (!key.ok()) Usage(std::string(key.status().message()));
+  shop::JwtMintRequest request;
+  request.issuer = absl::GetFlag(FLAGS_jwt_issuer);
+  request.audience = absl::GetFlag(FLAGS_jwt_audience);
+  request.subject = subject;
+  request.roles = absl::GetFlag(FLAGS_role);
+  request.issued_at = absl::Now();
+  request.expires_at = absl::Now() + absl::GetFlag(FLAGS_ttl);
+  auto token = shop::MintJwt(*key, request);
+  if (!token.ok()) return Fail(shop::ToGrpcStatus(token.status()));
+  std::printf("%s\n", token->c_str());
+  return 0;
+}
+
 std::unique_ptr<shop::AuditExporter> StartTracing() {
   const std::string address = absl::GetFlag(FLAGS_logging_addr);
   auto identity = shop::ValidateTlsFiles(Tls());
@@ -562,6 +602,8 @@ int Run(const std::vector<std::string>& words);
 int main(int argc, char** argv) {
   std::vector<char*> args = shop::InitProcess(argc, argv, "shopctl", kUsage);
   std::vector<std::string> words(args.begin() + 1, args.end());
+  // A command-line tool's own log lines are noise unless something is wrong.
+  if (absl::GetFlag(FLAGS_log_level) == "info") shop::log::Init("shopctl", "warn");
   // shopctl's own spans go to the audit log too (when its address is known),
   // under one root span per command.
   std::unique_ptr<shop::AuditExporter> exporter = StartTracing();
@@ -606,5 +648,6 @@ int Run(const std::vector<std::string>& words) {
   if (is({"audit", "proof", "*"})) return AuditProof(words[2]);
   if (is({"trace", "*"})) return ShowTrace(words[1]);
   if (is({"health"})) return Health();
+  if (is({"token"})) return MintToken();
   Usage(words.empty() ? "no command" : "unknown command: " + words[0]);
 }
