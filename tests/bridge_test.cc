@@ -8,6 +8,9 @@
 
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
 
 #include "absl/strings/str_cat.h"
 #include "core/ids.h"
@@ -234,6 +237,62 @@ TEST_F(BridgeTest, StaffFulfilWhileCustomersMayNot) {
                               "{}", "application/json");
   ASSERT_TRUE(cancel);
   EXPECT_EQ(cancel->status, 400);
+}
+
+TEST_F(BridgeTest, WatchOrderStreamsEachStatusAsNdjson) {
+  const std::string customer = Token("bridge-henry");
+  auto placed = Place(customer, NewId("bridge"));
+  ASSERT_TRUE(placed);
+  ASSERT_EQ(placed->status, 200) << placed->body;
+  const std::string order_id = json::parse(placed->body)["order"]["orderId"];
+
+  absl::Mutex mu;
+  std::vector<json> lines;
+  std::string buffer, content_type;
+  std::thread watcher([&] {
+    httplib::Client client(mesh_->bridge_url());
+    client.set_read_timeout(60, 0);
+    httplib::Headers headers = Auth(customer);
+    headers.emplace("Grpc-Timeout", "30S");
+    client.Get(
+        "/v1/orders/" + order_id + ":watch", headers,
+        [&](const httplib::Response& response) {
+          absl::MutexLock lock(&mu);
+          content_type = response.get_header_value("Content-Type");
+          return true;
+        },
+        [&](const char* data, size_t size) {
+          absl::MutexLock lock(&mu);
+          buffer.append(data, size);
+          for (size_t nl; (nl = buffer.find('\n')) != std::string::npos; buffer.erase(0, nl + 1)) {
+            lines.push_back(json::parse(buffer.substr(0, nl), nullptr, false));
+          }
+          return true;
+        });
+  });
+  auto count = [&] {
+    absl::MutexLock lock(&mu);
+    return lines.size();
+  };
+  const std::string staff = Token("bridge-sam", {"staff"});
+  auto step = [&](const std::string& verb, const std::string& body, size_t expected_lines) {
+    EXPECT_TRUE(WaitFor([&] { return count() >= expected_lines; }, std::chrono::seconds(20)))
+        << "before " << verb;
+    auto result = Client().Post("/v1/orders/" + order_id + ":" + verb, Auth(staff), body,
+                                "application/json");
+    EXPECT_TRUE(result && result->status == 200) << verb;
+  };
+  step("startProcessing", "{}", 1);
+  step("ship", R"({"carrier":"DHL","trackingNumber":"JD014600003SE"})", 2);
+  step("deliver", "{}", 3);
+  watcher.join();  // the stream ends by itself: DELIVERED is final
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(content_type.find("application/x-ndjson"), 0u) << content_type;
+  std::vector<std::string> statuses;
+  for (const auto& line : lines) statuses.push_back(line["result"]["order"]["status"]);
+  EXPECT_EQ(statuses, (std::vector<std::string>{"ORDER_STATUS_CONFIRMED", "ORDER_STATUS_PROCESSING",
+                                                "ORDER_STATUS_SHIPPED", "ORDER_STATUS_DELIVERED"}))
+      << buffer;
 }
 
 TEST_F(BridgeTest, BackendErrorsMapToHttpWithTypedDetails) {

@@ -2,6 +2,7 @@
 
 #include "core/grpc_status.h"
 #include "core/identity.h"
+#include "absl/time/clock.h"
 #include "core/trace.h"
 
 namespace shop::ecp {
@@ -58,6 +59,37 @@ grpc::Status CustomerGrpcService::ListOrders(grpc::ServerContext* ctx,
   absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
   if (!user.ok()) return ToGrpcStatus(user.status());
   return Reply(storefront_->ListOrders(user->customer_id, *request), response);
+}
+
+grpc::Status CustomerGrpcService::WatchOrder(
+    grpc::ServerContext* ctx, const shop::v1::WatchOrderRequest* request,
+    grpc::ServerWriter<shop::v1::WatchOrderResponse>* writer) {
+  SHOP_RPC_ENTER(ctx);
+  absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
+  if (!user.ok()) return ToGrpcStatus(user.status());
+  shop::v1::GetOrderRequest get;
+  get.set_order_id(request->order_id());
+  // OPS has no change feed yet: the order is read at a steady interval and
+  // sent when its status changed (see docs/api.md).
+  shop::v1::OrderStatus last = shop::v1::ORDER_STATUS_UNSPECIFIED;
+  while (true) {
+    absl::StatusOr<shop::v1::GetOrderResponse> now = storefront_->GetOrder(user->customer_id, get);
+    if (!now.ok()) return ToGrpcStatus(now.status());
+    if (now->order().status() != last) {
+      last = now->order().status();
+      shop::v1::WatchOrderResponse update;
+      *update.mutable_order() = std::move(*now->mutable_order());
+      if (!writer->Write(update)) return grpc::Status::OK;  // the watcher left
+      if (IsFinalStatus(last)) return grpc::Status::OK;
+    }
+    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
+    if (std::chrono::system_clock::now() + absl::ToChronoMilliseconds(watch_interval_) >
+        ctx->deadline()) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                          "the order is not final yet; watch again");
+    }
+    absl::SleepFor(watch_interval_);  // the polling interval (no change feed yet)
+  }
 }
 
 grpc::Status CustomerGrpcService::CancelOrder(grpc::ServerContext* ctx,

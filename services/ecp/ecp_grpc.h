@@ -10,8 +10,9 @@ namespace shop::ecp {
 
 class CustomerGrpcService final : public shop::v1::CustomerService::Service {
  public:
-  CustomerGrpcService(Storefront* storefront, const EndUserAuthenticator* users)
-      : storefront_(storefront), users_(users) {}
+  CustomerGrpcService(Storefront* storefront, const EndUserAuthenticator* users,
+                      absl::Duration watch_interval = absl::Milliseconds(250))
+      : storefront_(storefront), users_(users), watch_interval_(watch_interval) {}
 
   grpc::Status PlaceOrder(grpc::ServerContext* ctx, const shop::v1::PlaceOrderRequest* request,
                           shop::v1::PlaceOrderResponse* response) override;
@@ -19,6 +20,8 @@ class CustomerGrpcService final : public shop::v1::CustomerService::Service {
                         shop::v1::GetOrderResponse* response) override;
   grpc::Status ListOrders(grpc::ServerContext* ctx, const shop::v1::ListOrdersRequest* request,
                           shop::v1::ListOrdersResponse* response) override;
+  grpc::Status WatchOrder(grpc::ServerContext* ctx, const shop::v1::WatchOrderRequest* request,
+                          grpc::ServerWriter<shop::v1::WatchOrderResponse>* writer) override;
   grpc::Status CancelOrder(grpc::ServerContext* ctx, const shop::v1::CancelOrderRequest* request,
                            shop::v1::CancelOrderResponse* response) override;
   grpc::Status BrowseCatalog(grpc::ServerContext* ctx,
@@ -28,6 +31,7 @@ class CustomerGrpcService final : public shop::v1::CustomerService::Service {
  private:
   Storefront* storefront_;
   const EndUserAuthenticator* users_;
+  absl::Duration watch_interval_;
 };
 
 class FulfilmentGrpcService final : public shop::v1::FulfilmentService::Service {

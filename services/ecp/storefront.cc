@@ -107,6 +107,11 @@ absl::StatusOr<shop::v1::BrowseCatalogResponse> Storefront::BrowseCatalog(
   return response;
 }
 
+bool IsFinalStatus(shop::v1::OrderStatus status) {
+  return status == shop::v1::ORDER_STATUS_DELIVERED || status == shop::v1::ORDER_STATUS_CANCELLED ||
+         status == shop::v1::ORDER_STATUS_FAILED || status == shop::v1::ORDER_STATUS_PAYMENT_FAILED;
+}
+
 namespace {
 
 absl::Status RequireStaff(const std::string& user, bool staff) {

@@ -38,6 +38,9 @@ class CatalogBackend {
       const shop::v1::ListProductsRequest& request) = 0;
 };
 
+// DELIVERED, CANCELLED, FAILED, PAYMENT_FAILED: nothing changes after these.
+bool IsFinalStatus(shop::v1::OrderStatus status);
+
 class Storefront {
  public:
   Storefront(OrdersBackend* orders, CatalogBackend* catalog) : orders_(orders), catalog_(catalog) {}

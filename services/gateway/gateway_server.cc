@@ -369,7 +369,10 @@ absl::StatusOr<std::string> RenderStreamed(const Route& route, const std::string
   if (message == nullptr || !message->ParseFromString(bytes)) {
     return absl::InternalError("a streamed message from the backend does not parse");
   }
-  return ResponseToJson(route, *message);
+  // As grpc-gateway: each line is {"result": <message>}, a failure {"error": ...}.
+  absl::StatusOr<std::string> json = ResponseToJson(route, *message);
+  if (!json.ok()) return json.status();
+  return absl::StrCat("{\"result\":", *json, "}");
 }
 
 std::string ErrorLine(const google::rpc::Status& status) {

@@ -528,7 +528,7 @@ TEST_F(GatewayServerTest, ServerStreamingIsNdjsonWithAFinalErrorLine) {
   std::vector<std::string> lines = absl::StrSplit(ok->body, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u) << ok->body;
   for (int i = 0; i < 3; ++i) {
-    json line = json::parse(lines[i]);
+    json line = json::parse(lines[i])["result"];
     EXPECT_EQ(line["sequence"], i);
     EXPECT_EQ(line["request"]["id"], "e1");
   }
