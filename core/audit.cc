@@ -165,7 +165,14 @@ class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
   }
 
   void OnStatus(const grpc::Status& status) {
-    if (!audited_ || sink_ == nullptr) return;
+    if (!audited_) return;
+    // Logged with or without tracing (the log line is not the trace).
+    log::Info("rpc served", {{"method", method_.size() > 1 ? method_.substr(1) : method_},
+                             {"caller", caller_},
+                             {"code", static_cast<int>(status.error_code())},
+                             {"trace_id", event_.trace_id()},
+                             {"order_id", event_.order_id()}});
+    if (sink_ == nullptr) return;
     event_.set_event_id(NewUuid());
     event_.set_kind(shop::v1::EVENT_KIND_SERVER_SPAN);
     event_.set_service(service_);
@@ -181,11 +188,6 @@ class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
       event_.set_peer_address(ctx->peer());
     }
     SetRpcAttributes(name, status.error_code(), event_);
-    log::Info("rpc served", {{"method", name},
-                             {"caller", event_.caller()},
-                             {"code", static_cast<int>(status.error_code())},
-                             {"trace_id", event_.trace_id()},
-                             {"order_id", event_.order_id()}});
     sink_->Emit(std::move(event_));
   }
 
@@ -480,10 +482,13 @@ void AuditExporter::Emit(AuditEvent event) {
 
 bool AuditExporter::Flush(std::chrono::milliseconds timeout) {
   absl::MutexLock lock(&mu_);
+  ++flushing_;  // the sender stops lingering
   auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return queue_.empty() && in_flight_ == 0 && (spool_ == nullptr || spool_->pending() == 0);
   };
-  return mu_.AwaitWithTimeout(absl::Condition(&drained), absl::FromChrono(timeout));
+  bool done = mu_.AwaitWithTimeout(absl::Condition(&drained), absl::FromChrono(timeout));
+  --flushing_;
+  return done;
 }
 
 AuditExporterStats AuditExporter::stats() const {
@@ -536,6 +541,15 @@ void AuditExporter::Run() {
         return stopping_ || !queue_.empty() || (spool_ != nullptr && spool_->pending() > 0);
       };
       mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(10));
+      if (stopping_) return;
+      // Let a small batch fill up for a moment (unless someone flushes).
+      auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || flushing_ > 0 || queue_.size() >= options_.max_batch ||
+               (spool_ != nullptr && spool_->pending() > 0);
+      };
+      if (!queue_.empty() && !full()) {
+        mu_.AwaitWithTimeout(absl::Condition(&full), absl::FromChrono(options_.linger));
+      }
       if (stopping_) return;
       if (std::chrono::steady_clock::now() - last_log > std::chrono::seconds(10)) {
         last_log = std::chrono::steady_clock::now();

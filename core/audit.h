@@ -101,6 +101,10 @@ struct AuditExporterOptions {
   // log answers (it is too slow).
   size_t spill_threshold = 20000;
   size_t max_batch = 1000;
+  // How long a batch may wait to fill up before it is sent: fewer, larger
+  // Ingest calls (and group commits in the log) cost the mesh far less CPU
+  // than one call per span. Flush() does not wait for it.
+  std::chrono::milliseconds linger{200};
   std::chrono::milliseconds max_backoff{2000};
   std::chrono::milliseconds ingest_timeout{10000};
   // How long the destructor tries to deliver before spooling the rest.
@@ -146,6 +150,7 @@ class AuditExporter final : public AuditSink {
   std::unique_ptr<Spool> spool_ ABSL_GUARDED_BY(mu_);
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int flushing_ ABSL_GUARDED_BY(mu_) = 0;  // Flush() calls waiting
   bool log_reachable_ ABSL_GUARDED_BY(mu_) = true;
   AuditExporterStats stats_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;

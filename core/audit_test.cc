@@ -131,6 +131,7 @@ class AuditExporterTest : public ::testing::Test {
     options.spool_path = dir_ + "/audit.spool";
     options.max_backoff = std::chrono::milliseconds(50);
     options.max_batch = 64;
+    options.linger = std::chrono::milliseconds(20);
     options.stop_flush_timeout = std::chrono::milliseconds(200);
     auto exporter = AuditExporter::Start(options);
     EXPECT_TRUE(exporter.ok()) << exporter.status();

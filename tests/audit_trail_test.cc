@@ -240,15 +240,20 @@ TEST_F(AuditTrailTest, QueryFiltersAndTailFollowsLive) {
   EXPECT_EQ(record.event().trace_id(), trace_id);
   tail_ctx.TryCancel();
 
-  // Query by caller and method; errors only.
-  grpc::ClientContext ctx;
+  // Query by caller, method, order and kind (the adapter's span may still be
+  // on its way: its exporter sends in batches).
   shop::v1::QueryRequest query;
   query.mutable_filter()->set_caller("spiffe://shop.local/ns/shop/sa/ops");
   query.mutable_filter()->set_method("shop.v1.PaymentGatewayService/Capture");
   query.mutable_filter()->set_order_id(order_id);
   query.mutable_filter()->set_kind(shop::v1::EVENT_KIND_SERVER_SPAN);
   shop::v1::QueryResponse page;
-  ASSERT_TRUE(audit_->Query(&ctx, query, &page).ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        grpc::ClientContext ctx;
+        return audit_->Query(&ctx, query, &page).ok() && page.records_size() > 0;
+      },
+      std::chrono::seconds(20)));
   ASSERT_EQ(page.records_size(), 1);  // the adapter's server span, called by ops
   EXPECT_EQ(page.records(0).event().service(), "pg-adapter");
 

@@ -462,7 +462,20 @@ absl::StatusOr<shop::v1::VerifyLogResponse> AuditLog::Verify() {
   }
   MerkleTree recomputed;
   int64_t index = 0;  // leaf index the next row should hold
+  // Recomputed leaves are compared with what the log recorded in chunks, so
+  // that the writer is held up only briefly.
   std::vector<Hash> chunk;
+  auto compare_chunk = [&] {
+    absl::MutexLock lock(&tree_mu_);
+    int64_t base = index - static_cast<int64_t>(chunk.size());
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      int64_t at = base + static_cast<int64_t>(i);
+      if (at < static_cast<int64_t>(tree_.size()) && tree_.leaf(at) != chunk[i]) {
+        problem(at, absl::StrCat("leaf ", at, " differs from what the log recorded"));
+      }
+    }
+    chunk.clear();
+  };
   absl::Status scanned = store_->Scan([&](const LeafRow& row) {
     if (row.sequence > logged_size && row.sequence == index + 1) {
       return false;  // written after this check began
@@ -492,30 +505,11 @@ absl::StatusOr<shop::v1::VerifyLogResponse> AuditLog::Verify() {
     recomputed.Append(leaf);
     chunk.push_back(leaf);
     ++index;
-    if (chunk.size() == 4096) {
-      absl::MutexLock lock(&tree_mu_);
-      int64_t base = index - static_cast<int64_t>(chunk.size());
-      for (size_t i = 0; i < chunk.size(); ++i) {
-        int64_t at = base + static_cast<int64_t>(i);
-        if (at < static_cast<int64_t>(tree_.size()) && tree_.leaf(at) != chunk[i]) {
-          problem(at, absl::StrCat("leaf ", at, " differs from what the log recorded"));
-        }
-      }
-      chunk.clear();
-    }
+    if (chunk.size() == 4096) compare_chunk();
     return true;
   });
   SHOP_RETURN_IF_ERROR(scanned);
-  {
-    absl::MutexLock lock(&tree_mu_);
-    int64_t base = index - static_cast<int64_t>(chunk.size());
-    for (size_t i = 0; i < chunk.size(); ++i) {
-      int64_t at = base + static_cast<int64_t>(i);
-      if (at < static_cast<int64_t>(tree_.size()) && tree_.leaf(at) != chunk[i]) {
-        problem(at, absl::StrCat("leaf ", at, " differs from what the log recorded"));
-      }
-    }
-  }
+  compare_chunk();
   if (index < logged_size) {
     problem(index, absl::StrCat("storage ends at leaf ", index, " but the log has ",
                                 logged_size, " leaves (deleted?)"));

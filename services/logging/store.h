@@ -24,6 +24,7 @@ class PgAuditStore final : public AuditStore {
   static absl::Status Migrate(PgPool* owner_pool, const std::string& writer_role);
   // Holds a session advisory lock for the life of the store, so that only one
   // process numbers the leaves (FAILED_PRECONDITION when another one does).
+  // From then on appends use binary COPY on a session of their own.
   absl::Status LockAsSoleWriter(const std::string& url);
 
   absl::StatusOr<std::vector<std::string>> ExistingEventIds(
@@ -37,6 +38,8 @@ class PgAuditStore final : public AuditStore {
   absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> TreeHeads() override;
 
  private:
+  // The writer's path: binary COPY on its own session (see store.cc).
+  absl::Status AppendBinary(const std::vector<StoredRow>& rows);
   struct WriterLock;  // the session that holds the advisory lock
   PgPool* pool_;
   std::unique_ptr<WriterLock> writer_lock_;
