@@ -641,17 +641,20 @@ void AuditExporter::Run() {
   }
 }
 
-AuditExporter::SendResult AuditExporter::Send(const std::vector<AuditEvent>& batch) {
+AuditExporter::SendResult AuditExporter::Send(std::vector<AuditEvent>& batch) {
   auto* stub = static_cast<AuditLogService::Stub*>(stub_holder_.get());
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + options_.ingest_timeout);
   shop::v1::IngestResponse response;
   auto writer = stub->Ingest(&ctx, &response);
   shop::v1::IngestRequest request;
-  for (const auto& event : batch) *request.add_events() = event;
+  request.mutable_events()->Reserve(static_cast<int>(batch.size()));
+  for (auto& event : batch) *request.add_events() = std::move(event);
   bool wrote = writer->Write(request);
   writer->WritesDone();
   grpc::Status status = writer->Finish();
+  batch.clear();
+  for (auto& event : *request.mutable_events()) batch.push_back(std::move(event));
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     log::Error("audit log refused a batch as malformed; dropped",
                {{"error", status.error_message()},

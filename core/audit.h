@@ -138,7 +138,8 @@ class AuditExporter final : public AuditSink {
   explicit AuditExporter(AuditExporterOptions options);
   enum class SendResult { kSent, kFailed, kRefused };
   void Run();
-  SendResult Send(const std::vector<shop::v1::AuditEvent>& batch);
+  // Moves the events into the request (no copies) and back when it failed.
+  SendResult Send(std::vector<shop::v1::AuditEvent>& batch);
   // Moves `front` and then the whole queue to the spool, in that order.
   void SpillLocked(std::vector<shop::v1::AuditEvent> front) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LogStats(absl::string_view message);
