@@ -460,9 +460,13 @@ TEST_F(BridgeTest, TheBridgeSpanIsTheRootOfTheTrace) {
         grpc::ClientContext ctx;
         shop::v1::GetTraceRequest request;
         request.set_trace_id(trace_id);
-        return audit->GetTrace(&ctx, request, &tree).ok() && tree.roots_size() > 0 &&
+        // Each process exports in its own batches: wait for the whole tree
+        // (one root, the bridge's, down to ECP's span and what it called).
+        return audit->GetTrace(&ctx, request, &tree).ok() && tree.roots_size() == 1 &&
+               tree.roots(0).event().service() == "gateway" &&
                tree.roots(0).children_size() > 0 &&
-               tree.roots(0).children(0).children_size() > 0;
+               tree.roots(0).children(0).children_size() > 0 &&
+               tree.roots(0).children(0).children(0).children_size() > 0;
       },
       std::chrono::seconds(20)));
   const auto& root = tree.roots(0).event();
