@@ -397,10 +397,6 @@ void Span::SetAttribute(absl::string_view key, int64_t value) {
   SetAttribute(key, std::to_string(value));
 }
 
-void Span::SetOrderId(absl::string_view order_id) {
-  if (active_ && IsValidId(order_id)) event_.set_order_id(std::string(order_id));
-}
-
 void Span::SetStatus(const absl::Status& status) {
   if (!active_) return;
   event_.set_status_code(static_cast<int>(status.code()));

@@ -74,7 +74,6 @@ class Span {
 
   void SetAttribute(absl::string_view key, absl::string_view value);
   void SetAttribute(absl::string_view key, int64_t value);
-  void SetOrderId(absl::string_view order_id);
   // The span's outcome (OK unless set).
   void SetStatus(const absl::Status& status);
   const TraceContext& trace() const { return trace_; }
@@ -134,7 +133,6 @@ class AuditExporter final : public AuditSink {
   AuditExporterStats stats() const;
 
  private:
-  class Sender;
   explicit AuditExporter(AuditExporterOptions options);
   enum class SendResult { kSent, kFailed, kRefused };
   void Run();

@@ -23,6 +23,7 @@
 #include <utility>
 #include <variant>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "core/status.h"
@@ -500,57 +501,17 @@ absl::StatusOr<JwtClaims> CheckClaims(const Json& payload, const JwtPolicy& poli
 // --- Base64url -----------------------------------------------------------------
 
 std::string Base64UrlEncode(absl::string_view data) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((data.size() * 4 + 2) / 3);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char byte : data) {
-    buffer = (buffer << 8) | byte;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(buffer >> bits) & 0x3F]);
-    }
-    buffer &= (1u << bits) - 1;
-  }
-  if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 0x3F]);
-  return out;
+  return absl::WebSafeBase64Escape(data);  // URL-safe alphabet, no padding
 }
 
 std::optional<std::string> Base64UrlDecode(absl::string_view text) {
-  // One leftover character would carry 6 bits: not a whole byte.
-  if (text.size() % 4 == 1) return std::nullopt;
+  // Abseil's decoder is lenient (padding, whitespace, non-zero leftover
+  // bits); only the one canonical encoding of each byte string is accepted,
+  // so a token cannot be re-encoded and still pass.
   std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    uint32_t value;
-    if (c >= 'A' && c <= 'Z') {
-      value = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      value = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      value = c - '0' + 52;
-    } else if (c == '-') {
-      value = 62;
-    } else if (c == '_') {
-      value = 63;
-    } else {
-      return std::nullopt;
-    }
-    buffer = (buffer << 6) | value;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-    buffer &= (1u << bits) - 1;
+  if (!absl::WebSafeBase64Unescape(text, &out) || absl::WebSafeBase64Escape(out) != text) {
+    return std::nullopt;
   }
-  // Leftover bits must be zero, or two encodings would mean the same bytes.
-  if (buffer != 0) return std::nullopt;
   return out;
 }
 

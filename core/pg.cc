@@ -19,17 +19,14 @@ std::string PgPool::Redact(const std::string& url) {
   return std::regex_replace(out, kKeywordPassword, "password=***");
 }
 
-PgPool::PgPool(std::string url, int size) : url_(std::move(url)), size_(size) {
-  // postgresql://user@host:port/<database>?options
-  size_t slash = url_.rfind('/');
-  if (slash != std::string::npos) database_ = url_.substr(slash + 1, url_.find('?', slash) - slash - 1);
-}
+PgPool::PgPool(std::string url, int size) : url_(std::move(url)), size_(size) {}
 
 absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Connect(const std::string& url, int size) {
   if (url.empty()) return absl::InvalidArgumentError("database URL is empty");
   std::unique_ptr<PgPool> pool(new PgPool(url, size < 1 ? 1 : size));
   auto first = pool->Acquire();
   if (!first.ok()) return first.status();
+  pool->database_ = (*first)->dbname();
   pool->Release(std::move(*first));
   return pool;
 }

@@ -99,13 +99,18 @@ void ServiceHost::Shutdown(std::chrono::seconds drain) {
   log::Info("server stopped");
 }
 
-void ServiceHost::RunUntilSignal(std::chrono::seconds drain) {
+int WaitForTerminationSignal() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   int signal_number = 0;
   sigwait(&set, &signal_number);
+  return signal_number;
+}
+
+void ServiceHost::RunUntilSignal(std::chrono::seconds drain) {
+  const int signal_number = WaitForTerminationSignal();
   log::Info("draining", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
   Shutdown(drain);
 }

@@ -70,6 +70,10 @@ absl::Status WritePortFile(const std::string& path, int port);
 // that RunUntilSignal can wait for them synchronously. Call first in main().
 void BlockTerminationSignals();
 
+// Waits for SIGTERM or SIGINT (blocked by BlockTerminationSignals) and
+// returns which one came.
+int WaitForTerminationSignal();
+
 }  // namespace shop
 
 #endif  // SHOP_CORE_SERVER_H_

@@ -88,15 +88,13 @@ ScopedTrace::ScopedTrace(const grpc::ServerContext& ctx)
   if (auto it = metadata.find(kTracestateHeader); it != metadata.end()) {
     trace_.tracestate = std::string(it->second.data(), it->second.size());
   }
-  current_trace = &trace_;
   current_deadline = ctx.deadline();
-  log::SetThreadTraceId(trace_.trace_id);
+  SetCurrentTrace(&trace_);
 }
 
 ScopedTrace::~ScopedTrace() {
-  current_trace = previous_;
   current_deadline = previous_deadline_;
-  log::SetThreadTraceId(previous_ ? previous_->trace_id : "");
+  SetCurrentTrace(previous_);
 }
 
 void PrepareClientContext(grpc::ClientContext& ctx, std::chrono::milliseconds timeout,

@@ -19,11 +19,7 @@ bool IsValidSku(absl::string_view sku) {
 }
 
 bool IsValidId(absl::string_view id) {
-  if (id.empty() || id.size() > kMaxIdLength) return false;
-  for (char c : id) {
-    if (c <= ' ' || c > '~') return false;
-  }
-  return true;
+  return !id.empty() && id.size() <= kMaxIdLength && IsValidPrintable(id);
 }
 
 bool IsValidPrintable(absl::string_view text) {

@@ -18,12 +18,12 @@ absl::StatusOr<EndUser> EndUserAuthenticator::Authenticate(const CallCredentials
     if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
       return ErrorWithReason(absl::StatusCode::kUnauthenticated,
                              "the Authorization header must be \"Bearer <token>\"",
-                             "MALFORMED_TOKEN");
+                             kJwtMalformed);
     }
     if (jwks_ == nullptr) {
       return ErrorWithReason(absl::StatusCode::kUnauthenticated,
                              "end-user tokens are not accepted here (no JWKS configured)",
-                             "UNKNOWN_KEY");
+                             kJwtUnknownKey);
     }
     absl::string_view token = absl::StripAsciiWhitespace(value.substr(7));
     SHOP_ASSIGN_OR_RETURN(JwtClaims claims, VerifyJwt(token, *jwks_->keys(), policy_, now));

@@ -1,6 +1,5 @@
 // ecp: the E-commerce Platform edge server.
 #include "absl/flags/flag.h"
-#include "absl/flags/flag.h"
 #include "core/config.h"
 #include "core/jwt.h"
 #include "core/log.h"

@@ -83,14 +83,6 @@ void AddMetadataHeaders(absl::string_view prefix, const HeaderList& metadata, He
   }
 }
 
-// Event text must be valid UTF-8 (protobuf) without NUL (PostgreSQL), and a
-// client chooses much of it: printable ASCII only, the rest as '?'.
-std::string SafeText(absl::string_view text, size_t max_bytes) {
-  std::string out;
-  for (char c : text.substr(0, max_bytes)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  return out;
-}
-
 // The path as sent, with any byte that is not printable ASCII escaped.
 std::string PercentEncodedPath(absl::string_view path, size_t max_bytes) {
   std::string out;
@@ -131,6 +123,14 @@ google::protobuf::Timestamp ToTimestamp(absl::Time time) {
 }
 
 }  // namespace
+
+// Event text must be valid UTF-8 (protobuf) without NUL (PostgreSQL), and a
+// client chooses much of it: printable ASCII only, the rest as '?'.
+std::string SafeText(absl::string_view text, size_t max_bytes) {
+  std::string out;
+  for (char c : text.substr(0, max_bytes)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+  return out;
+}
 
 absl::StatusOr<absl::Duration> ParseGrpcTimeout(absl::string_view text) {
   if (text.size() < 2 || text.size() > 9) {

@@ -58,6 +58,10 @@ struct CallTrace {
   // (trace_id, span_id): sent to the backend, returned to the client.
   std::string traceparent;
 };
+// Client-chosen text made safe for logs and events: printable ASCII only
+// (the rest as '?'), at most `max_bytes`.
+std::string SafeText(absl::string_view text, size_t max_bytes);
+
 CallTrace ContinueOrStartTrace(const HeaderList& headers);
 
 // What the bridge's SERVER span says of one HTTP request. Client-controlled

@@ -34,13 +34,6 @@ std::string HeaderValue(const httplib::Request& request, const char* name) {
   return request.has_header(name) ? request.get_header_value(name) : "";
 }
 
-// Paths are client-controlled: keep log lines printable and short.
-std::string ForLog(absl::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 200)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  return out;
-}
-
 bool IsJsonContentType(absl::string_view value) {
   std::vector<absl::string_view> parts = absl::StrSplit(value, ';');
   if (absl::AsciiStrToLower(absl::StripAsciiWhitespace(parts[0])) != kJson) return false;
@@ -209,8 +202,8 @@ void GatewayServer::Impl::Handle(const httplib::Request& request, httplib::Respo
   AddCorsHeaders(request, response);
   span->SetHttpStatus(response.status);
   log::Info("http request",
-            {{"method", ForLog(request.method)},
-             {"path", ForLog(PathOf(request))},
+            {{"method", SafeText(request.method, 200)},
+             {"path", SafeText(PathOf(request), 200)},
              {"status", response.status},
              {"grpc_method", span->grpc_method()},
              {"duration_ms",
@@ -265,7 +258,7 @@ void GatewayServer::Impl::Serve(const httplib::Request& request, httplib::Respon
     if (!cors.Allows(origin)) {
       return SetLocalError(response, *span,
                            {403, absl::PermissionDeniedError(
-                                     absl::StrCat("origin ", ForLog(origin), " is not allowed"))});
+                                     absl::StrCat("origin ", SafeText(origin, 200), " is not allowed"))});
     }
     // Tell the browser every method the path accepts; it refuses the rest.
     absl::StatusOr<RouteMatch> any = routes->Match("", raw_path);
@@ -280,7 +273,7 @@ void GatewayServer::Impl::Serve(const httplib::Request& request, httplib::Respon
     return SetLocalError(
         response, *span,
         {405, absl::UnimplementedError(absl::StrCat(
-                  "method ", ForLog(request.method), " is not allowed for ", ForLog(raw_path),
+                  "method ", SafeText(request.method, 200), " is not allowed for ", SafeText(raw_path, 200),
                   "; allowed: ", absl::StrJoin(match->allowed_methods, ", ")))});
   }
   const Route& route = *match->route;
@@ -296,7 +289,7 @@ void GatewayServer::Impl::Serve(const httplib::Request& request, httplib::Respon
     return SetLocalError(response, *span,
                          {415, absl::InvalidArgumentError(absl::StrCat(
                                    "request bodies must be application/json, not \"",
-                                   ForLog(HeaderValue(request, "Content-Type")), "\""))});
+                                   SafeText(HeaderValue(request, "Content-Type"), 200), "\""))});
   }
   absl::StatusOr<QueryParams> query = ParseQueryString(raw_query);
   if (!query.ok()) return SetLocalError(response, *span, FromStatus(query.status()));

@@ -1,7 +1,6 @@
 // gateway: the JSON bridge for frontend teams (HTTP/JSON → gRPC over mTLS).
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <memory>
 
 #include "absl/flags/flag.h"
@@ -74,16 +73,6 @@ std::unique_ptr<shop::AuditExporter> StartAuditExporter(const shop::TlsFiles& tl
   return *std::move(exporter);
 }
 
-void WaitForTerminationSignal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  int signal = 0;
-  sigwait(&set, &signal);
-  shop::log::Info("stopping", {{"signal", signal}});
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,7 +130,7 @@ int main(int argc, char** argv) {
   auto server = shop::gateway::GatewayServer::Start(options, table, *std::move(backends));
   if (!server.ok()) shop::ExitOnStartupError("cannot start the JSON bridge", server.status());
 
-  WaitForTerminationSignal();
+  shop::log::Info("stopping", {{"signal", shop::WaitForTerminationSignal()}});
   (*server)->Shutdown(absl::GetFlag(FLAGS_drain_timeout));
   // No request runs any more: the exporter can go (it flushes, then spools).
   shop::SetProcessAuditSink(nullptr);

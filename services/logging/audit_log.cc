@@ -173,7 +173,7 @@ absl::Status AuditLog::Start() {
       damage = absl::StrCat("storage does not hold leaf ", expected - 1, " where expected (row ",
                             row.sequence, ")");
     }
-    tree.Append(hash.value_or(LeafHash(row.record)));
+    tree.Append(hash ? *hash : LeafHash(row.record));
     expected = row.sequence + 1;
     return true;
   }));
@@ -295,6 +295,7 @@ absl::Status AuditLog::WriteNew(std::vector<PendingIngest*>& group, std::set<std
   // The record is composed from the event's own bytes rather than by
   // copying the event into an AuditRecord: the same wire format (fields 1,
   // 2, 3 in order), without a deep copy of every event on the hot path.
+  const int64_t now_micros = absl::ToUnixMicros(now);
   std::string received;
   TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now)).SerializeToString(&received);
   for (size_t g = 0; g < group.size(); ++g) {
@@ -309,7 +310,7 @@ absl::Status AuditLog::WriteNew(std::vector<PendingIngest*>& group, std::set<std
       row.event = &event;
       row.record = EncodeRecord(row.sequence, event.SerializeAsString(), received);
       row.leaf_hash = LeafHash(row.record);
-      row.receive_unix_micros = absl::ToUnixMicros(now);
+      row.receive_unix_micros = now_micros;
       rows.push_back(std::move(row));
     }
   }

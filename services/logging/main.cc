@@ -43,15 +43,11 @@ int main(int argc, char** argv) {
     if (*admin == nullptr) {
       shop::log::Warn("no --db_admin_url: the service role owns the audit tables", {});
     }
-    // The role of --db_url is the user part of the URL.
-    std::string role;
-    if (auto at = url.find('@'), scheme = url.find("://");
-        at != std::string::npos && scheme != std::string::npos) {
-      role = url.substr(scheme + 3, at - scheme - 3);
-      role = role.substr(0, role.find(':'));
-    }
+    // The role the service runs as, as the server sees it.
+    auto role = shop::logging::PgAuditStore::CurrentRole(pool->get());
+    if (!role.ok()) shop::ExitOnStartupError("database unavailable", role.status());
     shop::PgPool* owner = *admin != nullptr ? admin->get() : pool->get();
-    if (auto s = shop::logging::PgAuditStore::Migrate(owner, role); !s.ok()) {
+    if (auto s = shop::logging::PgAuditStore::Migrate(owner, *role); !s.ok()) {
       shop::ExitOnStartupError("cannot prepare database", s);
     }
   }

@@ -11,7 +11,6 @@
 #include "core/status.h"
 
 #include <libpq-fe.h>
-#include <pqxx/tablewriter>
 
 namespace shop::logging {
 const std::vector<Migration>& Migrations();  // generated from migrations/*.sql
@@ -19,29 +18,6 @@ const std::vector<Migration>& Migrations();  // generated from migrations/*.sql
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-// COPY text format: backslash, tab, newline and carriage return are escaped.
-void AppendCopyText(std::string& line, absl::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '\\': line += "\\\\"; break;
-      case '\t': line += "\\t"; break;
-      case '\n': line += "\\n"; break;
-      case '\r': line += "\\r"; break;
-      default: line.push_back(c);
-    }
-  }
-}
-
-void AppendCopyBytea(std::string& line, absl::string_view bytes) {
-  line += "\\\\x";  // the bytea hex form "\x...", with its backslash escaped for COPY
-  line += absl::BytesToHexString(bytes);
-}
-
-std::string CopyTime(int64_t unix_micros) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", absl::FromUnixMicros(unix_micros),
-                          absl::UTCTimeZone());
-}
 
 // A text[] literal of `values`, each double-quoted.
 std::string TextArray(const std::vector<std::string>& values) {
@@ -59,39 +35,6 @@ std::string TextArray(const std::vector<std::string>& values) {
 }
 
 int64_t Micros(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToMicroseconds(t); }
-
-absl::Status CopyRows(pqxx::work& w, const std::vector<StoredRow>& rows) {
-  static const std::vector<std::string> kColumns = {
-      "sequence", "event_id",    "kind",   "service",     "name",       "trace_id", "order_id",
-      "customer_id", "caller",   "status_code", "event_time", "received_at", "record",
-      "leaf_hash"};
-  {
-    pqxx::tablewriter writer(w, "audit_records", kColumns.begin(), kColumns.end());
-    std::string line;
-    for (const StoredRow& row : rows) {
-      const shop::v1::AuditEvent& e = *row.event;
-      line.clear();
-      absl::StrAppend(&line, row.sequence, "\t");
-      AppendCopyText(line, e.event_id());
-      absl::StrAppend(&line, "\t", static_cast<int>(e.kind()), "\t");
-      for (const std::string* text : {&e.service(), &e.name(), &e.trace_id(), &e.order_id(),
-                                      &e.customer_id(), &e.caller()}) {
-        AppendCopyText(line, *text);
-        line += "\t";
-      }
-      absl::StrAppend(&line, e.status_code(), "\t");
-      int64_t event_micros = e.has_start_time() ? Micros(e.start_time()) : row.receive_unix_micros;
-      absl::StrAppend(&line, CopyTime(event_micros), "\t", CopyTime(row.receive_unix_micros),
-                      "\t");
-      AppendCopyBytea(line, row.record);
-      line += "\t";
-      AppendCopyBytea(line, HashToBytes(row.leaf_hash));
-      writer.write_raw_line(line);
-    }
-    writer.complete();
-  }
-  return absl::OkStatus();
-}
 
 // COPY's binary format (PostgreSQL docs, "Binary Format"): no text to
 // escape and no hex to decode on either side, which is most of the
@@ -176,6 +119,16 @@ absl::Status PgAuditStore::Migrate(PgPool* owner_pool, const std::string& writer
   });
 }
 
+absl::StatusOr<std::string> PgAuditStore::CurrentRole(PgPool* pool) {
+  std::string role;
+  absl::Status status = pool->Transact([&](pqxx::work& w) -> absl::Status {
+    role = w.exec1("SELECT current_user")[0].as<std::string>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return role;
+}
+
 absl::Status PgAuditStore::LockAsSoleWriter(const std::string& url) {
   try {
     writer_lock_ = std::make_unique<WriterLock>(url);
@@ -207,17 +160,9 @@ absl::StatusOr<std::vector<std::string>> PgAuditStore::ExistingEventIds(
 }
 
 absl::Status PgAuditStore::Append(const std::vector<StoredRow>& rows) {
-  if (writer_lock_ != nullptr) return AppendBinary(rows);
-  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
-    try {
-      return CopyRows(w, rows);
-    } catch (const pqxx::unique_violation& e) {
-      return absl::AlreadyExistsError(e.what());  // rolled back: nothing written
-    }
-  });
-}
-
-absl::Status PgAuditStore::AppendBinary(const std::vector<StoredRow>& rows) {
+  if (writer_lock_ == nullptr) {
+    return absl::FailedPreconditionError("only the sole writer appends (LockAsSoleWriter first)");
+  }
   WriterLock& w = *writer_lock_;
   if (w.copy == nullptr || PQstatus(w.copy) != CONNECTION_OK) {
     if (w.copy != nullptr) PQfinish(w.copy);

@@ -1,5 +1,5 @@
 // PostgreSQL persistence of the audit log: append-only tables written with
-// COPY by the single writer, read with keyset paging.
+// binary COPY by the single writer, read with keyset paging.
 #ifndef SHOP_SERVICES_LOGGING_STORE_H_
 #define SHOP_SERVICES_LOGGING_STORE_H_
 
@@ -22,6 +22,8 @@ class PgAuditStore final : public AuditStore {
   // Applies the migrations (with the owner's pool) and lets `writer_role`
   // (the role the service runs as) insert and read, and nothing else.
   static absl::Status Migrate(PgPool* owner_pool, const std::string& writer_role);
+  // The role a pool's sessions run as.
+  static absl::StatusOr<std::string> CurrentRole(PgPool* pool);
   // Holds a session advisory lock for the life of the store, so that only one
   // process numbers the leaves (FAILED_PRECONDITION when another one does).
   // From then on appends use binary COPY on a session of their own.
@@ -38,8 +40,6 @@ class PgAuditStore final : public AuditStore {
   absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> TreeHeads() override;
 
  private:
-  // The writer's path: binary COPY on its own session (see store.cc).
-  absl::Status AppendBinary(const std::vector<StoredRow>& rows);
   struct WriterLock;  // the session that holds the advisory lock
   PgPool* pool_;
   std::unique_ptr<WriterLock> writer_lock_;

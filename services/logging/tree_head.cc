@@ -13,6 +13,7 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace shop::logging {
@@ -91,13 +92,7 @@ std::string KeyId(absl::string_view raw_public_key) {
     std::fprintf(stderr, "tree_head: SHA-256 failed: %s\n", OpenSslError().c_str());
     std::abort();
   }
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 8; ++i) {
-    id.push_back(kDigits[digest[i] >> 4]);
-    id.push_back(kDigits[digest[i] & 0x0f]);
-  }
-  return id;
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 8));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -60,16 +61,6 @@ void SetMoney(const std::string& currency, int64_t units, int32_t nanos, shop::v
   out->set_currency_code(currency);
   out->set_units(units);
   out->set_nanos(nanos);
-}
-
-std::string HexEncode(const std::string& bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : bytes) {
-    hex += kHex[c >> 4];
-    hex += kHex[c & 15];
-  }
-  return hex;
 }
 
 std::string Micros(const char* column) {
@@ -278,7 +269,7 @@ absl::Status PgOrderStore::BeginCompensation(const std::string& order_id,
         "failure_status = CASE WHEN $3 = '' THEN failure_status ELSE decode($3, 'hex') END, "
         "updated_at = clock_timestamp() "
         "WHERE order_id = $1 AND (saga_state <> 'DONE' OR $2 = 'CANCELLED')",
-        order_id, ShortName(target), failure.ok() ? "" : HexEncode(SerializeStatus(failure)));
+        order_id, ShortName(target), failure.ok() ? "" : absl::BytesToHexString(SerializeStatus(failure)));
     return absl::OkStatus();
   });
 }
@@ -318,7 +309,7 @@ absl::Status PgOrderStore::SavePlacementResponse(const std::string& order_id,
     w.exec_params(
         "UPDATE orders SET placement_response = decode($2, 'hex') "
         "WHERE order_id = $1 AND placement_response IS NULL",
-        order_id, HexEncode(response));
+        order_id, absl::BytesToHexString(response));
     return absl::OkStatus();
   });
 }

@@ -481,10 +481,7 @@ absl::StatusOr<RefundResult> PaymentService::Refund(const std::string& payment_i
                                 payment.order_id, &code);
   }
   std::string gateway_refund_id = JsonString(ParseJson(call.response.body), "id");
-  payment.refunded_minor += refund_minor;
-  payment.state = payment.refunded_minor == payment.captured_minor
-                      ? PaymentState::kRefunded
-                      : PaymentState::kPartiallyRefunded;
+  // The store adds the refund up and sets the state (concurrent refunds).
   SHOP_RETURN_IF_ERROR(
       store_->RecordRefund(payment, NewId("rfd"), key, refund_minor, gateway_refund_id));
   SHOP_ASSIGN_OR_RETURN(auto recorded, store_->FindRefund(key));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -14,16 +15,6 @@
 
 namespace shop::payments {
 namespace {
-
-std::string Hex(const unsigned char* data, size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < size; ++i) {
-    out += kHex[data[i] >> 4];
-    out += kHex[data[i] & 15];
-  }
-  return out;
-}
 
 std::string JsonString(const nlohmann::json& json, const char* key) {
   return json.is_object() && json.contains(key) && json[key].is_string()
@@ -40,7 +31,7 @@ std::string WebhookSignature(absl::string_view secret, int64_t timestamp, absl::
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(signed_payload.data()), signed_payload.size(), mac,
        &mac_size);
-  return Hex(mac, mac_size);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(mac), mac_size));
 }
 
 absl::Status VerifyWebhookSignature(absl::string_view secret, absl::string_view header,

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/config.h"
@@ -138,9 +139,7 @@ int Ingest() {
     for (int64_t i = 0; i < rows; ++i) {
       auto e = SpanLike("copy-" + run, i);
       std::string bytes = e.SerializeAsString();
-      std::string hex;
-      static const char kHex[] = "0123456789abcdef";
-      for (unsigned char ch : bytes) { hex.push_back(kHex[ch >> 4]); hex.push_back(kHex[ch & 15]); }
+      std::string hex = absl::BytesToHexString(bytes);
       lines.push_back(absl::StrCat(i + 1, "\t", e.event_id(), "\t1\tims\t", e.name(), "\t",
                                    e.trace_id(), "\t", e.order_id(), "\t\t", e.caller(),
                                    "\t0\t2026-11-22 00:00:00+00\t2026-11-22 00:00:00+00\t\\\\x",
@@ -241,14 +240,17 @@ int Place() {
 int Bridge() {
   const std::string url = absl::GetFlag(FLAGS_bridge_url);
   const std::string token = absl::GetFlag(FLAGS_bearer_token);
+  const std::string body = absl::StrFormat(
+      R"({"lines":[{"sku":"%s","quantity":1}],"shippingAddress":{"name":"Bench Mark",)"
+      R"("line1":"1 Load St","city":"Springfield","region":"IL","postalCode":"62701",)"
+      R"("countryCode":"US"},"paymentMethodToken":"pm_card_visa"})",
+      absl::GetFlag(FLAGS_sku));
   return Load("bridge", [&] {
-    thread_local httplib::Client client(url);
-    client.set_read_timeout(30, 0);
-    const std::string body = absl::StrFormat(
-        R"({"lines":[{"sku":"%s","quantity":1}],"shippingAddress":{"name":"Bench Mark",)"
-        R"("line1":"1 Load St","city":"Springfield","region":"IL","postalCode":"62701",)"
-        R"("countryCode":"US"},"paymentMethodToken":"pm_card_visa"})",
-        absl::GetFlag(FLAGS_sku));
+    thread_local httplib::Client client = [&] {
+      httplib::Client c(url);
+      c.set_read_timeout(30, 0);
+      return c;
+    }();
     httplib::Headers headers = {{"Authorization", "Bearer " + token},
                                 {"Idempotency-Key", shop::NewId("bench")}};
     auto result = client.Post("/v1/orders", headers, body, "application/json");

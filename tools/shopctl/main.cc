@@ -10,6 +10,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -458,16 +459,6 @@ std::string ReadFileOrDie(const std::string& path, const std::string& what) {
   return data;
 }
 
-std::string Hex(const std::string& bytes) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
 int AuditHead() {
   auto stub = AuditStub();
   grpc::ClientContext ctx;
@@ -476,7 +467,7 @@ int AuditHead() {
   grpc::Status status = stub->GetTreeHead(&ctx, {}, &head);
   if (!status.ok()) return Fail(status);
   return Print(head, absl::StrCat("tree size ", head.tree_size(), "\nroot      ",
-                                  Hex(head.root_hash()), "\nsigned at ",
+                                  absl::BytesToHexString(head.root_hash()), "\nsigned at ",
                                   absl::FormatTime(absl::FromUnixMillis(head.timestamp_unix_ms())),
                                   " by key ", head.key_id(), "\n"));
 }
