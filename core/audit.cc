@@ -173,7 +173,7 @@ class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
                              {"trace_id", event_.trace_id()},
                              {"order_id", event_.order_id()}});
     if (sink_ == nullptr) return;
-    event_.set_event_id(NewUuid());
+    event_.set_event_id(NewTimeOrderedUuid());
     event_.set_kind(shop::v1::EVENT_KIND_SERVER_SPAN);
     event_.set_service(service_);
     std::string name = method_.size() > 1 ? method_.substr(1) : method_;
@@ -282,7 +282,7 @@ class ClientAuditInterceptor final : public grpc::experimental::Interceptor {
   }
 
   void OnStatus(const grpc::Status& status) {
-    event_.set_event_id(NewUuid());
+    event_.set_event_id(NewTimeOrderedUuid());
     event_.set_kind(shop::v1::EVENT_KIND_CLIENT_SPAN);
     std::string name = method_.size() > 1 ? method_.substr(1) : method_;
     event_.set_name(name);
@@ -338,7 +338,7 @@ void SetProcessIdentity(absl::string_view service, absl::string_view spiffe_id) 
 AuditEvent NewBusinessEvent(absl::string_view name, absl::string_view order_id,
                             const std::map<std::string, std::string>& attributes) {
   AuditEvent event;
-  event.set_event_id(NewUuid());
+  event.set_event_id(NewTimeOrderedUuid());
   event.set_kind(shop::v1::EVENT_KIND_BUSINESS);
   event.set_service(Identity().service);
   event.set_name(std::string(name));
@@ -384,7 +384,7 @@ Span::~Span() {
   if (!active_) return;
   AuditSink* sink = ProcessAuditSink();
   if (sink == nullptr) return;
-  event_.set_event_id(NewUuid());
+  event_.set_event_id(NewTimeOrderedUuid());
   *event_.mutable_end_time() = Now();
   sink->Emit(std::move(event_));
 }

@@ -185,7 +185,7 @@ CallTrace ContinueOrStartTrace(const HeaderList& headers) {
 
 shop::v1::AuditEvent ServerSpanEvent(const HttpServerSpan& span) {
   shop::v1::AuditEvent event;
-  event.set_event_id(NewUuid());
+  event.set_event_id(NewTimeOrderedUuid());
   event.set_kind(shop::v1::EVENT_KIND_SERVER_SPAN);
   event.set_service(kServiceName);
   // A method the bridge dispatched on is one of the route table's; any other

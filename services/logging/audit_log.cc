@@ -19,6 +19,9 @@ namespace shop::logging {
 
 struct AuditLog::PendingIngest {
   std::vector<shop::v1::AuditEvent> events;
+  // Each event's wire bytes, made by the caller's thread (in parallel with
+  // other callers and with the writer) rather than on the writer's path.
+  std::vector<std::string> serialized;
   absl::StatusOr<AppendResult> result;
   absl::Notification done;
 };
@@ -223,6 +226,10 @@ absl::StatusOr<AppendResult> AuditLog::Ingest(std::vector<AuditEvent> events) {
   if (events.empty()) return AppendResult{};
   PendingIngest pending;
   pending.events = std::move(events);
+  pending.serialized.reserve(pending.events.size());
+  for (const AuditEvent& event : pending.events) {
+    pending.serialized.push_back(event.SerializeAsString());
+  }
   {
     absl::MutexLock lock(&queue_mu_);
     if (stopping_) return absl::UnavailableError("the audit log is shutting down");
@@ -255,10 +262,10 @@ void AuditLog::WriterLoop() {
 
 void AuditLog::WriteGroup(std::vector<PendingIngest*>& group) {
   // Optimistic: exporters rarely resend, so the group is written as is and
-  // the unique index on event_id catches a resend (ALREADY_EXISTS); only then
-  // are the stored ids looked up and left out.
-  std::set<std::string> taken;
-  absl::Status stored = WriteNew(group, taken);
+  // the unique index on event_id catches a resend (ALREADY_EXISTS, nothing
+  // written); only then are the stored ids looked up and left out, along
+  // with repeats inside the group.
+  absl::Status stored = WriteNew(group, nullptr);
   if (stored.code() == absl::StatusCode::kAlreadyExists) {
     std::vector<std::string> ids;
     for (PendingIngest* p : group) {
@@ -267,8 +274,8 @@ void AuditLog::WriteGroup(std::vector<PendingIngest*>& group) {
     absl::StatusOr<std::vector<std::string>> existing = store_->ExistingEventIds(ids);
     stored = existing.status();
     if (existing.ok()) {
-      taken = std::set<std::string>(existing->begin(), existing->end());
-      stored = WriteNew(group, taken);
+      std::set<std::string> taken(existing->begin(), existing->end());
+      stored = WriteNew(group, &taken);
     }
   }
   if (!stored.ok()) {
@@ -282,7 +289,7 @@ void AuditLog::WriteGroup(std::vector<PendingIngest*>& group) {
   }
 }
 
-absl::Status AuditLog::WriteNew(std::vector<PendingIngest*>& group, std::set<std::string>& taken) {
+absl::Status AuditLog::WriteNew(std::vector<PendingIngest*>& group, std::set<std::string>* taken) {
   std::vector<AppendResult> results(group.size());
   std::vector<StoredRow> rows;
   int64_t sequence;
@@ -299,16 +306,17 @@ absl::Status AuditLog::WriteNew(std::vector<PendingIngest*>& group, std::set<std
   std::string received;
   TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now)).SerializeToString(&received);
   for (size_t g = 0; g < group.size(); ++g) {
-    for (const AuditEvent& event : group[g]->events) {
-      if (!taken.insert(event.event_id()).second) {
+    const std::vector<AuditEvent>& events = group[g]->events;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (taken != nullptr && !taken->insert(events[i].event_id()).second) {
         ++results[g].duplicates;
         continue;
       }
       ++results[g].accepted;
       StoredRow row;
       row.sequence = sequence++;
-      row.event = &event;
-      row.record = EncodeRecord(row.sequence, event.SerializeAsString(), received);
+      row.event = &events[i];
+      row.record = EncodeRecord(row.sequence, group[g]->serialized[i], received);
       row.leaf_hash = LeafHash(row.record);
       row.receive_unix_micros = now_micros;
       rows.push_back(std::move(row));

@@ -127,8 +127,9 @@ class AuditLog {
   void WriterLoop();
   void PublisherLoop();
   void WriteGroup(std::vector<PendingIngest*>& group);
-  // Stores the events of `group` whose ids are not in `taken` (adding them).
-  absl::Status WriteNew(std::vector<PendingIngest*>& group, std::set<std::string>& taken);
+  // Stores the events of `group`; with `taken`, only those whose ids are not
+  // in it (adding them), so that stored ids and repeats are left out.
+  absl::Status WriteNew(std::vector<PendingIngest*>& group, std::set<std::string>* taken);
   absl::StatusOr<shop::v1::SignedTreeHead> HeadForSize(int64_t tree_size)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_mu_);
   absl::StatusOr<std::vector<shop::v1::AuditEvent>> EventsOfTrace(const std::string& trace_id);

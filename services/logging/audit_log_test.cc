@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
+#include <set>
 
 #include "core/status.h"
 #include "google/rpc/error_details.pb.h"
@@ -31,8 +32,10 @@ class MemoryStore final : public AuditStore {
   }
   absl::Status Append(const std::vector<StoredRow>& stored) override {
     if (fail_appends) return absl::UnavailableError("database down");
-    for (const auto& row : stored) {  // the unique index on event_id
-      if (!ExistingEventIds({row.event->event_id()})->empty()) {
+    std::set<std::string> ids;  // the unique index on event_id: stored rows and this batch
+    for (const auto& row : stored) {
+      if (!ExistingEventIds({row.event->event_id()})->empty() ||
+          !ids.insert(row.event->event_id()).second) {
         return absl::AlreadyExistsError("duplicate event_id");
       }
     }

@@ -59,14 +59,19 @@ void PutTime(std::string& out, int64_t unix_micros) {
   PutInt(out, static_cast<uint64_t>(unix_micros - kPostgresEpochUnixMicros), 8);
 }
 
-std::string BinaryCopyData(const std::vector<StoredRow>& rows) {
+// PostgreSQL's binary COPY format: a header, one tuple per row, a trailer.
+std::string BinaryCopyHeader() {
   std::string out("PGCOPY\n\377\r\n\0", 11);
   PutBigEndian(out, 0, 4);  // flags
   PutBigEndian(out, 0, 4);  // header extension
-  for (const StoredRow& row : rows) {
-    const shop::v1::AuditEvent& e = *row.event;
+  return out;
+}
+
+void PutBinaryCopyRows(std::string& out, const StoredRow* begin, const StoredRow* end) {
+  for (const StoredRow* row = begin; row != end; ++row) {
+    const shop::v1::AuditEvent& e = *row->event;
     PutBigEndian(out, 14, 2);  // fields
-    PutInt(out, static_cast<uint64_t>(row.sequence), 8);
+    PutInt(out, static_cast<uint64_t>(row->sequence), 8);
     PutField(out, e.event_id());
     PutInt(out, static_cast<uint64_t>(e.kind()), 2);
     for (const std::string* text : {&e.service(), &e.name(), &e.trace_id(), &e.order_id(),
@@ -74,13 +79,11 @@ std::string BinaryCopyData(const std::vector<StoredRow>& rows) {
       PutField(out, *text);
     }
     PutInt(out, static_cast<uint32_t>(e.status_code()), 4);
-    PutTime(out, e.has_start_time() ? Micros(e.start_time()) : row.receive_unix_micros);
-    PutTime(out, row.receive_unix_micros);
-    PutField(out, row.record);
-    PutField(out, HashToBytes(row.leaf_hash));
+    PutTime(out, e.has_start_time() ? Micros(e.start_time()) : row->receive_unix_micros);
+    PutTime(out, row->receive_unix_micros);
+    PutField(out, row->record);
+    PutField(out, HashToBytes(row->leaf_hash));
   }
-  PutBigEndian(out, 0xffff, 2);  // trailer
-  return out;
 }
 
 std::string ResultError(PGresult* result, PGconn* connection) {
@@ -163,6 +166,7 @@ absl::Status PgAuditStore::Append(const std::vector<StoredRow>& rows) {
   if (writer_lock_ == nullptr) {
     return absl::FailedPreconditionError("only the sole writer appends (LockAsSoleWriter first)");
   }
+  if (rows.empty()) return absl::OkStatus();
   WriterLock& w = *writer_lock_;
   if (w.copy == nullptr || PQstatus(w.copy) != CONNECTION_OK) {
     if (w.copy != nullptr) PQfinish(w.copy);
@@ -190,13 +194,18 @@ absl::Status PgAuditStore::Append(const std::vector<StoredRow>& rows) {
       "FROM STDIN (FORMAT binary)",
       PGRES_COPY_IN);
   if (copied.ok()) {
-    const std::string data = BinaryCopyData(rows);
-    constexpr size_t kChunk = 1 << 20;
-    for (size_t at = 0; at < data.size() && copied.ok(); at += kChunk) {
-      size_t n = std::min(kChunk, data.size() - at);
-      if (PQputCopyData(c, data.data() + at, static_cast<int>(n)) != 1) {
+    // Sent in slices as they are encoded, so the server is already storing
+    // the first rows while the last are being encoded.
+    constexpr size_t kSliceRows = 256;
+    std::string data = BinaryCopyHeader();
+    for (size_t at = 0; at < rows.size() && copied.ok(); at += kSliceRows) {
+      const size_t end = std::min(rows.size(), at + kSliceRows);
+      PutBinaryCopyRows(data, rows.data() + at, rows.data() + end);
+      if (end == rows.size()) PutBigEndian(data, 0xffff, 2);  // trailer
+      if (PQputCopyData(c, data.data(), static_cast<int>(data.size())) != 1) {
         copied = absl::UnavailableError(PQerrorMessage(c));
       }
+      data.clear();
     }
     if (PQputCopyEnd(c, copied.ok() ? nullptr : "client gave up") != 1) {
       copied = absl::UnavailableError(PQerrorMessage(c));

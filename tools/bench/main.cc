@@ -38,6 +38,9 @@ ABSL_FLAG(std::string, tls_key, "", "Client key.");
 ABSL_FLAG(std::string, baseline_db_url, "", "ingest: PostgreSQL URL for the COPY baseline.");
 ABSL_FLAG(int32_t, streams, 4, "ingest: concurrent Ingest streams.");
 ABSL_FLAG(int32_t, batch, 1000, "ingest: events per Ingest message.");
+ABSL_FLAG(int32_t, spans_per_trace, 50,
+          "ingest: events per trace (and order); 1 = every event a new trace, the worst case "
+          "for the trace index.");
 ABSL_FLAG(int32_t, concurrency, 16, "place/bridge: concurrent clients.");
 ABSL_FLAG(double, seconds, 5, "Length of one measurement.");
 ABSL_FLAG(std::string, sku, "MUG-CLASSIC", "place/bridge: the SKU ordered.");
@@ -66,6 +69,24 @@ shop::v1::AuditEvent SpanLike(const std::string& prefix, int64_t n) {
   return e;
 }
 
+// What the mesh sends: a confirmed order is one trace of about 50 spans
+// (demo: 49), so by default every 50 events share a new trace id and order
+// id; each event has a new time-ordered id from the exporters' generator.
+void Renew(shop::v1::IngestRequest& request) {
+  const int spans_per_trace = std::max(1, absl::GetFlag(FLAGS_spans_per_trace));
+  std::string trace_id, order_id;
+  for (int i = 0; i < request.events_size(); ++i) {
+    if (i % spans_per_trace == 0) {
+      trace_id = shop::NewTraceId();
+      order_id = shop::NewId("ord");
+    }
+    auto& event = *request.mutable_events(i);
+    event.set_event_id(shop::NewTimeOrderedUuid());
+    event.set_trace_id(trace_id);
+    event.set_order_id(order_id);
+  }
+}
+
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
@@ -82,9 +103,8 @@ int Ingest() {
   const auto length = std::chrono::duration<double>(absl::GetFlag(FLAGS_seconds));
   std::atomic<int64_t> stored{0};
   std::atomic<bool> failed{false};
-  const std::string run = shop::RandomHex(6);
-  // Made before the clock starts; each send only renames the events (ids
-  // must be new), so the client's share of the two cores goes to sending.
+  // Made before the clock starts; each send only renews the ids (events
+  // must be new, traces are new), so the client's share of the two cores goes to sending.
   std::vector<std::vector<shop::v1::IngestRequest>> prepared(streams);
   for (int s = 0; s < streams; ++s) {
     for (int r = 0; r < 8; ++r) {
@@ -98,11 +118,9 @@ int Ingest() {
   for (int s = 0; s < streams; ++s) {
     threads.emplace_back([&, s] {
       auto stub = shop::v1::AuditLogService::NewStub(*channel);
-      const std::string prefix = absl::StrCat("bench-", run, "-", s, "-");
-      int64_t n = 0;
       for (size_t k = 0; std::chrono::steady_clock::now() - start < length && !failed; ++k) {
         shop::v1::IngestRequest& request = prepared[s][k % prepared[s].size()];
-        for (auto& event : *request.mutable_events()) event.set_event_id(prefix + std::to_string(n++));
+        Renew(request);
         grpc::ClientContext ctx;
         shop::v1::IngestResponse response;
         auto writer = stub->Ingest(&ctx, &response);
@@ -136,8 +154,11 @@ int Ingest() {
     std::vector<std::string> lines;
     int64_t rows = std::max<int64_t>(stored.load(), 20000);
     lines.reserve(rows);
+    shop::v1::IngestRequest request;
+    for (int i = 0; i < batch; ++i) *request.add_events() = SpanLike("copy", i);
     for (int64_t i = 0; i < rows; ++i) {
-      auto e = SpanLike("copy-" + run, i);
+      if (i % batch == 0) Renew(request);  // the same stream as the log was sent
+      const shop::v1::AuditEvent& e = request.events(static_cast<int>(i % batch));
       std::string bytes = e.SerializeAsString();
       std::string hex = absl::BytesToHexString(bytes);
       lines.push_back(absl::StrCat(i + 1, "\t", e.event_id(), "\t1\tims\t", e.name(), "\t",
@@ -164,9 +185,10 @@ int Ingest() {
     w.exec("DROP TABLE bench_copy_baseline");
     w.commit();
   }
-  std::printf("{\"mode\":\"ingest\",\"streams\":%d,\"batch\":%d,\"seconds\":%.2f,\"stored\":%lld,"
+  std::printf("{\"mode\":\"ingest\",\"streams\":%d,\"batch\":%d,\"spans_per_trace\":%d,"
+              "\"seconds\":%.2f,\"stored\":%lld,"
               "\"events_per_s\":%.0f,\"copy_baseline_rows_per_s\":%.0f,\"ratio\":%.3f}\n",
-              streams, batch, elapsed, static_cast<long long>(stored.load()), ingest_rate,
+              streams, batch, absl::GetFlag(FLAGS_spans_per_trace), elapsed, static_cast<long long>(stored.load()), ingest_rate,
               copy_rate, copy_rate > 0 ? ingest_rate / copy_rate : 0.0);
   return failed ? 1 : 0;
 }
