@@ -542,6 +542,47 @@ TEST_F(OrderProcessorTest, OtherCustomersOrdersAreNotFound) {
   EXPECT_EQ(other.status().message(), "order " + order->order_id() + " not found");
 }
 
+TEST_F(OrderProcessorTest, PaymentEventIsRecordedOncePerGatewayEvent) {
+  shop::v1::RecordPaymentEventRequest request;
+  request.set_order_id("ord_1");
+  request.set_gateway_event_id("evt_1");
+  request.set_event_type("charge.dispute.created");
+  request.set_detail("dispute opened");
+  auto first = processor_.RecordPaymentEvent(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(*first);
+  auto again = processor_.RecordPaymentEvent(request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(*again);  // a webhook delivered twice is recorded once
+  EXPECT_EQ(store_.events, std::set<std::string>{"evt_1"});
+  EXPECT_EQ(audit_.names, std::vector<std::string>{"order.payment_event"});
+}
+
+TEST_F(OrderProcessorTest, MalformedPaymentEventNamesEveryFieldAndStoresNothing) {
+  shop::v1::RecordPaymentEventRequest request;
+  request.set_order_id("");
+  request.set_gateway_event_id(std::string(129, 'e'));
+  request.set_event_type("bad\ntype");
+  request.set_detail("\xff\xfe not UTF-8");
+  auto recorded = processor_.RecordPaymentEvent(request);
+  EXPECT_EQ(recorded.status().code(), absl::StatusCode::kInvalidArgument);
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(GetDetail(recorded.status(), bad_request));
+  std::set<std::string> fields;
+  for (const auto& v : bad_request.field_violations()) fields.insert(v.field());
+  EXPECT_EQ(fields, (std::set<std::string>{"order_id", "gateway_event_id", "event_type", "detail"}));
+  EXPECT_TRUE(store_.events.empty());
+  EXPECT_TRUE(audit_.names.empty());
+
+  request.set_order_id("ord_1");
+  request.set_gateway_event_id("evt_1");
+  request.set_event_type("charge.refunded");
+  request.set_detail(std::string(201, 'd'));  // valid UTF-8, one byte too long
+  recorded = processor_.RecordPaymentEvent(request);
+  EXPECT_EQ(recorded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_.events.empty());
+}
+
 TEST(StatusMachineTest, Transitions) {
   EXPECT_TRUE(CanTransition(shop::v1::ORDER_STATUS_CONFIRMED, shop::v1::ORDER_STATUS_CANCELLED));
   EXPECT_TRUE(CanTransition(shop::v1::ORDER_STATUS_PROCESSING, shop::v1::ORDER_STATUS_CANCELLED));
