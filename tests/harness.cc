@@ -10,10 +10,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -101,18 +104,59 @@ std::string Process::Log() const { return ReadFile(log_file_); }
 
 bool RunCommand(const std::string& command) { return std::system(command.c_str()) == 0; }
 
+namespace {
+
+bool CanListenOn(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  int one = 1;  // as the servers do: a connection in TIME_WAIT does not block them
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return free;
+}
+
+// The lowest port the kernel gives to the local end of outgoing connections.
+int EphemeralLow() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  range >> low;
+  return low;
+}
+
+}  // namespace
+
+// A port that was free when asked, below the kernel's ephemeral range: a port
+// the kernel picked for bind(0) lies inside that range, where any outgoing
+// connection (a service to PostgreSQL, say) may take it before the service
+// that was meant to listen on it binds ("Address already in use").
 int FreePort() {
+  static std::mt19937 random(std::random_device{}());
+  static std::set<int> given;  // never the same port twice in one test binary
+  const int high = std::min(EphemeralLow(), 32768);
+  const int low = 10000;
+  for (int attempt = 0; high - low > 1000 && attempt < 1000; ++attempt) {
+    const int port = std::uniform_int_distribution<int>(low, high - 1)(random);
+    if (given.count(port) == 0 && CanListenOn(port)) {
+      given.insert(port);
+      return port;
+    }
+  }
+  // No room below the ephemeral range (an unusual ip_local_port_range): let
+  // the kernel choose, with the race described above.
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   socklen_t len = sizeof(addr);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
   close(fd);
-  return port;
+  return ntohs(addr.sin_port);
 }
 
 Mesh::Mesh() {
