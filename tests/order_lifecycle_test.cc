@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/ids.h"
+#include "shop/v1/audit.grpc.pb.h"
 #include "shop/v1/ecp.grpc.pb.h"
 #include "shop/v1/ims.grpc.pb.h"
 #include "shop/v1/ops.grpc.pb.h"
@@ -366,6 +367,31 @@ TEST_F(LifecycleTest, ReservationsExpireBackToStock) {
   shop::v1::CommitResponse committed;
   EXPECT_EQ(ims->Commit(&commit_ctx, commit, &committed).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+
+  // No call released that stock, so IMS says so in the audit log, under the
+  // order, inside a span of its own.
+  auto audit = shop::v1::AuditLogService::NewStub(mesh_.Channel("logging", "sre"));
+  shop::v1::AuditEvent expired;
+  bool span_found = false;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        grpc::ClientContext qctx;
+        qctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        shop::v1::QueryRequest query;
+        query.mutable_filter()->set_order_id(reserve.order_id());
+        shop::v1::QueryResponse records;
+        if (!audit->Query(&qctx, query, &records).ok()) return false;
+        for (const auto& r : records.records()) {
+          if (r.event().name() == "reservation.expired") expired = r.event();
+          if (r.event().name() == "reservation.expire") span_found = true;
+        }
+        return !expired.event_id().empty() && span_found;
+      },
+      std::chrono::seconds(15)));
+  EXPECT_EQ(expired.service(), "ims");
+  EXPECT_EQ(expired.attributes().at("reservation_id"), reserved.reservation().reservation_id());
+  EXPECT_EQ(expired.attributes().at("units"), "4");
+  EXPECT_FALSE(expired.trace_id().empty());
 }
 
 // OPS is killed while the payment adapter holds its Authorize call; after a

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "core/audit.h"
 #include "core/status.h"
 #include "core/validation.h"
 
@@ -93,12 +94,26 @@ absl::StatusOr<Reservation> Inventory::Restock(const std::string& reservation_id
 }
 
 absl::StatusOr<int> Inventory::ExpireDue() {
+  constexpr int kBatch = 100;
   int total = 0;
   // In batches, so one sweep never holds many row locks for long.
   while (true) {
-    SHOP_ASSIGN_OR_RETURN(int released, store_->ExpireDue(100));
-    total += released;
-    if (released < 100) return total;
+    SHOP_ASSIGN_OR_RETURN(std::vector<Reservation> released, store_->ExpireDue(kBatch));
+    for (const Reservation& reservation : released) {
+      // Each release is its own trace (no call caused it), found by order.
+      Span span("reservation.expire", reservation.order_id);
+      span.SetAttribute("reservation_id", reservation.reservation_id);
+      if (audit_ != nullptr) {
+        int64_t units = 0;
+        for (const ReservedLine& line : reservation.lines) units += line.quantity;
+        audit_->Emit(NewBusinessEvent("reservation.expired", reservation.order_id,
+                                      {{"reservation_id", reservation.reservation_id},
+                                       {"lines", std::to_string(reservation.lines.size())},
+                                       {"units", std::to_string(units)}}));
+      }
+    }
+    total += static_cast<int>(released.size());
+    if (released.size() < kBatch) return total;
   }
 }
 

@@ -11,6 +11,10 @@
 #include "absl/time/time.h"
 #include "core/money.h"
 
+namespace shop {
+class AuditSink;
+}  // namespace shop
+
 namespace shop::ims {
 
 struct LineRequest {
@@ -80,8 +84,9 @@ class InventoryStore {
   virtual absl::StatusOr<Reservation> Restock(const std::string& reservation_id,
                                               const std::string& reason,
                                               const std::string& actor) = 0;
-  // Releases up to `limit` reservations past their expiry; returns how many.
-  virtual absl::StatusOr<int> ExpireDue(int limit) = 0;
+  // Releases up to `limit` reservations past their expiry (one transaction);
+  // returns them as released.
+  virtual absl::StatusOr<std::vector<Reservation>> ExpireDue(int limit) = 0;
   virtual absl::StatusOr<std::vector<Availability>> Check(
       const std::vector<LineRequest>& lines) = 0;
   virtual absl::StatusOr<StockLevel> GetStock(const std::string& sku) = 0;
@@ -95,7 +100,10 @@ class Inventory {
     absl::Duration default_ttl = absl::Minutes(15);
     absl::Duration max_ttl = absl::Hours(24);
   };
-  Inventory(InventoryStore* store, Options options) : store_(store), options_(options) {}
+  // `audit` (may be null) receives a `reservation.expired` event for each
+  // reservation the expiry gives back: no RPC shows that stock move.
+  Inventory(InventoryStore* store, Options options, AuditSink* audit = nullptr)
+      : store_(store), options_(options), audit_(audit) {}
 
   absl::StatusOr<Reservation> Reserve(const std::string& order_id,
                                       const std::vector<LineRequest>& lines, int32_t ttl_seconds,
@@ -107,7 +115,8 @@ class Inventory {
                                       const std::string& actor);
   absl::StatusOr<Reservation> Restock(const std::string& reservation_id,
                                       const std::string& reason, const std::string& actor);
-  // Gives back the stock of every reservation past its expiry.
+  // Gives back the stock of every reservation past its expiry; returns how
+  // many reservations it released.
   absl::StatusOr<int> ExpireDue();
   absl::StatusOr<std::vector<Availability>> CheckAvailability(
       const std::vector<LineRequest>& lines);
@@ -117,6 +126,7 @@ class Inventory {
  private:
   InventoryStore* store_;
   Options options_;
+  AuditSink* audit_;
 };
 
 // The products and stock seeded into an empty catalog (the demo shop).

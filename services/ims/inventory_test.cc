@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "core/audit.h"
 #include "core/status.h"
 #include "google/rpc/error_details.pb.h"
 
@@ -32,10 +35,14 @@ class RecordingStore final : public InventoryStore {
     ++calls;
     return Reservation{};
   }
-  absl::StatusOr<int> ExpireDue(int) override {
+  absl::StatusOr<std::vector<Reservation>> ExpireDue(int limit) override {
     ++calls;
-    return 0;
+    const size_t n = std::min(due.size(), static_cast<size_t>(limit));
+    std::vector<Reservation> out(due.begin(), due.begin() + n);
+    due.erase(due.begin(), due.begin() + n);
+    return out;
   }
+  std::vector<Reservation> due;  // past their expiry
   absl::StatusOr<std::vector<Availability>> Check(const std::vector<LineRequest>&) override {
     ++calls;
     return std::vector<Availability>{};
@@ -113,6 +120,52 @@ TEST_F(InventoryTest, ReleaseNeedsExactlyOneId) {
             std::vector<std::string>{"reservation_id"});
   EXPECT_TRUE(inventory_.Release("", "ord_1", "", "ops").ok());
   EXPECT_EQ(store_.calls, 1);
+}
+
+class RecordingAudit final : public AuditSink {
+ public:
+  void Emit(shop::v1::AuditEvent event) override { events.push_back(std::move(event)); }
+  std::vector<shop::v1::AuditEvent> events;
+};
+
+Reservation DueReservation(int n) {
+  Reservation r;
+  r.reservation_id = "res_" + std::to_string(n);
+  r.order_id = "ord_" + std::to_string(n);
+  r.status = ReservationStatus::kReleased;
+  r.lines = {{"MUG-CLASSIC", "Mug", 2, {}}, {"BEANS-1KG", "Beans", 1, {}}};
+  return r;
+}
+
+TEST(InventoryExpiryTest, EveryExpiredReservationIsAuditedUnderItsOrder) {
+  RecordingStore store;
+  for (int i = 0; i < 250; ++i) store.due.push_back(DueReservation(i));  // three batches
+  RecordingAudit audit;
+  Inventory inventory(&store, {absl::Minutes(15), absl::Hours(24)}, &audit);
+  auto released = inventory.ExpireDue();
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(*released, 250);
+  EXPECT_EQ(store.calls, 3);
+  ASSERT_EQ(audit.events.size(), 250u);
+  const shop::v1::AuditEvent& last = audit.events.back();
+  EXPECT_EQ(last.kind(), shop::v1::EVENT_KIND_BUSINESS);
+  EXPECT_EQ(last.name(), "reservation.expired");
+  EXPECT_EQ(last.order_id(), "ord_249");
+  EXPECT_EQ(last.attributes().at("reservation_id"), "res_249");
+  EXPECT_EQ(last.attributes().at("lines"), "2");
+  EXPECT_EQ(last.attributes().at("units"), "3");
+  EXPECT_FALSE(last.event_id().empty());
+}
+
+TEST(InventoryExpiryTest, NothingDueEmitsNothing) {
+  RecordingStore store;
+  RecordingAudit audit;
+  Inventory inventory(&store, {absl::Minutes(15), absl::Hours(24)}, &audit);
+  auto released = inventory.ExpireDue();
+  ASSERT_TRUE(released.ok());
+  EXPECT_EQ(*released, 0);
+  EXPECT_EQ(store.calls, 1);
+  EXPECT_TRUE(audit.events.empty());
 }
 
 TEST(DemoCatalogTest, PricesAreExactCents) {

@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
     shop::ExitOnStartupError("cannot prepare database", s);
   }
   shop::ims::Inventory inventory(
-      &store, {absl::Seconds(absl::GetFlag(FLAGS_reservation_ttl_seconds)), absl::Hours(24)});
+      &store, {absl::Seconds(absl::GetFlag(FLAGS_reservation_ttl_seconds)), absl::Hours(24)},
+      runtime.server.audit);
   shop::PeriodicTask expiry(absl::Seconds(absl::GetFlag(FLAGS_expiry_interval_seconds)), [&] {
     absl::StatusOr<int> released = inventory.ExpireDue();
     if (!released.ok()) {

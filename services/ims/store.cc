@@ -269,10 +269,10 @@ absl::StatusOr<Reservation> PgInventoryStore::Restock(const std::string& reserva
   return result;
 }
 
-absl::StatusOr<int> PgInventoryStore::ExpireDue(int limit) {
-  int released = 0;
+absl::StatusOr<std::vector<Reservation>> PgInventoryStore::ExpireDue(int limit) {
+  std::vector<Reservation> released;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
-    released = 0;
+    released.clear();
     // SKIP LOCKED: a reservation being committed right now is not expired under it.
     pqxx::result due = w.exec_params(
         "SELECT reservation_id FROM reservations WHERE status = 'RESERVED' "
@@ -282,7 +282,7 @@ absl::StatusOr<int> PgInventoryStore::ExpireDue(int limit) {
       auto reservation = LoadReservation(w, "reservation_id", row[0].as<std::string>(), true);
       if (!reservation.ok()) return reservation.status();
       ReleaseLocked(w, *reservation, "expired", "ims-expiry");
-      ++released;
+      released.push_back(*std::move(reservation));
     }
     return absl::OkStatus();
   });

@@ -30,7 +30,7 @@ class PgInventoryStore final : public InventoryStore {
   absl::StatusOr<Reservation> Restock(const std::string& reservation_id,
                                       const std::string& reason,
                                       const std::string& actor) override;
-  absl::StatusOr<int> ExpireDue(int limit) override;
+  absl::StatusOr<std::vector<Reservation>> ExpireDue(int limit) override;
   absl::StatusOr<std::vector<Availability>> Check(const std::vector<LineRequest>& lines) override;
   absl::StatusOr<StockLevel> GetStock(const std::string& sku) override;
   absl::StatusOr<ProductPage> ListProducts(int page_size, const std::string& after_sku) override;
