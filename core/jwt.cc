@@ -25,6 +25,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "core/validation.h"
@@ -282,7 +283,7 @@ absl::StatusOr<OsslPtr<EVP_PKEY>> EcKeyFromJwk(const Json& jwk) {
     return absl::InvalidArgumentError("\"crv\" is missing");
   }
   if (*crv != "P-256") {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::UnimplementedError(absl::StrCat(
         "unsupported curve \"", crv->get_ref<const std::string&>(), "\" (only P-256)"));
   }
   SHOP_ASSIGN_OR_RETURN(std::string x, JwkBytes(jwk, "x"));
@@ -303,7 +304,10 @@ absl::StatusOr<OsslPtr<EVP_PKEY>> EcKeyFromJwk(const Json& jwk) {
   return PublicKeyFromParams("EC", builder.get());
 }
 
-// One JWK without its kid (checked by the caller).
+// One JWK without its kid (checked by the caller). UNIMPLEMENTED: a well-formed
+// key that is not for verifying RS256 or ES256 signatures (an encryption key,
+// another algorithm or curve), which the caller skips; INVALID_ARGUMENT: a
+// malformed or dangerous one.
 absl::StatusOr<std::pair<KeyType, OsslPtr<EVP_PKEY>>> KeyFromJwk(const Json& jwk) {
   // A JWKS is published; a private member in it means a private key leaked.
   for (const char* name : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}) {
@@ -312,12 +316,17 @@ absl::StatusOr<std::pair<KeyType, OsslPtr<EVP_PKEY>>> KeyFromJwk(const Json& jwk
                                                      "\"); publish only the public key"));
     }
   }
-  if (auto use = jwk.find("use"); use != jwk.end() && *use != "sig") {
-    return absl::InvalidArgumentError("\"use\" must be \"sig\"");
+  if (auto use = jwk.find("use"); use != jwk.end()) {
+    if (!use->is_string()) return absl::InvalidArgumentError("\"use\" is not a string");
+    if (*use != "sig") {
+      return absl::UnimplementedError(absl::StrCat(
+          "\"use\" is \"", use->get_ref<const std::string&>(), "\", not \"sig\""));
+    }
   }
   if (auto ops = jwk.find("key_ops"); ops != jwk.end()) {
-    if (!ops->is_array() || std::find(ops->begin(), ops->end(), Json("verify")) == ops->end()) {
-      return absl::InvalidArgumentError("\"key_ops\" must include \"verify\"");
+    if (!ops->is_array()) return absl::InvalidArgumentError("\"key_ops\" is not an array");
+    if (std::find(ops->begin(), ops->end(), Json("verify")) == ops->end()) {
+      return absl::UnimplementedError("\"key_ops\" does not include \"verify\"");
     }
   }
   auto kty = jwk.find("kty");
@@ -329,11 +338,16 @@ absl::StatusOr<std::pair<KeyType, OsslPtr<EVP_PKEY>>> KeyFromJwk(const Json& jwk
   } else if (*kty == "EC") {
     type = KeyType::kEc;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::UnimplementedError(absl::StrCat(
         "unsupported kty \"", kty->get_ref<const std::string&>(), "\" (RSA or EC expected)"));
   }
   if (auto alg = jwk.find("alg"); alg != jwk.end()) {
-    if (!alg->is_string() || *alg != std::string(AlgOf(type))) {
+    if (!alg->is_string()) return absl::InvalidArgumentError("\"alg\" is not a string");
+    const std::string& name = alg->get_ref<const std::string&>();
+    if (name != AlgOf(KeyType::kRsa) && name != AlgOf(KeyType::kEc)) {
+      return absl::UnimplementedError(absl::StrCat("unsupported alg \"", name, "\""));
+    }
+    if (name != AlgOf(type)) {  // RS256 on an EC key, say: a broken document
       return absl::InvalidArgumentError(absl::StrCat("\"alg\" must be ", AlgOf(type), " for kty ",
                                                      kty->get_ref<const std::string&>()));
     }
@@ -563,11 +577,21 @@ absl::StatusOr<std::shared_ptr<const JwksKeySet>> JwksKeySet::Parse(absl::string
       return absl::InvalidArgumentError(absl::StrCat("JWKS key ", i, ": not a JSON object"));
     }
     const Json* kid = Member(jwk, "kid");
-    if (kid == nullptr || !kid->is_string() || kid->get_ref<const std::string&>().empty()) {
+    const bool has_kid =
+        kid != nullptr && kid->is_string() && !kid->get_ref<const std::string&>().empty();
+    auto key = KeyFromJwk(jwk);
+    if (key.status().code() == absl::StatusCode::kUnimplemented) {
+      // Identity providers publish encryption keys and keys for other
+      // algorithms beside their signing keys: not ours to use, not an error.
+      set->skipped_.push_back(absl::StrCat(
+          "key ", i, has_kid ? absl::StrCat(" (kid \"", kid->get_ref<const std::string&>(), "\")") : "",
+          ": ", key.status().message()));
+      continue;
+    }
+    if (!has_kid) {
       return absl::InvalidArgumentError(absl::StrCat("JWKS key ", i, ": \"kid\" is missing"));
     }
     const std::string& id = kid->get_ref<const std::string&>();
-    auto key = KeyFromJwk(jwk);
     if (!key.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("JWKS key ", i, " (kid \"", id, "\"): ", key.status().message()));
@@ -577,6 +601,11 @@ absl::StatusOr<std::shared_ptr<const JwksKeySet>> JwksKeySet::Parse(absl::string
       return absl::InvalidArgumentError(
           absl::StrCat("JWKS key ", i, " (kid \"", id, "\"): duplicate kid"));
     }
+  }
+  if (set->keys_.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "JWKS has no key for RS256 or ES256 signatures; skipped ",
+        absl::StrJoin(set->skipped_, "; ")));
   }
   return std::shared_ptr<const JwksKeySet>(std::move(set));
 }
@@ -646,12 +675,13 @@ absl::Status JwksFile::LoadLocked(bool force) {
         absl::InvalidArgumentError(absl::StrCat(path_, ": ", keys.status().message())));
   }
   int count = static_cast<int>((*keys)->size());
+  const std::string skipped = absl::StrJoin((*keys)->skipped(), "; ");
   {
     absl::MutexLock lock(&mu_);
     keys_ = *std::move(keys);
   }
   last_error_.clear();
-  log::Info("JWKS loaded", {{"file", path_}, {"keys", count}});
+  log::Info("JWKS loaded", {{"file", path_}, {"keys", count}, {"skipped", skipped}});
   return absl::OkStatus();
 }
 

@@ -75,10 +75,15 @@ struct JwtClaims {
 // crv "P-256", x, y of 32 bytes, a point on the curve) for ES256. Every key
 // needs a unique `kid`; `alg`, if present, must be the one of its type; `use`,
 // if present, must be "sig"; `key_ops`, if present, must list "verify"; private
-// members (`d`...) and duplicate JSON member names are refused. Any other key
-// (an "enc" key or an "oct" one included) makes the whole document
-// INVALID_ARGUMENT, naming the key by index and kid: a JWKS is configuration,
-// and half-loading it would hide a mistake. Immutable once parsed.
+// members (`d`...) and duplicate JSON member names are refused. A well-formed
+// key for something else (`use` "enc", `key_ops` without "verify", another
+// kty, alg or curve), as identity providers publish beside their signing
+// keys, is skipped and listed in skipped(). A malformed key (bad encoding,
+// a point off the curve, a weak modulus, private members, a kid missing or
+// repeated, an alg that contradicts its kty) or a document with no usable key
+// makes the whole document INVALID_ARGUMENT, naming the key by index and kid:
+// a JWKS is configuration, and half-loading a broken one would hide a
+// mistake. Immutable once parsed.
 class JwksKeySet {
  public:
   static absl::StatusOr<std::shared_ptr<const JwksKeySet>> Parse(absl::string_view json);
@@ -87,6 +92,8 @@ class JwksKeySet {
   JwksKeySet& operator=(const JwksKeySet&) = delete;
 
   size_t size() const { return keys_.size(); }
+  // The keys left out, each as `key <index> (kid "<kid>"): <why>`.
+  const std::vector<std::string>& skipped() const { return skipped_; }
   bool Contains(absl::string_view kid) const;
   std::vector<std::string> KeyIds() const;
 
@@ -95,6 +102,7 @@ class JwksKeySet {
   friend struct JwksKeySetAccess;
   JwksKeySet();
   std::map<std::string, std::unique_ptr<const Key>> keys_;
+  std::vector<std::string> skipped_;
 };
 
 // A JwksKeySet read from a file and read again when the file changes, so keys

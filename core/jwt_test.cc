@@ -746,6 +746,39 @@ TEST_F(JwtJwksTest, AcceptsOptionalMembersAndLeadingZeroModulus) {
   EXPECT_EQ((*keys)->size(), 2u);
 }
 
+TEST_F(JwtJwksTest, SkipsKeysForOtherUsesAndAlgorithms) {
+  // What an identity provider publishes: its signing key, an encryption key
+  // (RSA-OAEP), a key for ES384, an Ed25519 key.
+  PkeyPtr p384 = NewEcKey("P-384");
+  Json sig = RsaJwk(rsa_, "sig-1");
+  sig["use"] = "sig";
+  Json enc = RsaJwk(rsa_, "enc-1");
+  enc["use"] = "enc";
+  enc["alg"] = "RSA-OAEP";
+  Json es384 = EcJwk(p384.get(), "es384-1", "P-384", 48);
+  es384["alg"] = "ES384";
+  Json okp = Json{{"kty", "OKP"}, {"kid", "ed-1"}, {"crv", "Ed25519"}, {"x", "AAAA"}};
+  auto keys = JwksKeySet::Parse(Jwks({enc, sig, es384, okp}));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ((*keys)->KeyIds(), std::vector<std::string>{"sig-1"});
+  EXPECT_EQ((*keys)->skipped(),
+            (std::vector<std::string>{
+                "key 0 (kid \"enc-1\"): \"use\" is \"enc\", not \"sig\"",
+                "key 2 (kid \"es384-1\"): unsupported alg \"ES384\"",
+                "key 3 (kid \"ed-1\"): unsupported kty \"OKP\" (RSA or EC expected)"}));
+  // The signing key still verifies; a token naming a skipped key does not.
+  auto claims = VerifyJwt(SignedToken(rsa_, Header("RS256", "sig-1"), Payload()), **keys,
+                          Policy(), kNow);
+  EXPECT_TRUE(claims.ok()) << claims.status();
+  ExpectRefused(VerifyJwt(SignedToken(rsa_, Header("RS256", "enc-1"), Payload()), **keys,
+                          Policy(), kNow),
+                "unknown key id", kJwtUnknownKey);
+  // A skipped key may be malformed in what we do not read, never leak a secret.
+  Json enc_with_private = enc;
+  enc_with_private["d"] = "AAAA";
+  EXPECT_FALSE(JwksKeySet::Parse(Jwks({sig, enc_with_private})).ok());
+}
+
 TEST_F(JwtJwksTest, RefusesBadDocuments) {
   PkeyPtr short_rsa = NewRsaKey(1024);
   PkeyPtr p384 = NewEcKey("P-384");
@@ -784,19 +817,23 @@ TEST_F(JwtJwksTest, RefusesBadDocuments) {
       {Jwks({RsaJwk(short_rsa.get(), "short")}),
        "JWKS key 0 (kid \"short\"): RSA modulus is 1024 bits; at least 2048 are required"},
       {Jwks({EcJwk(p384.get(), "p384", "P-384", 48)}),
-       "JWKS key 0 (kid \"p384\"): unsupported curve \"P-384\" (only P-256)"},
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"p384\"): unsupported curve \"P-384\" (only P-256)"},
       {Jwks({changed(ec, "crv", "secp256k1")}),
-       "JWKS key 0 (kid \"ec\"): unsupported curve \"secp256k1\" (only P-256)"},
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"ec\"): unsupported curve \"secp256k1\" (only P-256)"},
       {Jwks({changed(ec, "crv", nullptr)}), "JWKS key 0 (kid \"ec\"): \"crv\" is missing"},
       {Jwks({changed(rsa, "alg", "ES256")}),
        "JWKS key 0 (kid \"rsa\"): \"alg\" must be RS256 for kty RSA"},
-      {Jwks({changed(rsa, "alg", "HS256")}),
-       "JWKS key 0 (kid \"rsa\"): \"alg\" must be RS256 for kty RSA"},
+      {Jwks({changed(rsa, "alg", "HS256")}), "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"rsa\"): unsupported alg \"HS256\""},
+      {Jwks({changed(rsa, "alg", 256)}), "JWKS key 0 (kid \"rsa\"): \"alg\" is not a string"},
       {Jwks({changed(ec, "alg", "RS256")}),
        "JWKS key 0 (kid \"ec\"): \"alg\" must be ES256 for kty EC"},
-      {Jwks({changed(rsa, "use", "enc")}), "JWKS key 0 (kid \"rsa\"): \"use\" must be \"sig\""},
+      {Jwks({changed(rsa, "use", "enc")}),
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"rsa\"): \"use\" is \"enc\", not \"sig\""},
+      {Jwks({changed(rsa, "use", 1)}), "JWKS key 0 (kid \"rsa\"): \"use\" is not a string"},
       {Jwks({changed(rsa, "key_ops", {"encrypt"})}),
-       "JWKS key 0 (kid \"rsa\"): \"key_ops\" must include \"verify\""},
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"rsa\"): \"key_ops\" does not include \"verify\""},
+      {Jwks({changed(rsa, "key_ops", "verify")}),
+       "JWKS key 0 (kid \"rsa\"): \"key_ops\" is not an array"},
       {Jwks({changed(ec, "d", "AAAA")}),
        "JWKS key 0 (kid \"ec\"): contains private key material (\"d\"); publish only the public "
        "key"},
@@ -804,7 +841,10 @@ TEST_F(JwtJwksTest, RefusesBadDocuments) {
        "JWKS key 0 (kid \"h\"): contains private key material (\"k\"); publish only the public "
        "key"},
       {Jwks({Json{{"kty", "OKP"}, {"kid", "ed"}, {"crv", "Ed25519"}, {"x", "AAAA"}}}),
-       "JWKS key 0 (kid \"ed\"): unsupported kty \"OKP\" (RSA or EC expected)"},
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"ed\"): unsupported kty \"OKP\" (RSA or EC expected)"},
+      {Jwks({Json{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "AAAA"}}, changed(ec, "use", "enc")}),
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0: unsupported kty \"OKP\" (RSA or EC expected); key 1 (kid \"ec\"): \"use\" is "
+       "\"enc\", not \"sig\""},
       {Jwks({changed(rsa, "kty", nullptr)}), "JWKS key 0 (kid \"rsa\"): \"kty\" is missing"},
       {Jwks({changed(rsa, "n", "AQAB=")}), "JWKS key 0 (kid \"rsa\"): \"n\" is not base64url"},
       {Jwks({changed(rsa, "e", nullptr)}), "JWKS key 0 (kid \"rsa\"): \"e\" is missing"},
