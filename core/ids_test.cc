@@ -58,7 +58,7 @@ TEST(IdsTest, TimeOrderedUuidsMadeInALaterMillisecondSortLater) {
   EXPECT_LT(first, second);
 }
 
-TEST(IdsTest, TimeOrderedUuidsAreUniqueWithinAMillisecond) {
+TEST(IdsTest, TimeOrderedUuidsDoNotRepeat) {
   std::set<std::string> ids;
   for (int i = 0; i < 20000; ++i) ids.insert(NewTimeOrderedUuid());
   EXPECT_EQ(ids.size(), 20000u);

@@ -351,6 +351,9 @@ absl::StatusOr<std::pair<KeyType, OsslPtr<EVP_PKEY>>> KeyFromJwk(const Json& jwk
       return absl::InvalidArgumentError(absl::StrCat("\"alg\" must be ", AlgOf(type), " for kty ",
                                                      kty->get_ref<const std::string&>()));
     }
+    if (auto crv = jwk.find("crv"); type == KeyType::kEc && crv != jwk.end() && *crv != "P-256") {
+      return absl::InvalidArgumentError("\"alg\" ES256 needs crv P-256");
+    }
   }
   SHOP_ASSIGN_OR_RETURN(OsslPtr<EVP_PKEY> pkey,
                         type == KeyType::kRsa ? RsaKeyFromJwk(jwk) : EcKeyFromJwk(jwk));
@@ -571,6 +574,7 @@ absl::StatusOr<std::shared_ptr<const JwksKeySet>> JwksKeySet::Parse(absl::string
   }
   if (keys->empty()) return absl::InvalidArgumentError("JWKS has no keys");
   std::shared_ptr<JwksKeySet> set(new JwksKeySet);
+  std::set<std::string> kids;  // unique across every key, skipped ones included
   for (size_t i = 0; i < keys->size(); ++i) {
     const Json& jwk = (*keys)[i];
     if (!jwk.is_object()) {
@@ -579,6 +583,10 @@ absl::StatusOr<std::shared_ptr<const JwksKeySet>> JwksKeySet::Parse(absl::string
     const Json* kid = Member(jwk, "kid");
     const bool has_kid =
         kid != nullptr && kid->is_string() && !kid->get_ref<const std::string&>().empty();
+    if (has_kid && !kids.insert(kid->get_ref<const std::string&>()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "JWKS key ", i, " (kid \"", kid->get_ref<const std::string&>(), "\"): duplicate kid"));
+    }
     auto key = KeyFromJwk(jwk);
     if (key.status().code() == absl::StatusCode::kUnimplemented) {
       // Identity providers publish encryption keys and keys for other
@@ -596,11 +604,7 @@ absl::StatusOr<std::shared_ptr<const JwksKeySet>> JwksKeySet::Parse(absl::string
       return absl::InvalidArgumentError(
           absl::StrCat("JWKS key ", i, " (kid \"", id, "\"): ", key.status().message()));
     }
-    auto entry = std::make_unique<Key>(Key{key->first, std::move(key->second)});
-    if (!set->keys_.emplace(id, std::move(entry)).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("JWKS key ", i, " (kid \"", id, "\"): duplicate kid"));
-    }
+    set->keys_.emplace(id, std::make_unique<Key>(Key{key->first, std::move(key->second)}));
   }
   if (set->keys_.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -681,7 +685,13 @@ absl::Status JwksFile::LoadLocked(bool force) {
     keys_ = *std::move(keys);
   }
   last_error_.clear();
-  log::Info("JWKS loaded", {{"file", path_}, {"keys", count}, {"skipped", skipped}});
+  if (skipped.empty()) {
+    log::Info("JWKS loaded", {{"file", path_}, {"keys", count}});
+  } else {
+    // Usually an identity provider's encryption keys; but a signing key with
+    // a typo in its alg, crv or use lands here too, so say it loudly.
+    log::Warn("JWKS loaded, some keys skipped", {{"file", path_}, {"keys", count}, {"skipped", skipped}});
+  }
   return absl::OkStatus();
 }
 

@@ -75,14 +75,15 @@ struct JwtClaims {
 // crv "P-256", x, y of 32 bytes, a point on the curve) for ES256. Every key
 // needs a unique `kid`; `alg`, if present, must be the one of its type; `use`,
 // if present, must be "sig"; `key_ops`, if present, must list "verify"; private
-// members (`d`...) and duplicate JSON member names are refused. A well-formed
-// key for something else (`use` "enc", `key_ops` without "verify", another
-// kty, alg or curve), as identity providers publish beside their signing
-// keys, is skipped and listed in skipped(). A malformed key (bad encoding,
-// a point off the curve, a weak modulus, private members, a kid missing or
-// repeated, an alg that contradicts its kty) or a document with no usable key
-// makes the whole document INVALID_ARGUMENT, naming the key by index and kid:
-// a JWKS is configuration, and half-loading a broken one would hide a
+// members (`d`...) and duplicate JSON member names are refused. A key for
+// something else (`use` "enc", `key_ops` without "verify", another kty, alg or
+// curve), as identity providers publish beside their signing keys, is skipped
+// and listed in skipped(); its key material is never read, but it must not
+// carry private members or repeat another key's kid. A broken usable key (bad
+// encoding, a point off the curve, a weak modulus, a missing kid, an alg that
+// contradicts its kty or curve), a repeated kid, or a document with no usable
+// key makes the whole document INVALID_ARGUMENT, naming the key by index and
+// kid: a JWKS is configuration, and half-loading a broken one would hide a
 // mistake. Immutable once parsed.
 class JwksKeySet {
  public:

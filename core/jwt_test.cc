@@ -773,10 +773,21 @@ TEST_F(JwtJwksTest, SkipsKeysForOtherUsesAndAlgorithms) {
   ExpectRefused(VerifyJwt(SignedToken(rsa_, Header("RS256", "enc-1"), Payload()), **keys,
                           Policy(), kNow),
                 "unknown key id", kJwtUnknownKey);
-  // A skipped key may be malformed in what we do not read, never leak a secret.
+  // A skipped key may be malformed in what we do not read, but it never
+  // leaks a secret, repeats a kid or contradicts itself.
   Json enc_with_private = enc;
   enc_with_private["d"] = "AAAA";
-  EXPECT_FALSE(JwksKeySet::Parse(Jwks({sig, enc_with_private})).ok());
+  EXPECT_EQ(JwksKeySet::Parse(Jwks({sig, enc_with_private})).status().message(),
+            "JWKS key 1 (kid \"enc-1\"): contains private key material (\"d\"); publish only the "
+            "public key");
+  Json enc_same_kid = enc;
+  enc_same_kid["kid"] = "sig-1";
+  EXPECT_EQ(JwksKeySet::Parse(Jwks({sig, enc_same_kid})).status().message(),
+            "JWKS key 1 (kid \"sig-1\"): duplicate kid");
+  Json p384_as_es256 = es384;
+  p384_as_es256["alg"] = "ES256";
+  EXPECT_EQ(JwksKeySet::Parse(Jwks({sig, p384_as_es256})).status().message(),
+            "JWKS key 1 (kid \"es384-1\"): \"alg\" ES256 needs crv P-256");
 }
 
 TEST_F(JwtJwksTest, RefusesBadDocuments) {

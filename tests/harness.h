@@ -1,6 +1,7 @@
 // Integration-test harness: a private PostgreSQL cluster, a fresh dev PKI,
 // the payment-gateway stand-in and every service as real processes on
-// loopback ports chosen by the kernel (found through --port_file).
+// loopback ports that were free when chosen (see FreePort); each service
+// reports it listens through --port_file.
 #ifndef SHOP_TESTS_HARNESS_H_
 #define SHOP_TESTS_HARNESS_H_
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <thread>
@@ -389,8 +390,12 @@ TEST_F(LifecycleTest, ReservationsExpireBackToStock) {
       },
       std::chrono::seconds(15)));
   EXPECT_EQ(expired.service(), "ims");
-  EXPECT_EQ(expired.attributes().at("reservation_id"), reserved.reservation().reservation_id());
-  EXPECT_EQ(expired.attributes().at("units"), "4");
+  const std::map<std::string, std::string> attributes(expired.attributes().begin(),
+                                                      expired.attributes().end());
+  EXPECT_EQ(attributes, (std::map<std::string, std::string>{
+                            {"reservation_id", reserved.reservation().reservation_id()},
+                            {"lines", "1"},
+                            {"units", "4"}}));
   EXPECT_FALSE(expired.trace_id().empty());
 }
 

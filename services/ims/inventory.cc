@@ -100,7 +100,8 @@ absl::StatusOr<int> Inventory::ExpireDue() {
   while (true) {
     SHOP_ASSIGN_OR_RETURN(std::vector<Reservation> released, store_->ExpireDue(kBatch));
     for (const Reservation& reservation : released) {
-      // Each release is its own trace (no call caused it), found by order.
+      // Each release is its own trace (no call caused it), found by order; the
+      // span marks the release, committed just before with its batch.
       Span span("reservation.expire", reservation.order_id);
       span.SetAttribute("reservation_id", reservation.reservation_id);
       if (audit_ != nullptr) {

@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -22,6 +23,7 @@ struct AuditLog::PendingIngest {
   // Each event's wire bytes, made by the caller's thread (in parallel with
   // other callers and with the writer) rather than on the writer's path.
   std::vector<std::string> serialized;
+  int64_t repeats = 0;  // events left out as repeats within the message
   absl::StatusOr<AppendResult> result;
   absl::Notification done;
 };
@@ -225,7 +227,19 @@ absl::StatusOr<AppendResult> AuditLog::Ingest(std::vector<AuditEvent> events) {
   SHOP_RETURN_IF_ERROR(violations.ToStatus("malformed audit events"));
   if (events.empty()) return AppendResult{};
   PendingIngest pending;
-  pending.events = std::move(events);
+  // An id repeated within this message is left out here, on the caller's
+  // thread: otherwise its group's optimistic write would fail and be redone
+  // for every caller in it.
+  absl::flat_hash_set<std::string> ids;
+  ids.reserve(events.size());
+  pending.events.reserve(events.size());
+  for (AuditEvent& event : events) {
+    if (ids.insert(event.event_id()).second) {
+      pending.events.push_back(std::move(event));
+    } else {
+      ++pending.repeats;
+    }
+  }
   pending.serialized.reserve(pending.events.size());
   for (const AuditEvent& event : pending.events) {
     pending.serialized.push_back(event.SerializeAsString());
@@ -331,7 +345,10 @@ absl::Status AuditLog::WriteNew(std::vector<PendingIngest*>& group, std::set<std
     for (const StoredRow& row : rows) tree_.Append(row.leaf_hash);
     next_sequence_ = sequence;
   }
-  for (size_t g = 0; g < group.size(); ++g) group[g]->result = results[g];
+  for (size_t g = 0; g < group.size(); ++g) {
+    results[g].duplicates += group[g]->repeats;
+    group[g]->result = results[g];
+  }
   return absl::OkStatus();
 }
 
