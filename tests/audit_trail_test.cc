@@ -24,15 +24,11 @@ namespace {
 
 using shop::v1::AuditEvent;
 
-class AuditTrailTest : public ::testing::Test {
+class AuditTrailTest : public SuiteMeshTest {
  protected:
-  static void SetUpTestSuite() { mesh_ = new Mesh(); }
-  static void TearDownTestSuite() {
-    delete mesh_;
-    mesh_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_TRUE(mesh_->ok()) << mesh_->error();
+    SuiteMeshTest::SetUp();
+    if (HasFatalFailure()) return;
     audit_ = shop::v1::AuditLogService::NewStub(mesh_->Channel("logging", "sre"));
     ecp_ = shop::v1::CustomerService::NewStub(mesh_->Channel("ecp"));
   }
@@ -113,12 +109,9 @@ class AuditTrailTest : public ::testing::Test {
     return c;
   }
 
-  static Mesh* mesh_;
   std::unique_ptr<shop::v1::AuditLogService::Stub> audit_;
   std::unique_ptr<shop::v1::CustomerService::Stub> ecp_;
 };
-
-Mesh* AuditTrailTest::mesh_ = nullptr;
 
 TEST_F(AuditTrailTest, PlaceOrderProducesACompleteCorrectlyParentedSpanTree) {
   auto [trace_id, order_id] = PlaceOrder();

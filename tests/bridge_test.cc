@@ -40,15 +40,11 @@ const char kOrderBody[] =
     R"("region":"NY","postalCode":"10001","countryCode":"US"},)"
     R"("paymentMethodToken":"pm_card_visa"})";
 
-class BridgeTest : public ::testing::Test {
+class BridgeTest : public SuiteMeshTest {
  protected:
-  static void SetUpTestSuite() { mesh_ = new Mesh(); }
-  static void TearDownTestSuite() {
-    delete mesh_;
-    mesh_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_TRUE(mesh_->ok()) << mesh_->error();
+    SuiteMeshTest::SetUp();
+    if (HasFatalFailure()) return;
     auto key = JwtSigningKey::FromPemFile(mesh_->pki() + "/jwt-signing.key", "dev-es256-1");
     ASSERT_TRUE(key.ok()) << key.status();
     key_ = std::make_unique<JwtSigningKey>(std::move(*key));
@@ -87,11 +83,8 @@ class BridgeTest : public ::testing::Test {
     return "";
   }
 
-  static Mesh* mesh_;
   std::unique_ptr<JwtSigningKey> key_;
 };
-
-Mesh* BridgeTest::mesh_ = nullptr;
 
 TEST_F(BridgeTest, CustomerSessionBrowsePlaceTrackListCancel) {
   const std::string token = Token("bridge-alice");

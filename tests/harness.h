@@ -6,6 +6,7 @@
 #define SHOP_TESTS_HARNESS_H_
 
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -112,6 +113,22 @@ class Mesh {
 
 // One mesh per test binary, started on first use, stopped at exit.
 Mesh& SharedMesh();
+
+// A fixture whose suite has a mesh of its own, started before its first test
+// and stopped after its last: unlike SharedMesh(), for suites that tamper with
+// the mesh or count everything it logged. A subclass's SetUp calls
+// SuiteMeshTest::SetUp() first and returns if it failed (no mesh).
+class SuiteMeshTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { mesh_ = new Mesh(); }
+  static void TearDownTestSuite() {
+    delete mesh_;
+    mesh_ = nullptr;
+  }
+  void SetUp() override { ASSERT_TRUE(mesh_->ok()) << mesh_->error(); }
+
+  static inline Mesh* mesh_ = nullptr;
+};
 
 }  // namespace shop::testing
 

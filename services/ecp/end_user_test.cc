@@ -1,13 +1,12 @@
 #include "services/ecp/end_user.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include <cstdio>
 #include <fstream>
 
 #include "core/status.h"
+#include "core/test_keys.h"
 
 namespace shop::ecp {
 namespace {
@@ -15,22 +14,10 @@ namespace {
 constexpr char kShopctl[] = "spiffe://shop.local/ns/shop/sa/shopctl";
 constexpr char kGateway[] = "spiffe://shop.local/ns/shop/sa/gateway";
 
-std::string NewEcKeyPem() {
-  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long size = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(size));
-  BIO_free(bio);
-  EVP_PKEY_free(key);
-  return pem;
-}
-
 class EndUserTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto key = JwtSigningKey::FromPem(NewEcKeyPem(), "k1");
+    auto key = JwtSigningKey::FromPem(shop::testing::NewP256KeyPem(), "k1");
     ASSERT_TRUE(key.ok()) << key.status();
     key_ = std::make_unique<JwtSigningKey>(std::move(*key));
     auto jwks = JwksForPublicKey(*key_);

@@ -1,13 +1,12 @@
 #include "services/logging/audit_log.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include <algorithm>
 #include <set>
 
 #include "core/status.h"
+#include "core/test_keys.h"
 #include "google/rpc/error_details.pb.h"
 #include "services/logging/tree_head.h"
 
@@ -94,15 +93,7 @@ class MemoryStore final : public AuditStore {
 };
 
 std::unique_ptr<TreeHeadSigner> TestSigner() {
-  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long size = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(size));
-  BIO_free(bio);
-  EVP_PKEY_free(key);
-  auto signer = TreeHeadSigner::FromPem(pem);
+  auto signer = TreeHeadSigner::FromPem(shop::testing::NewEd25519KeyPem());
   EXPECT_TRUE(signer.ok()) << signer.status();
   return std::move(*signer);
 }
