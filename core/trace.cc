@@ -1,8 +1,5 @@
 #include "core/trace.h"
 
-#include <grpcpp/client_context.h>
-#include <grpcpp/server_context.h>
-
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -15,8 +12,6 @@ namespace shop {
 namespace {
 
 thread_local const TraceContext* current_trace = nullptr;
-thread_local std::chrono::system_clock::time_point current_deadline =
-    std::chrono::system_clock::time_point::max();
 
 bool IsLowerHex(absl::string_view s, size_t len) {
   if (s.size() != len) return false;
@@ -68,47 +63,6 @@ const TraceContext* CurrentTrace() { return current_trace; }
 void SetCurrentTrace(const TraceContext* trace) {
   current_trace = trace;
   log::SetThreadTraceId(trace != nullptr ? trace->trace_id : "");
-}
-
-ScopedTrace::ScopedTrace(const grpc::ServerContext& ctx)
-    : previous_(current_trace), previous_deadline_(current_deadline) {
-  const auto& metadata = ctx.client_metadata();
-  std::optional<TraceContext> decided;
-  if (auto it = metadata.find(kServerSpanHeader); it != metadata.end()) {
-    decided = DecodeServerSpan(absl::string_view(it->second.data(), it->second.size()));
-  }
-  if (!decided) {
-    // No interceptor ran (e.g. a unit test): start a root span here.
-    decided = TraceContext{NewTraceId(), NewSpanId(), "", ""};
-  }
-  trace_ = *decided;
-  if (auto it = metadata.find(kAuthzHeader); it != metadata.end()) {
-    denied_ = std::string_view(it->second.data(), it->second.size()) != kAuthzAllow;
-  }
-  if (auto it = metadata.find(kTracestateHeader); it != metadata.end()) {
-    trace_.tracestate = std::string(it->second.data(), it->second.size());
-  }
-  current_deadline = ctx.deadline();
-  SetCurrentTrace(&trace_);
-}
-
-ScopedTrace::~ScopedTrace() {
-  current_deadline = previous_deadline_;
-  SetCurrentTrace(previous_);
-}
-
-void PrepareClientContext(grpc::ClientContext& ctx, std::chrono::milliseconds timeout,
-                          bool inherit_deadline) {
-  auto deadline = std::chrono::system_clock::now() + timeout;
-  if (inherit_deadline && current_deadline < deadline) deadline = current_deadline;
-  ctx.set_deadline(deadline);
-  if (current_trace != nullptr) {
-    ctx.AddMetadata(kTraceparentHeader,
-                    FormatTraceparent(current_trace->trace_id, current_trace->span_id));
-    if (!current_trace->tracestate.empty()) {
-      ctx.AddMetadata(kTracestateHeader, current_trace->tracestate);
-    }
-  }
 }
 
 }  // namespace shop

@@ -1,22 +1,13 @@
-// W3C trace context for the mesh. The server interceptor (core/audit.h)
-// decides the span of each incoming call and hands it to the handler in the
-// private header x-shop-span; ScopedTrace makes it current on the handler's
-// thread, and PrepareClientContext passes it on to every outgoing call.
+// W3C trace context for the mesh: ids, the traceparent header, and the span
+// current on this thread. The gRPC side (core/grpc/call_context.h) makes an
+// incoming call's span current and passes it on to outgoing calls.
 #ifndef SHOP_CORE_TRACE_H_
 #define SHOP_CORE_TRACE_H_
 
-#include "absl/strings/string_view.h"
-#include <grpcpp/support/status.h>
-
-#include <chrono>
 #include <optional>
 #include <string>
-#include <string_view>
 
-namespace grpc {
-class ClientContext;
-class ServerContext;
-}  // namespace grpc
+#include "absl/strings/string_view.h"
 
 namespace shop {
 
@@ -59,42 +50,6 @@ const TraceContext* CurrentTrace();
 // Replaces the current span of this thread (internal spans use it; restore
 // the previous one when done). Also sets the trace id of log lines.
 void SetCurrentTrace(const TraceContext* trace);
-
-// Makes the span of `ctx` current on this thread (trace id on log lines,
-// parent of outgoing calls) and carries its deadline onward.
-class ScopedTrace {
- public:
-  explicit ScopedTrace(const grpc::ServerContext& ctx);
-  ~ScopedTrace();
-  ScopedTrace(const ScopedTrace&) = delete;
-  ScopedTrace& operator=(const ScopedTrace&) = delete;
-
-  const TraceContext& trace() const { return trace_; }
-  // True unless the interceptor allowed this caller for this method (fail
-  // closed: no verdict is a denial).
-  bool permission_denied() const { return denied_; }
-
- private:
-  TraceContext trace_;
-  bool denied_ = true;
-  const TraceContext* previous_;
-  std::chrono::system_clock::time_point previous_deadline_;
-};
-
-// First line of every handler: makes the call's span current and refuses
-// callers that the authorization policy does not allow.
-#define SHOP_RPC_ENTER(ctx)                                                    \
-  ::shop::ScopedTrace shop_rpc_scope_(*(ctx));                                 \
-  if (shop_rpc_scope_.permission_denied())                                     \
-    return ::grpc::Status(::grpc::StatusCode::PERMISSION_DENIED,               \
-                          "caller is not allowed to call this method")
-
-// Adds the current trace (as traceparent) to an outgoing call and sets its
-// deadline to `timeout` from now, or the incoming call's deadline if sooner
-// and `inherit_deadline`. (A saga step must not inherit: its compensation has
-// to run even when the caller has stopped waiting.)
-void PrepareClientContext(grpc::ClientContext& ctx, std::chrono::milliseconds timeout,
-                          bool inherit_deadline = true);
 
 }  // namespace shop
 

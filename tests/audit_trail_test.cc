@@ -104,7 +104,7 @@ class AuditTrailTest : public SuiteMeshTest {
   // database access has (triggers off for this session).
   std::unique_ptr<pqxx::connection> Superuser() {
     auto c = std::make_unique<pqxx::connection>(
-        absl::StrCat("postgresql://postgres@127.0.0.1:", mesh_->pg_port(), "/logging"));
+        absl::StrCat("postgresql://postgres@127.0.0.1:", mesh_->postgres_port(), "/logging"));
     pqxx::nontransaction(*c).exec("SET session_replication_role = replica");
     return c;
   }
@@ -329,7 +329,7 @@ TEST_F(AuditTrailTest, ProofsVerifyWithAnIndependentVerifier) {
 
 TEST_F(AuditTrailTest, TheServiceRoleCannotRewriteTheLog) {
   pqxx::connection writer(
-      absl::StrCat("postgresql://logging_writer@127.0.0.1:", mesh_->pg_port(), "/logging"));
+      absl::StrCat("postgresql://logging_writer@127.0.0.1:", mesh_->postgres_port(), "/logging"));
   for (const char* sql : {"UPDATE audit_records SET name = 'x' WHERE sequence = 1",
                           "DELETE FROM audit_records WHERE sequence = 1",
                           "TRUNCATE audit_records", "DELETE FROM tree_heads"}) {

@@ -456,14 +456,14 @@ TEST_F(BridgeTest, TheBridgeSpanIsTheRootOfTheTrace) {
         // Each process exports in its own batches: wait for the whole tree
         // (one root, the bridge's, down to ECP's span and what it called).
         return audit->GetTrace(&ctx, request, &tree).ok() && tree.roots_size() == 1 &&
-               tree.roots(0).event().service() == "gateway" &&
+               tree.roots(0).event().service() == "bridge" &&
                tree.roots(0).children_size() > 0 &&
                tree.roots(0).children(0).children_size() > 0 &&
                tree.roots(0).children(0).children(0).children_size() > 0;
       },
       std::chrono::seconds(20)));
   const auto& root = tree.roots(0).event();
-  EXPECT_EQ(root.service(), "gateway");
+  EXPECT_EQ(root.service(), "bridge");
   EXPECT_EQ(root.kind(), shop::v1::EVENT_KIND_SERVER_SPAN);
   EXPECT_EQ(root.name(), "POST /v1/orders");
   EXPECT_EQ(root.parent_span_id(), browser_span);
@@ -472,7 +472,7 @@ TEST_F(BridgeTest, TheBridgeSpanIsTheRootOfTheTrace) {
   EXPECT_EQ(client.kind(), shop::v1::EVENT_KIND_CLIENT_SPAN);
   const auto& ecp = tree.roots(0).children(0).children(0).event();
   EXPECT_EQ(ecp.service(), "ecp");
-  EXPECT_EQ(ecp.caller(), "spiffe://shop.local/ns/shop/sa/gateway");
+  EXPECT_EQ(ecp.caller(), "spiffe://shop.local/ns/shop/sa/bridge");
   EXPECT_EQ(ecp.customer_id(), "bridge-gina");  // from the verified token
 }
 

@@ -170,17 +170,17 @@ Mesh::Mesh() {
     error_ = "dev-pki failed";
     return;
   }
-  pg_port_ = FreePort();
+  postgres_port_ = FreePort();
   // Every port up front: services find each other (and a restarted one comes
   // back where its callers expect it).
-  for (const char* service : {"fakepay", "logging", "ims", "pg-adapter", "ops", "ecp", "gateway"}) {
+  for (const char* service : {"fakepay", "logging", "ims", "pg-adapter", "ops", "ecp", "bridge"}) {
     ports_[service] = FreePort();
   }
   webhook_port_ = FreePort();
-  if (!RunCommand(absl::StrCat(scripts, "/pg-local start ", root_, "/pg ", pg_port_)) ||
-      !RunCommand(absl::StrCat(scripts, "/pg-local create-db ", pg_port_,
+  if (!RunCommand(absl::StrCat(scripts, "/postgres-local start ", root_, "/pg ", postgres_port_)) ||
+      !RunCommand(absl::StrCat(scripts, "/postgres-local create-db ", postgres_port_,
                                " ops ims payments logging")) ||
-      !RunCommand(absl::StrCat(scripts, "/pg-local create-role ", pg_port_, " logging_writer"))) {
+      !RunCommand(absl::StrCat(scripts, "/postgres-local create-role ", postgres_port_, " logging_writer"))) {
     error_ = "could not start PostgreSQL";
     return;
   }
@@ -198,15 +198,15 @@ Mesh::Mesh() {
   if (!Start("pg-adapter", bin + "/services/pg-adapter/pg-adapter", CommonFlags("pg-adapter"))) return;
   if (!Start("ops", bin + "/services/ops/ops", CommonFlags("ops"))) return;
   if (!Start("ecp", bin + "/services/ecp/ecp", CommonFlags("ecp"))) return;
-  if (!Start("gateway", bin + "/services/gateway/gateway", CommonFlags("gateway"))) return;
-  bridge_url_ = absl::StrCat("http://127.0.0.1:", ports_["gateway"]);
+  if (!Start("bridge", bin + "/services/bridge/bridge", CommonFlags("bridge"))) return;
+  bridge_url_ = absl::StrCat("http://127.0.0.1:", ports_["bridge"]);
 }
 
 Mesh::~Mesh() {
   for (auto it = start_order_.rbegin(); it != start_order_.rend(); ++it) {
     processes_[*it]->Stop();
   }
-  RunCommand(absl::StrCat(SourceDir(), "/scripts/pg-local stop ", root_, "/pg"));
+  RunCommand(absl::StrCat(SourceDir(), "/scripts/postgres-local stop ", root_, "/pg"));
   if (std::getenv("SHOP_KEEP_TEST_DIR") == nullptr) RunCommand("rm -rf " + root_);
 }
 
@@ -216,7 +216,7 @@ std::string Mesh::address(const std::string& service) const {
 }
 
 std::string Mesh::db_url(const std::string& database) const {
-  return absl::StrCat("postgresql://", database, "@127.0.0.1:", pg_port_, "/", database);
+  return absl::StrCat("postgresql://", database, "@127.0.0.1:", postgres_port_, "/", database);
 }
 
 TlsFiles Mesh::Identity(const std::string& name) const {
@@ -232,7 +232,7 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
     flags.push_back("--audit_spool=" + root_ + "/" + service + ".audit-spool");
   }
   if (service == "logging") {
-    flags.push_back(absl::StrCat("--db_url=postgresql://logging_writer@127.0.0.1:", pg_port_,
+    flags.push_back(absl::StrCat("--db_url=postgresql://logging_writer@127.0.0.1:", postgres_port_,
                                  "/logging"));
     flags.push_back("--db_admin_url=" + db_url("logging"));
     flags.push_back("--tree_head_key=" + pki_ + "/audit-log-signing.key");
@@ -251,7 +251,7 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
     flags.push_back("--ops_addr=" + address("ops"));
   }
   if (service == "ims") flags.push_back("--expiry_interval_seconds=1");
-  if (service == "gateway") {
+  if (service == "bridge") {
     flags.push_back("--default_backend=" + address("ecp"));
     flags.push_back("--cors_origins=https://shop.example");
   }
@@ -311,7 +311,7 @@ bool Mesh::Spawn(const std::string& service) {
     error_ = absl::StrCat(service, " did not start; its log:\n", p->Log());
     return false;
   }
-  if (service == "fakepay" || service == "gateway") return true;  // HTTP: bound is ready
+  if (service == "fakepay" || service == "bridge") return true;  // HTTP: bound is ready
   auto stub = grpc::health::v1::Health::NewStub(Channel(service));
   bool healthy = WaitFor(
       [&] {

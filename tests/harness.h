@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tls.h"
+#include "core/grpc/tls.h"
 
 namespace shop::testing {
 
@@ -65,9 +65,9 @@ class Mesh {
   const std::string& pki() const { return pki_; }
   std::string address(const std::string& service) const;
   std::string db_url(const std::string& database) const;
-  int pg_port() const { return pg_port_; }
+  int postgres_port() const { return postgres_port_; }
   const std::string& gateway_url() const { return gateway_url_; }
-  // The JSON bridge (services/gateway): http://127.0.0.1:<port>.
+  // The JSON bridge (services/bridge): http://127.0.0.1:<port>.
   const std::string& bridge_url() const { return bridge_url_; }
   const std::string& gateway_api_key() const { return api_key_; }
   int webhook_port() const { return webhook_port_; }
@@ -99,7 +99,7 @@ class Mesh {
   std::string root_;
   std::string pki_;
   std::string error_;
-  int pg_port_ = 0;
+  int postgres_port_ = 0;
   std::string api_key_ = "sk_test_harness_0123456789";
   std::string webhook_secret_ = "whsec_harness_0123456789abcdef";
   int webhook_port_ = 0;

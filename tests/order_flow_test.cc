@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "core/grpc_status.h"
+#include "core/grpc/grpc_status.h"
 #include "core/ids.h"
 #include "core/status.h"
 #include "core/trace.h"

@@ -226,7 +226,7 @@ TEST_F(PaymentAdapterTest, NoCardNumberAppearsInAnyLogOrDatabaseOfTheMesh) {
   for (const char* database : {"ops", "ims", "payments", "logging"}) {
     const std::string dump = absl::StrCat(mesh_.root(), "/", database, ".sql");
     ASSERT_TRUE(RunCommand(absl::StrCat("/usr/lib/postgresql/15/bin/pg_dump -h 127.0.0.1 -p ",
-                                        mesh_.pg_port(), " -U postgres ", database, " > ", dump)));
+                                        mesh_.postgres_port(), " -U postgres ", database, " > ", dump)));
     haystack += ReadFile(dump);
   }
   // The scan sees real data: the tokens the mesh did store are in it.

@@ -1,7 +1,8 @@
 #include "services/ecp/ecp_grpc.h"
 
-#include "core/grpc_status.h"
-#include "core/identity.h"
+#include "core/grpc/call_context.h"
+#include "core/grpc/grpc_status.h"
+#include "core/grpc/identity.h"
 #include "absl/time/clock.h"
 #include "core/trace.h"
 

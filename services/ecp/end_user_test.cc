@@ -12,7 +12,7 @@ namespace shop::ecp {
 namespace {
 
 constexpr char kShopctl[] = "spiffe://shop.local/ns/shop/sa/shopctl";
-constexpr char kGateway[] = "spiffe://shop.local/ns/shop/sa/gateway";
+constexpr char kGateway[] = "spiffe://shop.local/ns/shop/sa/bridge";
 
 class EndUserTest : public ::testing::Test {
  protected:

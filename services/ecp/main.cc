@@ -3,10 +3,11 @@
 #include "core/config.h"
 #include "core/jwt.h"
 #include "core/log.h"
-#include "core/service_main.h"
+#include "core/grpc/service_main.h"
 #include "services/ecp/backends.h"
 #include "services/ecp/ecp_grpc.h"
 #include "services/ecp/storefront.h"
+#include "ecp_policy.h"
 
 ABSL_FLAG(std::string, ops_addr, "", "Address of the order processing service (host:port).");
 ABSL_FLAG(std::string, ims_addr, "", "Address of the inventory service (host:port).");
@@ -21,9 +22,6 @@ ABSL_FLAG(std::vector<std::string>, header_callers,
           "Workloads whose x-shop-customer-id header names the end user (internal tools; "
           "never the public JSON bridge).");
 
-namespace shop::ecp {
-absl::string_view DefaultAuthzPolicy();
-}
 
 int main(int argc, char** argv) {
   shop::BlockTerminationSignals();

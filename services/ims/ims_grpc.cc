@@ -2,8 +2,9 @@
 
 #include <google/protobuf/util/time_util.h>
 
-#include "core/grpc_status.h"
-#include "core/identity.h"
+#include "core/grpc/call_context.h"
+#include "core/grpc/grpc_status.h"
+#include "core/grpc/identity.h"
 #include "core/trace.h"
 
 namespace shop::ims {

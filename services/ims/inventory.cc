@@ -3,7 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "core/audit.h"
+#include "core/span.h"
 #include "core/status.h"
 #include "core/validation.h"
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <map>
 
-#include "core/audit.h"
+#include "core/span.h"
 #include "core/status.h"
 #include "google/rpc/error_details.pb.h"
 

@@ -3,11 +3,12 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/periodic.h"
-#include "core/pg.h"
-#include "core/service_main.h"
+#include "core/postgres/pool.h"
+#include "core/grpc/service_main.h"
 #include "services/ims/ims_grpc.h"
 #include "services/ims/inventory.h"
 #include "services/ims/store.h"
+#include "ims_policy.h"
 
 ABSL_FLAG(std::string, db_url, "", "PostgreSQL URL of the inventory database.");
 ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
@@ -16,9 +17,6 @@ ABSL_FLAG(int32_t, reservation_ttl_seconds, 900, "Default lifetime of a stock re
 ABSL_FLAG(int32_t, expiry_interval_seconds, 5,
           "How often expired reservations are released back to stock.");
 
-namespace shop::ims {
-absl::string_view DefaultAuthzPolicy();
-}
 
 int main(int argc, char** argv) {
   shop::BlockTerminationSignals();
@@ -27,9 +25,9 @@ int main(int argc, char** argv) {
   if (auto s = shop::RequireFlags({"db_url"}); !s.ok()) {
     shop::ExitOnStartupError("bad configuration", s);
   }
-  auto pool = shop::PgPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
+  auto pool = shop::PostgresPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
   if (!pool.ok()) shop::ExitOnStartupError("database unavailable", pool.status());
-  shop::ims::PgInventoryStore store(pool->get());
+  shop::ims::PostgresInventoryStore store(pool->get());
   if (auto s = store.Prepare(absl::GetFlag(FLAGS_seed_demo_catalog)); !s.ok()) {
     shop::ExitOnStartupError("cannot prepare database", s);
   }

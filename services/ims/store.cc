@@ -5,13 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "core/ids.h"
 #include "core/log.h"
-#include "core/pg.h"
+#include "core/postgres/pool.h"
 #include "core/status.h"
 #include "shop/v1/types.pb.h"
+#include "ims_migrations.h"
 
 namespace shop::ims {
-const std::vector<Migration>& Migrations();  // generated from migrations/*.sql
-
 namespace {
 
 const char* StatusText(ReservationStatus status) {
@@ -71,7 +70,7 @@ void RecordMovement(pqxx::work& w, const std::string& sku, const char* kind, int
 
 }  // namespace
 
-absl::Status PgInventoryStore::Prepare(bool seed_demo_catalog) {
+absl::Status PostgresInventoryStore::Prepare(bool seed_demo_catalog) {
   SHOP_RETURN_IF_ERROR(pool_->Migrate("ims", Migrations()));
   if (!seed_demo_catalog) return absl::OkStatus();
   return pool_->Transact([](pqxx::work& w) -> absl::Status {
@@ -94,7 +93,7 @@ absl::Status PgInventoryStore::Prepare(bool seed_demo_catalog) {
   });
 }
 
-absl::StatusOr<Reservation> PgInventoryStore::Reserve(const std::string& order_id,
+absl::StatusOr<Reservation> PostgresInventoryStore::Reserve(const std::string& order_id,
                                                       const std::vector<LineRequest>& lines,
                                                       absl::Duration ttl,
                                                       const std::string& actor) {
@@ -164,7 +163,7 @@ absl::StatusOr<Reservation> PgInventoryStore::Reserve(const std::string& order_i
   return result;
 }
 
-absl::StatusOr<Reservation> PgInventoryStore::Commit(const std::string& reservation_id,
+absl::StatusOr<Reservation> PostgresInventoryStore::Commit(const std::string& reservation_id,
                                                      const std::string& actor) {
   absl::StatusOr<Reservation> result;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
@@ -214,7 +213,7 @@ void ReleaseLocked(pqxx::work& w, Reservation& reservation, const std::string& r
   reservation.status = ReservationStatus::kReleased;
 }
 
-absl::StatusOr<Reservation> PgInventoryStore::Release(const std::string& id, bool by_order,
+absl::StatusOr<Reservation> PostgresInventoryStore::Release(const std::string& id, bool by_order,
                                                       const std::string& reason,
                                                       const std::string& actor) {
   absl::StatusOr<Reservation> result;
@@ -235,7 +234,7 @@ absl::StatusOr<Reservation> PgInventoryStore::Release(const std::string& id, boo
   return result;
 }
 
-absl::StatusOr<Reservation> PgInventoryStore::Restock(const std::string& reservation_id,
+absl::StatusOr<Reservation> PostgresInventoryStore::Restock(const std::string& reservation_id,
                                                       const std::string& reason,
                                                       const std::string& actor) {
   absl::StatusOr<Reservation> result;
@@ -269,7 +268,7 @@ absl::StatusOr<Reservation> PgInventoryStore::Restock(const std::string& reserva
   return result;
 }
 
-absl::StatusOr<std::vector<Reservation>> PgInventoryStore::ExpireDue(int limit) {
+absl::StatusOr<std::vector<Reservation>> PostgresInventoryStore::ExpireDue(int limit) {
   std::vector<Reservation> released;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     released.clear();
@@ -290,7 +289,7 @@ absl::StatusOr<std::vector<Reservation>> PgInventoryStore::ExpireDue(int limit) 
   return released;
 }
 
-absl::StatusOr<std::vector<Availability>> PgInventoryStore::Check(
+absl::StatusOr<std::vector<Availability>> PostgresInventoryStore::Check(
     const std::vector<LineRequest>& lines) {
   std::vector<Availability> result;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
@@ -311,7 +310,7 @@ absl::StatusOr<std::vector<Availability>> PgInventoryStore::Check(
   return result;
 }
 
-absl::StatusOr<StockLevel> PgInventoryStore::GetStock(const std::string& sku) {
+absl::StatusOr<StockLevel> PostgresInventoryStore::GetStock(const std::string& sku) {
   StockLevel level;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     pqxx::result row = w.exec_params(
@@ -325,7 +324,7 @@ absl::StatusOr<StockLevel> PgInventoryStore::GetStock(const std::string& sku) {
   return level;
 }
 
-absl::StatusOr<ProductPage> PgInventoryStore::ListProducts(int page_size,
+absl::StatusOr<ProductPage> PostgresInventoryStore::ListProducts(int page_size,
                                                            const std::string& after_sku) {
   ProductPage page;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {

@@ -7,14 +7,14 @@
 #include "services/ims/inventory.h"
 
 namespace shop {
-class PgPool;
+class PostgresPool;
 }
 
 namespace shop::ims {
 
-class PgInventoryStore final : public InventoryStore {
+class PostgresInventoryStore final : public InventoryStore {
  public:
-  explicit PgInventoryStore(PgPool* pool) : pool_(pool) {}
+  explicit PostgresInventoryStore(PostgresPool* pool) : pool_(pool) {}
 
   // Applies the migrations; seeds DemoCatalog() when the catalog is empty.
   absl::Status Prepare(bool seed_demo_catalog);
@@ -36,7 +36,7 @@ class PgInventoryStore final : public InventoryStore {
   absl::StatusOr<ProductPage> ListProducts(int page_size, const std::string& after_sku) override;
 
  private:
-  PgPool* pool_;
+  PostgresPool* pool_;
 };
 
 }  // namespace shop::ims

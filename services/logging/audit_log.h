@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "core/audit.h"
+#include "core/span.h"
 #include "services/logging/merkle.h"
 #include "shop/v1/audit.pb.h"
 

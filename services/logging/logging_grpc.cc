@@ -1,6 +1,7 @@
 #include "services/logging/logging_grpc.h"
 
-#include "core/grpc_status.h"
+#include "core/grpc/call_context.h"
+#include "core/grpc/grpc_status.h"
 #include "core/trace.h"
 
 namespace shop::logging {

@@ -2,12 +2,13 @@
 #include "absl/flags/flag.h"
 #include "core/config.h"
 #include "core/log.h"
-#include "core/pg.h"
-#include "core/service_main.h"
+#include "core/postgres/pool.h"
+#include "core/grpc/service_main.h"
 #include "services/logging/audit_log.h"
 #include "services/logging/logging_grpc.h"
 #include "services/logging/store.h"
 #include "services/logging/tree_head.h"
+#include "logging_policy.h"
 
 ABSL_FLAG(std::string, db_url, "",
           "PostgreSQL URL the service runs with. Its role should only SELECT and INSERT.");
@@ -19,9 +20,6 @@ ABSL_FLAG(std::string, tree_head_key, "",
           "PEM Ed25519 private key that signs tree heads (scripts/dev-pki makes one).");
 ABSL_FLAG(int32_t, tree_head_interval_ms, 1000, "How often a new tree head is signed.");
 
-namespace shop::logging {
-absl::string_view DefaultAuthzPolicy();
-}
 
 int main(int argc, char** argv) {
   shop::BlockTerminationSignals();
@@ -33,25 +31,25 @@ int main(int argc, char** argv) {
   if (!signer.ok()) shop::ExitOnStartupError("bad tree head key", signer.status());
 
   const std::string url = absl::GetFlag(FLAGS_db_url);
-  auto pool = shop::PgPool::Connect(url, absl::GetFlag(FLAGS_db_pool_size));
+  auto pool = shop::PostgresPool::Connect(url, absl::GetFlag(FLAGS_db_pool_size));
   if (!pool.ok()) shop::ExitOnStartupError("database unavailable", pool.status());
   {
     std::string admin_url = absl::GetFlag(FLAGS_db_admin_url);
-    auto admin = admin_url.empty() ? absl::StatusOr<std::unique_ptr<shop::PgPool>>(nullptr)
-                                   : shop::PgPool::Connect(admin_url, 1);
+    auto admin = admin_url.empty() ? absl::StatusOr<std::unique_ptr<shop::PostgresPool>>(nullptr)
+                                   : shop::PostgresPool::Connect(admin_url, 1);
     if (!admin.ok()) shop::ExitOnStartupError("admin database URL unusable", admin.status());
     if (*admin == nullptr) {
       shop::log::Warn("no --db_admin_url: the service role owns the audit tables", {});
     }
     // The role the service runs as, as the server sees it.
-    auto role = shop::logging::PgAuditStore::CurrentRole(pool->get());
+    auto role = shop::logging::PostgresAuditStore::CurrentRole(pool->get());
     if (!role.ok()) shop::ExitOnStartupError("database unavailable", role.status());
-    shop::PgPool* owner = *admin != nullptr ? admin->get() : pool->get();
-    if (auto s = shop::logging::PgAuditStore::Migrate(owner, *role); !s.ok()) {
+    shop::PostgresPool* owner = *admin != nullptr ? admin->get() : pool->get();
+    if (auto s = shop::logging::PostgresAuditStore::Migrate(owner, *role); !s.ok()) {
       shop::ExitOnStartupError("cannot prepare database", s);
     }
   }
-  shop::logging::PgAuditStore store(pool->get());
+  shop::logging::PostgresAuditStore store(pool->get());
   if (auto s = store.LockAsSoleWriter(url); !s.ok()) {
     shop::ExitOnStartupError("cannot own the audit log", s);
   }

@@ -7,14 +7,13 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "core/pg.h"
+#include "core/postgres/pool.h"
 #include "core/status.h"
+#include "logging_migrations.h"
 
 #include <libpq-fe.h>
 
 namespace shop::logging {
-const std::vector<Migration>& Migrations();  // generated from migrations/*.sql
-
 namespace {
 
 using google::protobuf::util::TimeUtil;
@@ -93,7 +92,7 @@ std::string ResultError(PGresult* result, PGconn* connection) {
 
 }  // namespace
 
-struct PgAuditStore::WriterLock {
+struct PostgresAuditStore::WriterLock {
   explicit WriterLock(const std::string& url) : connection(url), url(url) {}
   ~WriterLock() {
     if (copy != nullptr) PQfinish(copy);
@@ -103,10 +102,10 @@ struct PgAuditStore::WriterLock {
   PGconn* copy = nullptr;  // the writer's own session for binary COPY
 };
 
-PgAuditStore::PgAuditStore(PgPool* pool) : pool_(pool) {}
-PgAuditStore::~PgAuditStore() = default;
+PostgresAuditStore::PostgresAuditStore(PostgresPool* pool) : pool_(pool) {}
+PostgresAuditStore::~PostgresAuditStore() = default;
 
-absl::Status PgAuditStore::Migrate(PgPool* owner_pool, const std::string& writer_role) {
+absl::Status PostgresAuditStore::Migrate(PostgresPool* owner_pool, const std::string& writer_role) {
   if (absl::Status s = owner_pool->Migrate("logging", Migrations()); !s.ok()) return s;
   return owner_pool->Transact([&](pqxx::work& w) -> absl::Status {
     std::string owner = w.exec1("SELECT current_user")[0].as<std::string>();
@@ -122,7 +121,7 @@ absl::Status PgAuditStore::Migrate(PgPool* owner_pool, const std::string& writer
   });
 }
 
-absl::StatusOr<std::string> PgAuditStore::CurrentRole(PgPool* pool) {
+absl::StatusOr<std::string> PostgresAuditStore::CurrentRole(PostgresPool* pool) {
   std::string role;
   absl::Status status = pool->Transact([&](pqxx::work& w) -> absl::Status {
     role = w.exec1("SELECT current_user")[0].as<std::string>();
@@ -132,7 +131,7 @@ absl::StatusOr<std::string> PgAuditStore::CurrentRole(PgPool* pool) {
   return role;
 }
 
-absl::Status PgAuditStore::LockAsSoleWriter(const std::string& url) {
+absl::Status PostgresAuditStore::LockAsSoleWriter(const std::string& url) {
   try {
     writer_lock_ = std::make_unique<WriterLock>(url);
     pqxx::nontransaction n(writer_lock_->connection);
@@ -148,7 +147,7 @@ absl::Status PgAuditStore::LockAsSoleWriter(const std::string& url) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::string>> PgAuditStore::ExistingEventIds(
+absl::StatusOr<std::vector<std::string>> PostgresAuditStore::ExistingEventIds(
     const std::vector<std::string>& ids) {
   std::vector<std::string> existing;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
@@ -162,7 +161,7 @@ absl::StatusOr<std::vector<std::string>> PgAuditStore::ExistingEventIds(
   return existing;
 }
 
-absl::Status PgAuditStore::Append(const std::vector<StoredRow>& rows) {
+absl::Status PostgresAuditStore::Append(const std::vector<StoredRow>& rows) {
   if (writer_lock_ == nullptr) {
     return absl::FailedPreconditionError("only the sole writer appends (LockAsSoleWriter first)");
   }
@@ -228,7 +227,7 @@ absl::Status PgAuditStore::Append(const std::vector<StoredRow>& rows) {
   return run("COMMIT", PGRES_COMMAND_OK);
 }
 
-absl::StatusOr<std::vector<shop::v1::AuditRecord>> PgAuditStore::Query(const QueryFilter& q) {
+absl::StatusOr<std::vector<shop::v1::AuditRecord>> PostgresAuditStore::Query(const QueryFilter& q) {
   std::vector<shop::v1::AuditRecord> records;
   const auto& f = q.filter;
   int64_t up_to = q.up_to_sequence > 0 ? q.up_to_sequence : std::numeric_limits<int64_t>::max();
@@ -265,7 +264,7 @@ absl::StatusOr<std::vector<shop::v1::AuditRecord>> PgAuditStore::Query(const Que
   return records;
 }
 
-absl::Status PgAuditStore::Scan(const std::function<bool(const LeafRow&)>& fn) {
+absl::Status PostgresAuditStore::Scan(const std::function<bool(const LeafRow&)>& fn) {
   int64_t after = std::numeric_limits<int64_t>::min();
   while (true) {
     std::vector<LeafRow> chunk;
@@ -293,7 +292,7 @@ absl::Status PgAuditStore::Scan(const std::function<bool(const LeafRow&)>& fn) {
   }
 }
 
-absl::StatusOr<int64_t> PgAuditStore::SequenceOf(const std::string& event_id) {
+absl::StatusOr<int64_t> PostgresAuditStore::SequenceOf(const std::string& event_id) {
   int64_t sequence = 0;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     pqxx::result rows =
@@ -306,7 +305,7 @@ absl::StatusOr<int64_t> PgAuditStore::SequenceOf(const std::string& event_id) {
   return sequence;
 }
 
-absl::StatusOr<std::string> PgAuditStore::RecordAt(int64_t sequence) {
+absl::StatusOr<std::string> PostgresAuditStore::RecordAt(int64_t sequence) {
   std::string record;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     pqxx::result rows =
@@ -319,7 +318,7 @@ absl::StatusOr<std::string> PgAuditStore::RecordAt(int64_t sequence) {
   return record;
 }
 
-absl::Status PgAuditStore::SaveTreeHead(const shop::v1::SignedTreeHead& head) {
+absl::Status PostgresAuditStore::SaveTreeHead(const shop::v1::SignedTreeHead& head) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params(
         "INSERT INTO tree_heads (tree_size, root_hash, timestamp_ms, signature, key_id) "
@@ -330,7 +329,7 @@ absl::Status PgAuditStore::SaveTreeHead(const shop::v1::SignedTreeHead& head) {
   });
 }
 
-absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> PgAuditStore::TreeHeads() {
+absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> PostgresAuditStore::TreeHeads() {
   std::vector<shop::v1::SignedTreeHead> heads;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     heads.clear();

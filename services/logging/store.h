@@ -9,21 +9,21 @@
 #include "services/logging/audit_log.h"
 
 namespace shop {
-class PgPool;
+class PostgresPool;
 }
 
 namespace shop::logging {
 
-class PgAuditStore final : public AuditStore {
+class PostgresAuditStore final : public AuditStore {
  public:
-  explicit PgAuditStore(PgPool* pool);
-  ~PgAuditStore() override;
+  explicit PostgresAuditStore(PostgresPool* pool);
+  ~PostgresAuditStore() override;
 
   // Applies the migrations (with the owner's pool) and lets `writer_role`
   // (the role the service runs as) insert and read, and nothing else.
-  static absl::Status Migrate(PgPool* owner_pool, const std::string& writer_role);
+  static absl::Status Migrate(PostgresPool* owner_pool, const std::string& writer_role);
   // The role a pool's sessions run as.
-  static absl::StatusOr<std::string> CurrentRole(PgPool* pool);
+  static absl::StatusOr<std::string> CurrentRole(PostgresPool* pool);
   // Holds a session advisory lock for the life of the store, so that only one
   // process numbers the leaves (FAILED_PRECONDITION when another one does).
   // From then on appends use binary COPY on a session of their own.
@@ -41,7 +41,7 @@ class PgAuditStore final : public AuditStore {
 
  private:
   struct WriterLock;  // the session that holds the advisory lock
-  PgPool* pool_;
+  PostgresPool* pool_;
   std::unique_ptr<WriterLock> writer_lock_;
 };
 

@@ -1,6 +1,6 @@
 #include "services/ops/clients.h"
 
-#include "core/client_call.h"
+#include "core/grpc/client_call.h"
 
 namespace shop::ops {
 namespace {

@@ -3,12 +3,13 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/periodic.h"
-#include "core/pg.h"
-#include "core/service_main.h"
+#include "core/postgres/pool.h"
+#include "core/grpc/service_main.h"
 #include "services/ops/clients.h"
 #include "services/ops/ops_grpc.h"
 #include "services/ops/order_processor.h"
 #include "services/ops/store.h"
+#include "ops_policy.h"
 
 ABSL_FLAG(std::string, db_url, "", "PostgreSQL URL of the orders database.");
 ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
@@ -20,9 +21,6 @@ ABSL_FLAG(int32_t, saga_lease_seconds, 30,
 ABSL_FLAG(int32_t, recovery_interval_seconds, 5,
           "How often abandoned sagas are looked for (also once at start).");
 
-namespace shop::ops {
-absl::string_view DefaultAuthzPolicy();
-}
 
 int main(int argc, char** argv) {
   shop::BlockTerminationSignals();
@@ -38,9 +36,9 @@ int main(int argc, char** argv) {
   if (!payments_channel.ok()) {
     shop::ExitOnStartupError("bad --payments_addr", payments_channel.status());
   }
-  auto pool = shop::PgPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
+  auto pool = shop::PostgresPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
   if (!pool.ok()) shop::ExitOnStartupError("database unavailable", pool.status());
-  shop::ops::PgOrderStore store(pool->get(),
+  shop::ops::PostgresOrderStore store(pool->get(),
                                absl::Seconds(absl::GetFlag(FLAGS_saga_lease_seconds)));
   if (auto s = store.Prepare(); !s.ok()) shop::ExitOnStartupError("cannot prepare database", s);
 

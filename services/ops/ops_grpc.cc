@@ -1,7 +1,8 @@
 #include "services/ops/ops_grpc.h"
 
-#include "core/grpc_status.h"
-#include "core/identity.h"
+#include "core/grpc/call_context.h"
+#include "core/grpc/grpc_status.h"
+#include "core/grpc/identity.h"
 #include "core/trace.h"
 
 namespace shop::ops {

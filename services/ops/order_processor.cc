@@ -12,7 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "core/audit.h"
+#include "core/span.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/status.h"

@@ -7,14 +7,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "core/pg.h"
+#include "core/postgres/pool.h"
 #include "core/status.h"
 #include "core/validation.h"
 #include "services/ops/lifecycle.h"
+#include "ops_migrations.h"
 
 namespace shop::ops {
-const std::vector<Migration>& Migrations();  // generated from migrations/*.sql
-
 namespace {
 
 using google::protobuf::util::TimeUtil;
@@ -211,9 +210,9 @@ std::string LeaseSql(absl::Duration lease) {
 
 }  // namespace
 
-absl::Status PgOrderStore::Prepare() { return pool_->Migrate("ops", Migrations()); }
+absl::Status PostgresOrderStore::Prepare() { return pool_->Migrate("ops", Migrations()); }
 
-absl::StatusOr<OrderStore::Created> PgOrderStore::CreatePending(
+absl::StatusOr<OrderStore::Created> PostgresOrderStore::CreatePending(
     const Order& order, const std::string& idempotency_key, const std::string& request_hash,
     const std::string& payment_method, const std::string& actor) {
   Created created;
@@ -253,14 +252,14 @@ absl::StatusOr<OrderStore::Created> PgOrderStore::CreatePending(
   return created;
 }
 
-absl::Status PgOrderStore::SaveProgress(const Order& order) {
+absl::Status PostgresOrderStore::SaveProgress(const Order& order) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     WriteFields(w, order);
     return absl::OkStatus();
   });
 }
 
-absl::Status PgOrderStore::BeginCompensation(const std::string& order_id,
+absl::Status PostgresOrderStore::BeginCompensation(const std::string& order_id,
                                              shop::v1::OrderStatus target,
                                              const absl::Status& failure) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
@@ -274,7 +273,7 @@ absl::Status PgOrderStore::BeginCompensation(const std::string& order_id,
   });
 }
 
-absl::Status PgOrderStore::Transition(const Order& order, shop::v1::OrderStatus expected,
+absl::Status PostgresOrderStore::Transition(const Order& order, shop::v1::OrderStatus expected,
                                       const std::string& actor, const std::string& note,
                                       const std::string& notification) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
@@ -303,7 +302,7 @@ absl::Status PgOrderStore::Transition(const Order& order, shop::v1::OrderStatus 
   });
 }
 
-absl::Status PgOrderStore::SavePlacementResponse(const std::string& order_id,
+absl::Status PostgresOrderStore::SavePlacementResponse(const std::string& order_id,
                                                  const std::string& response) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params(
@@ -314,7 +313,7 @@ absl::Status PgOrderStore::SavePlacementResponse(const std::string& order_id,
   });
 }
 
-absl::Status PgOrderStore::RecordStep(const std::string& order_id, const std::string& step,
+absl::Status PostgresOrderStore::RecordStep(const std::string& order_id, const std::string& step,
                                       const std::string& state, const std::string& detail) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params(
@@ -328,7 +327,7 @@ absl::Status PgOrderStore::RecordStep(const std::string& order_id, const std::st
   });
 }
 
-absl::StatusOr<OrderRecord> PgOrderStore::GetRecord(const std::string& order_id) {
+absl::StatusOr<OrderRecord> PostgresOrderStore::GetRecord(const std::string& order_id) {
   OrderRecord record;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     SHOP_ASSIGN_OR_RETURN(pqxx::row row, SelectOrder(w, order_id));
@@ -339,7 +338,7 @@ absl::StatusOr<OrderRecord> PgOrderStore::GetRecord(const std::string& order_id)
   return record;
 }
 
-absl::StatusOr<Order> PgOrderStore::Get(const std::string& order_id) {
+absl::StatusOr<Order> PostgresOrderStore::Get(const std::string& order_id) {
   Order order;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     SHOP_ASSIGN_OR_RETURN(pqxx::row row, SelectOrder(w, order_id));
@@ -350,7 +349,7 @@ absl::StatusOr<Order> PgOrderStore::Get(const std::string& order_id) {
   return order;
 }
 
-absl::StatusOr<OrderPage> PgOrderStore::List(const std::string& customer_id, int page_size,
+absl::StatusOr<OrderPage> PostgresOrderStore::List(const std::string& customer_id, int page_size,
                                              const std::string& page_token,
                                              shop::v1::OrderStatus status_filter) {
   // The token is "<created_at micros>.<order_id>" of the last order shown.
@@ -391,7 +390,7 @@ absl::StatusOr<OrderPage> PgOrderStore::List(const std::string& customer_id, int
   return page;
 }
 
-absl::StatusOr<bool> PgOrderStore::TryLease(const std::string& order_id) {
+absl::StatusOr<bool> PostgresOrderStore::TryLease(const std::string& order_id) {
   bool leased = false;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     pqxx::result row = w.exec_params(
@@ -406,14 +405,14 @@ absl::StatusOr<bool> PgOrderStore::TryLease(const std::string& order_id) {
   return leased;
 }
 
-absl::Status PgOrderStore::DropLease(const std::string& order_id) {
+absl::Status PostgresOrderStore::DropLease(const std::string& order_id) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params("UPDATE orders SET lease_until = NULL WHERE order_id = $1", order_id);
     return absl::OkStatus();
   });
 }
 
-absl::StatusOr<std::vector<OrderRecord>> PgOrderStore::ClaimAbandoned(int limit) {
+absl::StatusOr<std::vector<OrderRecord>> PostgresOrderStore::ClaimAbandoned(int limit) {
   std::vector<OrderRecord> records;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     records.clear();
@@ -434,7 +433,7 @@ absl::StatusOr<std::vector<OrderRecord>> PgOrderStore::ClaimAbandoned(int limit)
   return records;
 }
 
-absl::StatusOr<bool> PgOrderStore::RecordPaymentEvent(const std::string& order_id,
+absl::StatusOr<bool> PostgresOrderStore::RecordPaymentEvent(const std::string& order_id,
                                                       const std::string& event_id,
                                                       const std::string& type,
                                                       const std::string& detail) {

@@ -6,16 +6,16 @@
 #include "services/ops/order_processor.h"
 
 namespace shop {
-class PgPool;
+class PostgresPool;
 }
 
 namespace shop::ops {
 
-class PgOrderStore final : public OrderStore {
+class PostgresOrderStore final : public OrderStore {
  public:
   // `lease` is how long a saga owner may stay silent before the recovery
   // loop considers it dead.
-  PgOrderStore(PgPool* pool, absl::Duration lease) : pool_(pool), lease_(lease) {}
+  PostgresOrderStore(PostgresPool* pool, absl::Duration lease) : pool_(pool), lease_(lease) {}
   absl::Status Prepare();
 
   absl::StatusOr<Created> CreatePending(const shop::v1::Order& order,
@@ -46,7 +46,7 @@ class PgOrderStore final : public OrderStore {
                                           const std::string& detail) override;
 
  private:
-  PgPool* pool_;
+  PostgresPool* pool_;
   absl::Duration lease_;
 };
 

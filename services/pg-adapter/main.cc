@@ -3,13 +3,14 @@
 
 #include "absl/flags/flag.h"
 #include "core/config.h"
-#include "core/pg.h"
-#include "core/service_main.h"
+#include "core/postgres/pool.h"
+#include "core/grpc/service_main.h"
 #include "services/pg-adapter/gateway_client.h"
 #include "services/pg-adapter/payments.h"
-#include "services/pg-adapter/pg_grpc.h"
+#include "services/pg-adapter/payments_grpc.h"
 #include "services/pg-adapter/store.h"
 #include "services/pg-adapter/webhook_server.h"
+#include "pg_adapter_policy.h"
 
 ABSL_FLAG(std::string, db_url, "", "PostgreSQL URL of the payments database.");
 ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
@@ -28,9 +29,6 @@ ABSL_FLAG(int32_t, webhook_tolerance_seconds, 300, "Accepted age of a webhook si
 ABSL_FLAG(std::string, webhook_port_file, "", "Write the webhook port here once listening.");
 ABSL_FLAG(std::string, ops_addr, "", "Address of ops, where webhook outcomes are forwarded.");
 
-namespace shop::payments {
-absl::string_view DefaultAuthzPolicy();
-}
 
 int main(int argc, char** argv) {
   shop::BlockTerminationSignals();
@@ -45,9 +43,9 @@ int main(int argc, char** argv) {
                                                           absl::GetFlag(FLAGS_gateway_ca),
                                                           absl::GetFlag(FLAGS_gateway_api_key)});
   if (!transport.ok()) shop::ExitOnStartupError("bad gateway configuration", transport.status());
-  auto pool = shop::PgPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
+  auto pool = shop::PostgresPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
   if (!pool.ok()) shop::ExitOnStartupError("database unavailable", pool.status());
-  shop::payments::PgPaymentStore store(pool->get());
+  shop::payments::PostgresPaymentStore store(pool->get());
   if (auto s = store.Prepare(); !s.ok()) shop::ExitOnStartupError("cannot prepare database", s);
   shop::payments::PaymentServiceOptions options;
   options.max_tries = absl::GetFlag(FLAGS_gateway_max_tries);

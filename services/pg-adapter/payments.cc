@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/ids.h"
-#include "core/audit.h"
+#include "core/span.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "core/validation.h"

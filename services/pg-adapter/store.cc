@@ -1,11 +1,10 @@
 #include "services/pg-adapter/store.h"
 
 #include "absl/strings/str_cat.h"
-#include "core/pg.h"
+#include "core/postgres/pool.h"
+#include "pg_adapter_migrations.h"
 
 namespace shop::payments {
-const std::vector<Migration>& Migrations();  // generated from migrations/*.sql
-
 namespace {
 
 constexpr char kColumns[] =
@@ -43,9 +42,9 @@ const char* OperationText(Operation op) {
 
 }  // namespace
 
-absl::Status PgPaymentStore::Prepare() { return pool_->Migrate("payments", Migrations()); }
+absl::Status PostgresPaymentStore::Prepare() { return pool_->Migrate("payments", Migrations()); }
 
-absl::StatusOr<Payment> PgPaymentStore::CreateOrGet(const Payment& payment) {
+absl::StatusOr<Payment> PostgresPaymentStore::CreateOrGet(const Payment& payment) {
   Payment stored;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params(
@@ -64,7 +63,7 @@ absl::StatusOr<Payment> PgPaymentStore::CreateOrGet(const Payment& payment) {
   return stored;
 }
 
-absl::StatusOr<Payment> PgPaymentStore::Get(const std::string& payment_id) {
+absl::StatusOr<Payment> PostgresPaymentStore::Get(const std::string& payment_id) {
   Payment stored;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     pqxx::result row = w.exec_params(
@@ -77,7 +76,7 @@ absl::StatusOr<Payment> PgPaymentStore::Get(const std::string& payment_id) {
   return stored;
 }
 
-absl::StatusOr<Payment> PgPaymentStore::GetByKey(const std::string& idempotency_key) {
+absl::StatusOr<Payment> PostgresPaymentStore::GetByKey(const std::string& idempotency_key) {
   Payment stored;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     pqxx::result row = w.exec_params(
@@ -94,7 +93,7 @@ absl::StatusOr<Payment> PgPaymentStore::GetByKey(const std::string& idempotency_
   return stored;
 }
 
-absl::Status PgPaymentStore::Update(const Payment& p) {
+absl::Status PostgresPaymentStore::Update(const Payment& p) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params(
         "UPDATE payments SET status = $2, captured_minor = $3, refunded_minor = $4, "
@@ -106,7 +105,7 @@ absl::Status PgPaymentStore::Update(const Payment& p) {
   });
 }
 
-absl::StatusOr<int64_t> PgPaymentStore::BeginAttempt(const std::string& payment_id, Operation op,
+absl::StatusOr<int64_t> PostgresPaymentStore::BeginAttempt(const std::string& payment_id, Operation op,
                                                      const std::string& gateway_key,
                                                      int try_number) {
   int64_t id = 0;
@@ -122,7 +121,7 @@ absl::StatusOr<int64_t> PgPaymentStore::BeginAttempt(const std::string& payment_
   return id;
 }
 
-absl::Status PgPaymentStore::FinishAttempt(int64_t attempt_id, int http_status,
+absl::Status PostgresPaymentStore::FinishAttempt(int64_t attempt_id, int http_status,
                                            const std::string& outcome,
                                            const std::string& detail) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
@@ -134,7 +133,7 @@ absl::Status PgPaymentStore::FinishAttempt(int64_t attempt_id, int http_status,
   });
 }
 
-absl::StatusOr<std::optional<std::pair<std::string, int64_t>>> PgPaymentStore::FindRefund(
+absl::StatusOr<std::optional<std::pair<std::string, int64_t>>> PostgresPaymentStore::FindRefund(
     const std::string& idempotency_key) {
   std::optional<std::pair<std::string, int64_t>> found;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
@@ -148,7 +147,7 @@ absl::StatusOr<std::optional<std::pair<std::string, int64_t>>> PgPaymentStore::F
   return found;
 }
 
-absl::Status PgPaymentStore::RecordRefund(const Payment& p, const std::string& refund_id,
+absl::Status PostgresPaymentStore::RecordRefund(const Payment& p, const std::string& refund_id,
                                           const std::string& idempotency_key,
                                           int64_t amount_minor,
                                           const std::string& gateway_refund_id) {
@@ -173,7 +172,7 @@ absl::Status PgPaymentStore::RecordRefund(const Payment& p, const std::string& r
   });
 }
 
-absl::StatusOr<bool> PgPaymentStore::RecordWebhook(const std::string& event_id,
+absl::StatusOr<bool> PostgresPaymentStore::RecordWebhook(const std::string& event_id,
                                                    const std::string& type,
                                                    const std::string& order_id,
                                                    const std::string& body) {
@@ -193,7 +192,7 @@ absl::StatusOr<bool> PgPaymentStore::RecordWebhook(const std::string& event_id,
   return pending;
 }
 
-absl::Status PgPaymentStore::MarkWebhookForwarded(const std::string& event_id) {
+absl::Status PostgresPaymentStore::MarkWebhookForwarded(const std::string& event_id) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params("UPDATE webhook_events SET forwarded_at = now() WHERE event_id = $1", event_id);
     return absl::OkStatus();

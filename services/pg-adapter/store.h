@@ -5,14 +5,14 @@
 #include "services/pg-adapter/payments.h"
 
 namespace shop {
-class PgPool;
+class PostgresPool;
 }
 
 namespace shop::payments {
 
-class PgPaymentStore final : public PaymentStore {
+class PostgresPaymentStore final : public PaymentStore {
  public:
-  explicit PgPaymentStore(PgPool* pool) : pool_(pool) {}
+  explicit PostgresPaymentStore(PostgresPool* pool) : pool_(pool) {}
   absl::Status Prepare();
 
   absl::StatusOr<Payment> CreateOrGet(const Payment& payment) override;
@@ -35,7 +35,7 @@ class PgPaymentStore final : public PaymentStore {
   absl::Status MarkWebhookForwarded(const std::string& event_id);
 
  private:
-  PgPool* pool_;
+  PostgresPool* pool_;
 };
 
 }  // namespace shop::payments

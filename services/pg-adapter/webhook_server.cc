@@ -6,9 +6,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "core/client_call.h"
+#include "core/grpc/client_call.h"
 #include "core/log.h"
-#include "core/server.h"
+#include "core/grpc/server.h"
 #include "services/pg-adapter/store.h"
 #include "services/pg-adapter/webhooks.h"
 #include "shop/v1/ops.grpc.pb.h"
@@ -18,7 +18,7 @@ namespace {
 
 class Sink final : public WebhookSink {
  public:
-  Sink(PgPaymentStore* store, std::unique_ptr<shop::v1::OrderProcessingService::Stub> ops)
+  Sink(PostgresPaymentStore* store, std::unique_ptr<shop::v1::OrderProcessingService::Stub> ops)
       : store_(store), ops_(std::move(ops)) {}
 
   absl::StatusOr<bool> RecordOnce(const WebhookEvent& event, absl::string_view body) override {
@@ -42,7 +42,7 @@ class Sink final : public WebhookSink {
   }
 
  private:
-  PgPaymentStore* store_;
+  PostgresPaymentStore* store_;
   std::unique_ptr<shop::v1::OrderProcessingService::Stub> ops_;
 };
 
@@ -56,7 +56,7 @@ struct WebhookServer::Impl {
 };
 
 absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(WebhookServerOptions options,
-                                                                     PgPaymentStore* store) {
+                                                                     PostgresPaymentStore* store) {
   if (options.secret.size() < 16) {
     return absl::InvalidArgumentError("the webhook secret must have at least 16 characters");
   }

@@ -8,11 +8,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "core/tls.h"
+#include "core/grpc/tls.h"
 
 namespace shop::payments {
 
-class PgPaymentStore;
+class PostgresPaymentStore;
 
 struct WebhookServerOptions {
   std::string listen;      // "127.0.0.1:7444"; port 0 picks one
@@ -28,7 +28,7 @@ struct WebhookServerOptions {
 class WebhookServer {
  public:
   static absl::StatusOr<std::unique_ptr<WebhookServer>> Start(WebhookServerOptions options,
-                                                              PgPaymentStore* store);
+                                                              PostgresPaymentStore* store);
   ~WebhookServer();
   int port() const { return port_; }
 

@@ -23,7 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "core/config.h"
 #include "core/ids.h"
-#include "core/tls.h"
+#include "core/grpc/tls.h"
 #include "core/trace.h"
 #include "shop/v1/audit.grpc.pb.h"
 #include "shop/v1/ecp.grpc.pb.h"

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "core/grpc/audit_exporter.h"
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -15,13 +16,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/config.h"
-#include "core/grpc_status.h"
+#include "core/grpc/grpc_status.h"
 #include "core/ids.h"
 #include "core/jwt.h"
 #include "core/log.h"
-#include "core/tls.h"
+#include "core/grpc/tls.h"
 #include "core/trace.h"
-#include "core/audit.h"
+#include "core/span.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "services/logging/merkle.h"

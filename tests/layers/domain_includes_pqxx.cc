@@ -1,0 +1,4 @@
+// Must not build: a domain source that includes libpqxx.
+#include <pqxx/pqxx>
+
+int main() { return 0; }
