@@ -3,11 +3,10 @@
 #ifndef SHOP_CORE_CONFIG_H_
 #define SHOP_CORE_CONFIG_H_
 
-#include "absl/strings/string_view.h"
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 
 namespace shop {

@@ -362,7 +362,7 @@ absl::StatusOr<std::pair<KeyType, OsslPtr<EVP_PKEY>>> KeyFromJwk(const Json& jwk
 
 // --- Token checks ------------------------------------------------------------
 
-absl::Status Refuse(absl::string_view message, absl::string_view reason) {
+absl::Status Refuse(absl::string_view message, shop::v1::ErrorReason reason) {
   return ErrorWithReason(absl::StatusCode::kUnauthenticated, message, reason);
 }
 

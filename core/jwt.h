@@ -17,25 +17,26 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "shop/v1/error_reason.pb.h"
 
 namespace shop {
 
-// The google.rpc.ErrorInfo reason (see core/status.h) of each way VerifyJwt
+// The google.rpc.ErrorInfo reason (core/status.h, shop.v1.ErrorReason) of each way VerifyJwt
 // refuses a token. The status code is always UNAUTHENTICATED and the message
 // never echoes token contents beyond a short printable `alg`.
-inline constexpr absl::string_view kJwtMalformed = "MALFORMED_TOKEN";
-inline constexpr absl::string_view kJwtUnsupportedAlg = "UNSUPPORTED_ALG";
-inline constexpr absl::string_view kJwtUnsupportedHeader = "UNSUPPORTED_HEADER";  // `crit`
-inline constexpr absl::string_view kJwtUnknownKey = "UNKNOWN_KEY";
-inline constexpr absl::string_view kJwtKeyAlgMismatch = "KEY_ALG_MISMATCH";
-inline constexpr absl::string_view kJwtBadSignature = "BAD_SIGNATURE";
-inline constexpr absl::string_view kJwtWrongIssuer = "WRONG_ISSUER";
-inline constexpr absl::string_view kJwtWrongAudience = "WRONG_AUDIENCE";
-inline constexpr absl::string_view kJwtExpired = "TOKEN_EXPIRED";
-inline constexpr absl::string_view kJwtNotYetValid = "TOKEN_NOT_YET_VALID";
+inline constexpr shop::v1::ErrorReason kJwtMalformed = shop::v1::MALFORMED_TOKEN;
+inline constexpr shop::v1::ErrorReason kJwtUnsupportedAlg = shop::v1::UNSUPPORTED_ALG;
+inline constexpr shop::v1::ErrorReason kJwtUnsupportedHeader = shop::v1::UNSUPPORTED_HEADER;  // `crit`
+inline constexpr shop::v1::ErrorReason kJwtUnknownKey = shop::v1::UNKNOWN_KEY;
+inline constexpr shop::v1::ErrorReason kJwtKeyAlgMismatch = shop::v1::KEY_ALG_MISMATCH;
+inline constexpr shop::v1::ErrorReason kJwtBadSignature = shop::v1::BAD_SIGNATURE;
+inline constexpr shop::v1::ErrorReason kJwtWrongIssuer = shop::v1::WRONG_ISSUER;
+inline constexpr shop::v1::ErrorReason kJwtWrongAudience = shop::v1::WRONG_AUDIENCE;
+inline constexpr shop::v1::ErrorReason kJwtExpired = shop::v1::TOKEN_EXPIRED;
+inline constexpr shop::v1::ErrorReason kJwtNotYetValid = shop::v1::TOKEN_NOT_YET_VALID;
 // Both carry ErrorInfo metadata {"claim": <name>}.
-inline constexpr absl::string_view kJwtMissingClaim = "MISSING_CLAIM";
-inline constexpr absl::string_view kJwtInvalidClaim = "INVALID_CLAIM";
+inline constexpr shop::v1::ErrorReason kJwtMissingClaim = shop::v1::MISSING_CLAIM;
+inline constexpr shop::v1::ErrorReason kJwtInvalidClaim = shop::v1::INVALID_CLAIM;
 
 // Tokens longer than this are refused unread (gRPC's default metadata limit
 // is 8 KiB, so no legitimate caller gets near it).

@@ -165,11 +165,11 @@ std::string WriteFile(const std::string& path, const std::string& text) {
 }
 
 void ExpectRefused(const absl::StatusOr<JwtClaims>& result, absl::string_view message,
-                   absl::string_view reason) {
+                   shop::v1::ErrorReason reason) {
   ASSERT_FALSE(result.ok()) << "accepted; expected: " << message;
   EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated) << result.status();
   EXPECT_EQ(result.status().message(), message);
-  EXPECT_EQ(ErrorReason(result.status()), reason) << result.status();
+  EXPECT_EQ(ReasonOf(result.status()), reason) << result.status();
 }
 
 std::string ClaimOf(const absl::Status& status) {
@@ -447,7 +447,7 @@ TEST_F(JwtVerifyTest, ExtremeTimesDoNotOverflow) {
 
 TEST_F(JwtVerifyTest, PolicyNeedsIssuerAndAudience) {
   std::string token = Mint(*rsa_signer_, Request());
-  for (JwtPolicy policy : {JwtPolicy{"", kAudience}, JwtPolicy{kIssuer, ""}}) {
+  for (const JwtPolicy& policy : {JwtPolicy{"", kAudience}, JwtPolicy{kIssuer, ""}}) {
     auto result = VerifyJwt(token, **keys_, policy, kNow);
     EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   }
@@ -561,7 +561,7 @@ TEST_F(JwtVerifyTest, RefusesEveryOtherAlg) {
   for (const char* alg :
        {"PS256", "RS384", "RS512", "ES384", "ES512", "EdDSA", "rs256", "RS256 ", "ES256K", ""}) {
     auto result = Verify(SignedToken(rsa_, Header(alg, "rsa-1"), Payload()));
-    EXPECT_EQ(ErrorReason(result.status()), kJwtUnsupportedAlg) << alg;
+    EXPECT_EQ(ReasonOf(result.status()), kJwtUnsupportedAlg) << alg;
     EXPECT_THAT(std::string(result.status().message()), StartsWith("unsupported alg")) << alg;
   }
   // An alg that is not a string, or odd bytes in it, is not echoed.
@@ -795,7 +795,7 @@ TEST_F(JwtJwksTest, RefusesBadDocuments) {
   PkeyPtr p384 = NewEcKey("P-384");
   Json ec = EcJwk(ec_, "ec");
   Json rsa = RsaJwk(rsa_, "rsa");
-  auto changed = [](Json jwk, const std::string& name, Json value) {
+  auto changed = [](Json jwk, const std::string& name, const Json& value) {
     if (value.is_null()) {
       jwk.erase(name);
     } else {

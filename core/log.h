@@ -3,11 +3,11 @@
 #ifndef SHOP_CORE_LOG_H_
 #define SHOP_CORE_LOG_H_
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <initializer_list>
 #include <string>
-#include <string_view>
+
+#include "absl/strings/string_view.h"
 
 namespace shop::log {
 

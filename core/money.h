@@ -3,11 +3,10 @@
 #ifndef SHOP_CORE_MONEY_H_
 #define SHOP_CORE_MONEY_H_
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <string>
-#include <string_view>
 
+#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
 
 namespace shop::v1 {

@@ -25,16 +25,29 @@ bool GetDetail(const absl::Status& status, google::protobuf::Message& out) {
 }
 
 absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view message,
-                             absl::string_view reason,
+                             shop::v1::ErrorReason reason,
                              const std::map<std::string, std::string>& metadata) {
   absl::Status status(code, message);
   google::rpc::ErrorInfo info;
-  info.set_reason(std::string(reason));
+  info.set_reason(ReasonName(reason));
   info.set_domain(std::string(kErrorDomain));
   for (const auto& [key, value] : metadata) (*info.mutable_metadata())[key] = value;
   AddDetail(status, info);
   return status;
 }
+
+shop::v1::ErrorReason ReasonOf(const absl::Status& status) {
+  shop::v1::ErrorReason reason = shop::v1::ERROR_REASON_UNSPECIFIED;
+  google::rpc::ErrorInfo info;
+  if (GetDetail(status, info) && info.domain() == kErrorDomain) {
+    if (!shop::v1::ErrorReason_Parse(info.reason(), &reason)) {
+      reason = shop::v1::ERROR_REASON_UNSPECIFIED;
+    }
+  }
+  return reason;
+}
+
+std::string ReasonName(shop::v1::ErrorReason reason) { return shop::v1::ErrorReason_Name(reason); }
 
 std::string ErrorReason(const absl::Status& status) {
   google::rpc::ErrorInfo info;

@@ -4,13 +4,15 @@
 #ifndef SHOP_CORE_STATUS_H_
 #define SHOP_CORE_STATUS_H_
 
-#include "absl/strings/string_view.h"
 #include <map>
 #include <string>
-#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "shop/v1/error_reason.pb.h"
 
 namespace google::protobuf {
 class Message;
@@ -44,12 +46,21 @@ void AddDetail(absl::Status& status, const google::protobuf::Message& detail);
 // Fills `out` from the detail of its type, if `status` carries one.
 bool GetDetail(const absl::Status& status, google::protobuf::Message& out);
 
-// An error with a google.rpc.ErrorInfo{reason, domain=shop.local, metadata}.
+// An error with a google.rpc.ErrorInfo{reason, domain=shop.local, metadata};
+// the reason travels as its name (protos/shop/v1/error_reason.proto).
 absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view message,
-                             absl::string_view reason,
+                             shop::v1::ErrorReason reason,
                              const std::map<std::string, std::string>& metadata = {});
 
-// The ErrorInfo reason of `status`, or "" when it has none.
+// What code decides on: the ErrorInfo reason of `status`, or
+// ERROR_REASON_UNSPECIFIED when it has none (or one this build does not know).
+shop::v1::ErrorReason ReasonOf(const absl::Status& status);
+
+// The name of `reason` as it travels (ErrorInfo.reason, Order.failure_reason).
+std::string ReasonName(shop::v1::ErrorReason reason);
+
+// The ErrorInfo reason of `status` as it travels, or "" when it has none
+// (for display; decide with ReasonOf).
 std::string ErrorReason(const absl::Status& status);
 
 // The status as serialized google.rpc.Status (code, message, details) and

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "shop/v1/types.pb.h"
@@ -26,13 +30,32 @@ TEST(StatusTest, FieldViolationsBecomeBadRequest) {
 
 TEST(StatusTest, ErrorInfoReason) {
   absl::Status status = ErrorWithReason(absl::StatusCode::kFailedPrecondition, "declined",
-                                        "CARD_DECLINED", {{"order_id", "ord_1"}});
+                                        shop::v1::CARD_DECLINED, {{"order_id", "ord_1"}});
   EXPECT_EQ(ErrorReason(status), "CARD_DECLINED");
   google::rpc::ErrorInfo info;
   ASSERT_TRUE(GetDetail(status, info));
   EXPECT_EQ(info.domain(), "shop.local");
   EXPECT_EQ(info.metadata().at("order_id"), "ord_1");
   EXPECT_EQ(ErrorReason(absl::InternalError("x")), "");
+}
+
+TEST(StatusTest, ReasonOfDecidesOnlyOnOurOwnKnownReasons) {
+  EXPECT_EQ(ReasonOf(ErrorWithReason(absl::StatusCode::kFailedPrecondition, "sold",
+                                     shop::v1::RESERVATION_COMMITTED)),
+            shop::v1::RESERVATION_COMMITTED);
+  EXPECT_EQ(ReasonOf(absl::InternalError("no detail")), shop::v1::ERROR_REASON_UNSPECIFIED);
+  // A reason this build does not know (a newer peer), or another domain's.
+  for (const auto& [domain, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"shop.local", "SOMETHING_NEW"}, {"googleapis.com", "OUT_OF_STOCK"}}) {
+    absl::Status status = absl::FailedPreconditionError("x");
+    google::rpc::ErrorInfo info;
+    info.set_domain(domain);
+    info.set_reason(reason);
+    AddDetail(status, info);
+    EXPECT_EQ(ReasonOf(status), shop::v1::ERROR_REASON_UNSPECIFIED) << domain << " " << reason;
+    EXPECT_EQ(ErrorReason(status), reason);  // kept as it travelled, for display
+  }
+  EXPECT_EQ(ReasonName(shop::v1::OUT_OF_STOCK), "OUT_OF_STOCK");
 }
 
 TEST(StatusTest, AssignOrReturnPropagates) {

@@ -3,7 +3,6 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "shop/v1/ops.pb.h"
 #include "shop/v1/types.pb.h"
 
 namespace shop {
@@ -44,11 +43,22 @@ bool IsValidUtf8(absl::string_view text) {
     unsigned char c = text[i];
     int extra;
     uint32_t code;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { extra = 1; code = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { extra = 2; code = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { extra = 3; code = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      code = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      code = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      code = c & 0x07;
+    } else {
+      return false;
+    }
     if (i + extra >= text.size()) return false;
     for (int k = 1; k <= extra; ++k) {
       unsigned char cc = text[i + k];
@@ -65,33 +75,40 @@ bool IsValidUtf8(absl::string_view text) {
   return true;
 }
 
-void ValidateLineItems(const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines,
-                       absl::string_view field, FieldViolations& violations) {
+void ValidateLines(const std::vector<LineView>& lines, absl::string_view field,
+                   FieldViolations& violations) {
   if (lines.empty()) {
     violations.Add(std::string(field), "an order needs at least one line");
     return;
   }
-  if (lines.size() > kMaxOrderLines) {
+  if (lines.size() > static_cast<size_t>(kMaxOrderLines)) {
     violations.Add(std::string(field),
                    absl::StrCat("at most ", kMaxOrderLines, " lines, got ", lines.size()));
     return;
   }
-  std::set<std::string> seen;
-  for (int i = 0; i < lines.size(); ++i) {
-    const auto& line = lines[i];
+  std::set<absl::string_view> seen;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const LineView& line = lines[i];
     std::string prefix = absl::StrCat(field, "[", i, "]");
-    if (!IsValidSku(line.sku())) {
+    if (!IsValidSku(line.sku)) {
       violations.Add(prefix + ".sku", "must be 1-64 characters of A-Z, 0-9 and '-'");
-    } else if (!seen.insert(line.sku()).second) {
+    } else if (!seen.insert(line.sku).second) {
       violations.Add(prefix + ".sku",
-                     absl::StrCat("duplicate SKU ", line.sku(), "; combine the quantities"));
+                     absl::StrCat("duplicate SKU ", line.sku, "; combine the quantities"));
     }
-    if (line.quantity() < 1 || line.quantity() > kMaxLineQuantity) {
-      violations.Add(prefix + ".quantity",
-                     absl::StrCat("must be between 1 and ", kMaxLineQuantity, ", got ",
-                                  line.quantity()));
+    if (line.quantity < 1 || line.quantity > kMaxLineQuantity) {
+      violations.Add(prefix + ".quantity", absl::StrCat("must be between 1 and ", kMaxLineQuantity,
+                                                        ", got ", line.quantity));
     }
   }
+}
+
+void ValidateLineItems(const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines,
+                       absl::string_view field, FieldViolations& violations) {
+  std::vector<LineView> views;
+  views.reserve(lines.size());
+  for (const auto& line : lines) views.push_back({line.sku(), line.quantity()});
+  ValidateLines(views, field, violations);
 }
 
 void ValidateAddress(const shop::v1::Address& address, absl::string_view field,
@@ -126,34 +143,14 @@ void ValidateAddress(const shop::v1::Address& address, absl::string_view field,
   }
 }
 
-absl::Status ValidateProcessOrderRequest(const shop::v1::ProcessOrderRequest& request) {
-  FieldViolations violations;
-  if (!IsValidId(request.customer_id())) {
-    violations.Add("customer_id", "must be 1-128 printable characters");
+void RequireId(absl::string_view field, absl::string_view value, FieldViolations& violations) {
+  if (!IsValidId(value)) violations.Add(std::string(field), std::string(kIdRule));
+}
+
+void CheckText(absl::string_view field, absl::string_view text, FieldViolations& violations) {
+  if (text.size() > kMaxTextLength || !IsValidUtf8(text)) {
+    violations.Add(std::string(field), std::string(kTextRule));
   }
-  ValidateLineItems(request.lines(), "lines", violations);
-  if (!request.has_shipping_address()) {
-    violations.Add("shipping_address", "is required");
-  } else {
-    ValidateAddress(request.shipping_address(), "shipping_address", violations);
-  }
-  if (request.has_billing_address()) {
-    ValidateAddress(request.billing_address(), "billing_address", violations);
-  }
-  if (request.payment_method_token().empty()) {
-    violations.Add("payment_method_token", "is required (a pm_... token from the gateway)");
-  } else if (!IsValidId(request.payment_method_token()) ||
-             request.payment_method_token().rfind("pm_", 0) != 0 ||
-             HasCardNumberLikeRun(request.payment_method_token())) {
-    violations.Add("payment_method_token",
-                   "must be a payment-method token (pm_...), never a card number");
-  }
-  if (request.idempotency_key().empty()) {
-    violations.Add("idempotency_key", "is required: a client-chosen key that makes retries safe");
-  } else if (!IsValidId(request.idempotency_key())) {
-    violations.Add("idempotency_key", "must be 1-128 printable characters");
-  }
-  return violations.ToStatus();
 }
 
 }  // namespace shop

@@ -5,13 +5,15 @@
 
 #include <google/protobuf/repeated_ptr_field.h>
 
+#include <cstdint>
+#include <vector>
+
 #include "absl/strings/string_view.h"
 #include "core/status.h"
 
 namespace shop::v1 {
 class Address;
 class LineItem;
-class ProcessOrderRequest;
 }  // namespace shop::v1
 
 namespace shop {
@@ -32,8 +34,18 @@ bool IsValidPrintable(absl::string_view text);
 // must never be stored or forwarded by the mesh.
 bool HasCardNumberLikeRun(absl::string_view text);
 
+// One order line as the line checks see it (a LineItem, IMS's LineRequest).
+struct LineView {
+  absl::string_view sku;
+  int64_t quantity;
+};
+
 // Non-empty, at most kMaxOrderLines, valid SKUs without duplicates,
-// quantities in 1..kMaxLineQuantity. `field` names the repeated field.
+// quantities in 1..kMaxLineQuantity. `field` names the repeated field. The
+// one implementation of these rules, so every service names the same
+// violations with the same words.
+void ValidateLines(const std::vector<LineView>& lines, absl::string_view field,
+                   FieldViolations& violations);
 void ValidateLineItems(const google::protobuf::RepeatedPtrField<shop::v1::LineItem>& lines,
                        absl::string_view field, FieldViolations& violations);
 
@@ -42,10 +54,15 @@ void ValidateLineItems(const google::protobuf::RepeatedPtrField<shop::v1::LineIt
 void ValidateAddress(const shop::v1::Address& address, absl::string_view field,
                      FieldViolations& violations);
 
-// A whole order request: customer, lines, addresses, payment token
-// (pm_..., never a card number) and idempotency key. INVALID_ARGUMENT with a
-// BadRequest listing every problem.
-absl::Status ValidateProcessOrderRequest(const shop::v1::ProcessOrderRequest& request);
+// The field messages every service uses for the same rule.
+inline constexpr absl::string_view kIdRule = "must be 1-128 printable characters";
+inline constexpr absl::string_view kTextRule = "must be valid UTF-8 of at most 200 bytes";
+
+// Adds a violation of `field` unless `value` is a valid id (IsValidId).
+void RequireId(absl::string_view field, absl::string_view value, FieldViolations& violations);
+// Adds a violation of `field` unless `text` is valid UTF-8 of at most
+// kMaxTextLength bytes (empty is fine).
+void CheckText(absl::string_view field, absl::string_view text, FieldViolations& violations);
 
 }  // namespace shop
 

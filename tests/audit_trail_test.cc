@@ -66,8 +66,8 @@ class AuditTrailTest : public SuiteMeshTest {
     std::set<std::string> seen;
     for (const auto& e : events) seen.insert(e.service() + " " + e.name());
     for (const char* needed :
-         {"ecp shop.v1.CustomerService/PlaceOrder", "ecp shop.v1.OrderProcessingService/ProcessOrder",
-          "ops shop.v1.OrderProcessingService/ProcessOrder", "ops saga.reserve", "ops saga.authorize",
+         {"ecp shop.v1.CustomerService/PlaceOrder", "ecp shop.ops.v1.OrderProcessingService/PlaceOrder",
+          "ops shop.ops.v1.OrderProcessingService/PlaceOrder", "ops saga.reserve", "ops saga.authorize",
           "ops saga.commit_stock", "ops saga.capture", "ims shop.v1.InventoryService/Reserve",
           "ims shop.v1.InventoryService/Commit", "pg-adapter shop.v1.PaymentGatewayService/Authorize",
           "pg-adapter shop.v1.PaymentGatewayService/Capture", "pg-adapter gateway authorize",
@@ -153,12 +153,12 @@ TEST_F(AuditTrailTest, PlaceOrderProducesACompleteCorrectlyParentedSpanTree) {
     EXPECT_LE(p.start_time().seconds(), e.start_time().seconds());
   }
   EXPECT_EQ(roots, 1);
-  // Saga steps sit under ops' ProcessOrder; the ims calls under the steps;
+  // Saga steps sit under ops' PlaceOrder; the ims calls under the steps;
   // each gateway attempt under the adapter's span, with its retry count.
   for (const auto& e : events) {
     if (e.name() == "saga.reserve") {
       EXPECT_EQ(by_span.at(e.parent_span_id())->name(),
-                "shop.v1.OrderProcessingService/ProcessOrder");
+                "shop.ops.v1.OrderProcessingService/PlaceOrder");
       EXPECT_EQ(e.order_id(), order_id);
     }
     if (e.service() == "ims" && e.name() == "shop.v1.InventoryService/Reserve") {

@@ -21,7 +21,7 @@
 #include "shop/v1/audit.grpc.pb.h"
 #include "shop/v1/ecp.pb.h"
 #include "shop/v1/ims.pb.h"
-#include "shop/v1/ops.pb.h"
+#include "shop/ops/v1/ops.pb.h"
 #include "shop/v1/payments.pb.h"
 #include "tests/client.h"
 #include "tests/harness.h"
@@ -401,7 +401,7 @@ TEST_F(BridgeTest, OpenApiDocumentHasEveryAnnotatedMethod) {
   int annotated = 0;
   for (const google::protobuf::FileDescriptor* file :
        {shop::v1::PlaceOrderRequest::descriptor()->file(),
-        shop::v1::ProcessOrderRequest::descriptor()->file(),
+        shop::ops::v1::PlaceOrderRequest::descriptor()->file(),
         shop::v1::ReserveRequest::descriptor()->file(),
         shop::v1::AuthorizeRequest::descriptor()->file(),
         shop::v1::AuditEvent::descriptor()->file()}) {

@@ -8,7 +8,7 @@
 #include "core/status.h"
 #include "core/trace.h"
 #include "google/rpc/error_details.pb.h"
-#include "services/pg-adapter/gateway_client.h"
+#include "services/pg-adapter/curl_gateway_client.h"
 #include "shop/v1/ims.grpc.pb.h"
 
 namespace shop::testing {
@@ -42,8 +42,8 @@ void PrepareCall(grpc::ClientContext& ctx, const std::string& customer,
                   FormatTraceparent(trace_id.empty() ? NewTraceId() : trace_id, NewSpanId()));
 }
 
-std::unique_ptr<payments::CurlTransport> GatewayClient(const Mesh& mesh) {
-  auto transport = payments::CurlTransport::Create(
+std::unique_ptr<payments::CurlGatewayClient> GatewayClient(const Mesh& mesh) {
+  auto transport = payments::CurlGatewayClient::Create(
       {mesh.gateway_url(), mesh.pki() + "/external-ca.crt", mesh.gateway_api_key()});
   return transport.ok() ? std::move(*transport) : nullptr;
 }

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "services/pg-adapter/gateway_client.h"
+#include "services/pg-adapter/curl_gateway_client.h"
 #include "shop/v1/ecp.pb.h"
 #include "shop/v1/ims.pb.h"
 #include "tests/harness.h"
@@ -23,7 +23,7 @@ shop::v1::PlaceOrderRequest MakeOrder(const std::vector<std::pair<std::string, i
 void PrepareCall(grpc::ClientContext& ctx, const std::string& customer,
                  const std::string& trace_id = "", int seconds = 60);
 // An HTTPS client of the gateway stand-in with the harness's API key.
-std::unique_ptr<payments::CurlTransport> GatewayClient(const Mesh& mesh);
+std::unique_ptr<payments::CurlGatewayClient> GatewayClient(const Mesh& mesh);
 // A payment-method token for a test card, made at the gateway stand-in.
 std::string Tokenize(const Mesh& mesh, const std::string& card_number);
 shop::v1::StockLevel Stock(const Mesh& mesh, const std::string& sku);

@@ -30,7 +30,7 @@ class OrderFlowTest : public ::testing::Test {
   void Prepare(grpc::ClientContext& ctx, const std::string& trace_id = "") {
     PrepareCall(ctx, customer_, trace_id);
   }
-  shop::v1::PlaceOrderRequest Order(std::vector<std::pair<std::string, int>> items,
+  shop::v1::PlaceOrderRequest Order(const std::vector<std::pair<std::string, int>>& items,
                                     const std::string& payment_method) {
     return MakeOrder(items, payment_method);
   }
@@ -266,7 +266,7 @@ TEST_F(OrderFlowTest, UnknownSkuIsInvalidArgumentAndStoresNothing) {
 // Invalid UTF-8 reaches validation (protos/lenient_utf8.h), which names the field.
 TEST_F(OrderFlowTest, InvalidUtf8IsInvalidArgumentNamingTheField) {
   shop::v1::PlaceOrderRequest request = Order({{"MUG-CLASSIC", 1}}, "pm_card_visa");
-  request.mutable_shipping_address()->set_city(std::string("New \xff\xfe York", 12));
+  request.mutable_shipping_address()->set_city(std::string("New \xff\xfe York"));
   request.mutable_shipping_address()->set_name(std::string("\xc0\xaf", 2));  // overlong
   grpc::ClientContext ctx;
   Prepare(ctx);

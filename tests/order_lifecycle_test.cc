@@ -14,7 +14,7 @@
 #include "shop/v1/audit.grpc.pb.h"
 #include "shop/v1/ecp.grpc.pb.h"
 #include "shop/v1/ims.grpc.pb.h"
-#include "shop/v1/ops.grpc.pb.h"
+#include "shop/ops/v1/ops.grpc.pb.h"
 #include "tests/client.h"
 #include "tests/harness.h"
 #include "tests/invariants.h"
@@ -28,7 +28,7 @@ class LifecycleTest : public ::testing::Test {
     ASSERT_TRUE(mesh_.ok()) << mesh_.error();
     customer_ = NewId("cust");
     ecp_ = shop::v1::CustomerService::NewStub(mesh_.Channel("ecp"));
-    staff_ = shop::v1::OrderProcessingService::NewStub(mesh_.Channel("ops", "staff"));
+    staff_ = shop::ops::v1::OrderProcessingService::NewStub(mesh_.Channel("ops", "staff"));
   }
 
   grpc::Status Place(const shop::v1::PlaceOrderRequest& request, shop::v1::Order* order,
@@ -76,7 +76,7 @@ class LifecycleTest : public ::testing::Test {
   Mesh& mesh_ = SharedMesh();
   std::string customer_;
   std::unique_ptr<shop::v1::CustomerService::Stub> ecp_;
-  std::unique_ptr<shop::v1::OrderProcessingService::Stub> staff_;
+  std::unique_ptr<shop::ops::v1::OrderProcessingService::Stub> staff_;
 };
 
 // TC002: the payment is recorded, with each attempt at the gateway, and only
@@ -87,7 +87,7 @@ TEST_F(LifecycleTest, PaymentIsRecordedWithItsGatewayAttempts) {
   pqxx::connection connection(mesh_.db_url("payments"));
   pqxx::work w(connection);
   pqxx::row payment = w.exec_params1(
-      "SELECT status, amount_minor, captured_minor, payment_method FROM payments "
+      "SELECT status, amount_minor, captured_minor, payment_method_token FROM payments "
       "WHERE payment_id = $1",
       order.payment_id());
   EXPECT_EQ(payment[0].as<std::string>(), "CAPTURED");
@@ -215,21 +215,21 @@ TEST_F(LifecycleTest, StaffMoveOrdersThroughFulfilmentAndIllegalStepsAreRefused)
     PrepareCall(ctx, "");
     return ((*staff_).*method)(&ctx, request, response);
   };
-  shop::v1::MarkShippedRequest ship;
+  shop::ops::v1::ShipOrderRequest ship;
   ship.set_order_id(order.order_id());
   ship.set_carrier("UPS");
   ship.set_tracking_number("1Z999AA10123456784");
-  shop::v1::MarkShippedResponse shipped;
-  grpc::Status early = call(&shop::v1::OrderProcessingService::Stub::MarkShipped, ship, &shipped);
+  shop::ops::v1::ShipOrderResponse shipped;
+  grpc::Status early = call(&shop::ops::v1::OrderProcessingService::Stub::ShipOrder, ship, &shipped);
   EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(early.error_message(),
             "order " + order.order_id() + " is CONFIRMED; it cannot become SHIPPED");
 
-  shop::v1::MarkProcessingRequest processing;
+  shop::ops::v1::StartProcessingRequest processing;
   processing.set_order_id(order.order_id());
-  shop::v1::MarkProcessingResponse processed;
-  ASSERT_TRUE(call(&shop::v1::OrderProcessingService::Stub::MarkProcessing, processing, &processed).ok());
-  ASSERT_TRUE(call(&shop::v1::OrderProcessingService::Stub::MarkShipped, ship, &shipped).ok());
+  shop::ops::v1::StartProcessingResponse processed;
+  ASSERT_TRUE(call(&shop::ops::v1::OrderProcessingService::Stub::StartProcessing, processing, &processed).ok());
+  ASSERT_TRUE(call(&shop::ops::v1::OrderProcessingService::Stub::ShipOrder, ship, &shipped).ok());
   EXPECT_EQ(shipped.order().tracking().carrier(), "UPS");
   EXPECT_TRUE(shipped.order().tracking().has_ship_time());
 
@@ -238,10 +238,10 @@ TEST_F(LifecycleTest, StaffMoveOrdersThroughFulfilmentAndIllegalStepsAreRefused)
   EXPECT_EQ(cancel.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ReasonOf(cancel), "ILLEGAL_TRANSITION");
 
-  shop::v1::MarkDeliveredRequest deliver;
+  shop::ops::v1::DeliverOrderRequest deliver;
   deliver.set_order_id(order.order_id());
-  shop::v1::MarkDeliveredResponse delivered;
-  ASSERT_TRUE(call(&shop::v1::OrderProcessingService::Stub::MarkDelivered, deliver, &delivered).ok());
+  shop::ops::v1::DeliverOrderResponse delivered;
+  ASSERT_TRUE(call(&shop::ops::v1::OrderProcessingService::Stub::DeliverOrder, deliver, &delivered).ok());
   shop::v1::Order tracked = Get(order.order_id());
   EXPECT_EQ(tracked.status(), shop::v1::ORDER_STATUS_DELIVERED);
   EXPECT_EQ(tracked.tracking().tracking_number(), "1Z999AA10123456784");
@@ -254,10 +254,10 @@ TEST_F(LifecycleTest, StaffMoveOrdersThroughFulfilmentAndIllegalStepsAreRefused)
   EXPECT_EQ(tracked.status_history(4).actor(), "spiffe://shop.local/ns/shop/sa/staff");
 
   // shopctl (a customer-facing client) may not ship orders.
-  auto as_shopctl = shop::v1::OrderProcessingService::NewStub(mesh_.Channel("ops", "shopctl"));
+  auto as_shopctl = shop::ops::v1::OrderProcessingService::NewStub(mesh_.Channel("ops", "shopctl"));
   grpc::ClientContext ctx;
   PrepareCall(ctx, "");
-  EXPECT_EQ(as_shopctl->MarkShipped(&ctx, ship, &shipped).error_code(),
+  EXPECT_EQ(as_shopctl->ShipOrder(&ctx, ship, &shipped).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
 

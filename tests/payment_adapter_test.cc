@@ -11,7 +11,7 @@
 #include "core/ids.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "shop/v1/ecp.grpc.pb.h"
-#include "services/pg-adapter/gateway_client.h"
+#include "services/pg-adapter/curl_gateway_client.h"
 #include "services/pg-adapter/webhooks.h"
 #include "tests/client.h"
 #include "tests/harness.h"
@@ -104,7 +104,7 @@ TEST_F(PaymentAdapterTest, WebhooksAreVerifiedDeduplicatedAndForwarded) {
       R"({"object":"dispute","payment_intent":"pi_x","reason":"fraudulent",)",
       R"("metadata":{"order_id":")", order_id, R"("}}}})");
   auto deliver = [&](int64_t timestamp, const std::string& secret, const std::string& payload) {
-    auto transport = payments::CurlTransport::Create(
+    auto transport = payments::CurlGatewayClient::Create(
         {absl::StrCat("https://127.0.0.1:", mesh_.webhook_port()), mesh_.pki() + "/ca.crt",
          "unused"});
     payments::GatewayRequest request;
@@ -231,7 +231,7 @@ TEST_F(PaymentAdapterTest, NoCardNumberAppearsInAnyLogOrDatabaseOfTheMesh) {
   }
   // The scan sees real data: the tokens the mesh did store are in it.
   const std::string token = QueryOps(
-      mesh_, "SELECT payment_method FROM orders WHERE customer_id = $1 LIMIT 1", customer_);
+      mesh_, "SELECT payment_method_token FROM orders WHERE customer_id = $1 LIMIT 1", customer_);
   ASSERT_EQ(token.rfind("pm_", 0), 0u);
   ASSERT_NE(haystack.find(token), std::string::npos);
   for (const auto& card : cards) {

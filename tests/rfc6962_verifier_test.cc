@@ -5,78 +5,17 @@
 #include <string>
 #include <vector>
 
+#include "testdata/rfc6962_vectors.h"
+
 namespace shop::testing {
 namespace {
 
-// The RFC 6962 test vectors published by the Certificate Transparency project
-// (google/certificate-transparency cpp/merkletree/merkle_tree_test.cc and
-// transparency-dev/merkle proof/verify_test.go). Kept apart from
-// services/logging/merkle_test.cc on purpose.
-const char* const kLeafInputsHex[8] = {"",
-                                       "00",
-                                       "10",
-                                       "2021",
-                                       "3031",
-                                       "40414243",
-                                       "5051525354555657",
-                                       "606162636465666768696a6b6c6d6e6f"};
-const char kEmptyRootHex[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-const char* const kRootsHex[8] = {
-    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
-
-struct ProofVector {
-  uint64_t first;   // leaf index (0-based) or old size
-  uint64_t second;  // tree size or new size
-  std::vector<const char*> proof_hex;
-};
-
-const std::vector<ProofVector> kInclusionVectors = {
-    {0,
-     8,
-     {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-      "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-      "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-    {5,
-     8,
-     {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-      "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-    {2, 3, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
-    {1,
-     5,
-     {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-      "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-      "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
-};
-
-const std::vector<ProofVector> kConsistencyVectors = {
-    {1,
-     8,
-     {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-      "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-      "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-    {6,
-     8,
-     {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-      "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-    {2,
-     5,
-     {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-      "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
-    {6,
-     7,
-     {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-      "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
-      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-};
+using shop::testdata::ConsistencyVectors;
+using shop::testdata::InclusionVectors;
+using shop::testdata::kEmptyRootHex;
+using shop::testdata::kLeafInputsHex;
+using shop::testdata::kRootsHex;
+using shop::testdata::ProofVector;
 
 // The signed tree head vector of services/logging/tree_head_test.cc, made with
 // the openssl command line from the documented layout.
@@ -185,7 +124,7 @@ TEST(Rfc6962VerifierTest, RootsMatchTheVectors) {
 TEST(Rfc6962VerifierTest, AcceptsThePublishedInclusionProofsAndNothingNearThem) {
   const std::vector<std::string> leaves = VectorLeafHashes(8);
   EXPECT_TRUE(VerifyInclusionProof(leaves[0], 0, 1, {}, Root(1)));
-  for (const ProofVector& v : kInclusionVectors) {
+  for (const ProofVector& v : InclusionVectors()) {
     SCOPED_TRACE("leaf " + std::to_string(v.first) + " of " + std::to_string(v.second));
     const std::vector<std::string> proof = UnhexAll(v.proof_hex);
     const std::string& leaf = leaves[v.first];
@@ -222,7 +161,7 @@ TEST(Rfc6962VerifierTest, AcceptsThePublishedInclusionProofsAndNothingNearThem) 
 }
 
 TEST(Rfc6962VerifierTest, AcceptsThePublishedConsistencyProofsAndNothingNearThem) {
-  for (const ProofVector& v : kConsistencyVectors) {
+  for (const ProofVector& v : ConsistencyVectors()) {
     SCOPED_TRACE(std::to_string(v.first) + " -> " + std::to_string(v.second));
     const std::vector<std::string> proof = UnhexAll(v.proof_hex);
     const std::string r1 = Root(v.first);

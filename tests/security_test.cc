@@ -16,7 +16,7 @@ class SecurityTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(mesh_.ok()) << mesh_.error(); }
 
-  grpc::Status CheckHealth(std::shared_ptr<grpc::Channel> channel) {
+  grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel) {
     auto stub = grpc::health::v1::Health::NewStub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -24,7 +24,7 @@ absl::StatusOr<std::unique_ptr<AuditExporter>> AuditExporter::Start(
     AuditExporterOptions options) {
   // The exporter's channel has no audit interceptor: exporting must not
   // produce events of its own.
-  std::shared_ptr<grpc::Channel> channel = options.channel;
+  std::shared_ptr<grpc::Channel> channel = options.channel_for_test;
   if (channel == nullptr) {
     auto made = MakeChannel(options.target, options.tls, ChannelOptions{.traced = false});
     if (!made.ok()) return made.status();
@@ -105,7 +105,7 @@ void AuditExporter::LogStats(absl::string_view message) {
                       {"spool_pending", s.spool_pending}});
 }
 
-void AuditExporter::SpillLocked(std::vector<AuditEvent> front) {
+void AuditExporter::SpillLocked(const std::vector<AuditEvent>& front) {
   std::vector<std::string> records;
   records.reserve(front.size() + queue_.size());
   for (const AuditEvent& event : front) records.push_back(event.SerializeAsString());

@@ -34,8 +34,8 @@ struct AuditExporterOptions {
   std::string service;
   std::string target;  // address of the logging service
   TlsFiles tls;
-  // For tests: a ready channel instead of target + tls.
-  std::shared_ptr<grpc::Channel> channel;
+  // A ready channel instead of target + tls.
+  std::shared_ptr<grpc::Channel> channel_for_test;
   // Append-only spool file; empty = memory only (events wait in the queue).
   std::string spool_path;
   // Hard bound of the in-memory queue: beyond it events are dropped (and
@@ -84,7 +84,7 @@ class AuditExporter final : public AuditSink {
   // Moves the events into the request (no copies) and back when it failed.
   SendResult Send(std::vector<shop::v1::AuditEvent>& batch);
   // Moves `front` and then the whole queue to the spool, in that order.
-  void SpillLocked(std::vector<shop::v1::AuditEvent> front) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SpillLocked(const std::vector<shop::v1::AuditEvent>& front) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LogStats(absl::string_view message);
 
   const AuditExporterOptions options_;

@@ -117,7 +117,7 @@ class AuditExporterTest : public ::testing::Test {
   std::unique_ptr<AuditExporter> StartExporter() {
     AuditExporterOptions options;
     options.service = "test";
-    options.channel = server_->InProcessChannel(grpc::ChannelArguments());
+    options.channel_for_test = server_->InProcessChannel(grpc::ChannelArguments());
     options.spool_path = dir_ + "/audit.spool";
     options.max_backoff = std::chrono::milliseconds(50);
     options.max_batch = 64;
@@ -187,7 +187,7 @@ TEST_F(AuditExporterTest, SpoolOutlivesTheProcessAndIsReplayedAtStart) {
 TEST_F(AuditExporterTest, FullQueueDropsAndCountsWithoutBlocking) {
   AuditExporterOptions options;
   options.service = "test";
-  options.channel = server_->InProcessChannel(grpc::ChannelArguments());
+  options.channel_for_test = server_->InProcessChannel(grpc::ChannelArguments());
   options.max_queue = 10;
   options.spill_threshold = 1000;  // no spool: memory only
   options.stop_flush_timeout = std::chrono::milliseconds(100);

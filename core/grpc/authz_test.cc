@@ -28,7 +28,7 @@ TEST(AuthzPolicyTest, AllowsListedCallersOnly) {
                               "/shop.v1.InventoryService/Reserve"));
   EXPECT_TRUE(policy->Allows("spiffe://shop.local/ns/shop/sa/ecp",
                              "/shop.v1.InventoryService/GetStock"));
-  EXPECT_FALSE(policy->Allows("", "/shop.v1.OrderProcessingService/ProcessOrder"));
+  EXPECT_FALSE(policy->Allows("", "/shop.ops.v1.OrderProcessingService/PlaceOrder"));
 }
 
 TEST(AuthzPolicyTest, DenyWins) {

@@ -1,16 +1,15 @@
 // One outgoing unary call with the current trace and a deadline, its status
 // converted to absl (details kept). Used by every service's gRPC clients.
-#ifndef SHOP_CORE_CLIENT_CALL_H_
-#define SHOP_CORE_CLIENT_CALL_H_
+#ifndef SHOP_CORE_GRPC_CLIENT_CALL_H_
+#define SHOP_CORE_GRPC_CLIENT_CALL_H_
 
 #include <grpcpp/client_context.h>
 
 #include <chrono>
 
-#include "core/grpc/call_context.h"
 #include "absl/status/statusor.h"
+#include "core/grpc/call_context.h"
 #include "core/grpc/grpc_status.h"
-#include "core/trace.h"
 
 namespace shop {
 
@@ -28,6 +27,22 @@ absl::StatusOr<Response> CallUnary(std::chrono::milliseconds timeout, Call call,
   return response;
 }
 
+// The common case, one method of a generated stub:
+//   CallUnary(*stub_, &InventoryService::Stub::Reserve, request, 5s);
+template <typename Stub, typename Request, typename Response>
+absl::StatusOr<Response> CallUnary(Stub& stub,
+                                   grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                                const Request&, Response*),
+                                   const Request& request, std::chrono::milliseconds timeout,
+                                   bool inherit_deadline = true) {
+  return CallUnary<Response>(
+      timeout,
+      [&](grpc::ClientContext* ctx, Response* response) {
+        return (stub.*method)(ctx, request, response);
+      },
+      inherit_deadline);
+}
+
 }  // namespace shop
 
-#endif  // SHOP_CORE_CLIENT_CALL_H_
+#endif  // SHOP_CORE_GRPC_CLIENT_CALL_H_

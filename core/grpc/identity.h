@@ -2,9 +2,9 @@
 #ifndef SHOP_CORE_IDENTITY_H_
 #define SHOP_CORE_IDENTITY_H_
 
-#include "absl/strings/string_view.h"
 #include <string>
-#include <string_view>
+
+#include "absl/strings/string_view.h"
 
 namespace grpc {
 class ServerContextBase;

@@ -2,27 +2,15 @@
 
 #include "core/postgres/pool.h"
 
-#include <openssl/sha.h>
 
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "core/digest.h"
 #include "core/log.h"
 
 namespace shop {
 namespace {
-
-std::string Sha256Hex(absl::string_view text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : digest) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
 
 absl::Status ApplyLocked(pqxx::connection& connection, absl::string_view schema_name,
                          const std::vector<Migration>& migrations) {

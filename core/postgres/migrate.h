@@ -5,10 +5,9 @@
 #ifndef SHOP_CORE_MIGRATE_H_
 #define SHOP_CORE_MIGRATE_H_
 
-#include "absl/strings/string_view.h"
-#include <string_view>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 
 namespace shop {

@@ -1,17 +1,19 @@
 // A small PostgreSQL connection pool with transactions that retry on
 // serialization failures and deadlocks, and reconnect after a lost
 // connection. Only store.cc files include this header (pqxx is heavy).
-#ifndef SHOP_CORE_PG_H_
-#define SHOP_CORE_PG_H_
+#ifndef SHOP_CORE_POSTGRES_POOL_H_
+#define SHOP_CORE_POSTGRES_POOL_H_
 
-#include "absl/strings/string_view.h"
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <pqxx/pqxx>
 
+#include "absl/strings/string_view.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -33,6 +35,22 @@ class PostgresPool {
   // otherwise). Retried from the start on serialization failure or deadlock.
   // Inside a traced call it is one "db.transaction" span.
   absl::Status Transact(const std::function<absl::Status(pqxx::work&)>& fn);
+
+  // The same for a transaction that produces a value: `fn`'s value from the
+  // attempt that committed, e.g.
+  //   return pool_->Transact<Payment>([&](pqxx::work& w) -> absl::StatusOr<Payment> {...});
+  template <typename T>
+  absl::StatusOr<T> Transact(const std::function<absl::StatusOr<T>(pqxx::work&)>& fn) {
+    std::optional<T> value;
+    absl::Status status = Transact([&](pqxx::work& w) -> absl::Status {
+      absl::StatusOr<T> result = fn(w);
+      if (!result.ok()) return result.status();
+      value = *std::move(result);
+      return absl::OkStatus();
+    });
+    if (!status.ok()) return status;
+    return *std::move(value);
+  }
 
   // Applies `migrations` (see core/migrate.h) on one pooled connection.
   absl::Status Migrate(absl::string_view schema_name, const std::vector<Migration>& migrations);
@@ -58,4 +76,4 @@ class PostgresPool {
 
 }  // namespace shop
 
-#endif  // SHOP_CORE_PG_H_
+#endif  // SHOP_CORE_POSTGRES_POOL_H_

@@ -3,6 +3,7 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_DIR=${SHOP_BUILD_DIR:-$ROOT/build}
+# shellcheck disable=SC2034  # used by the scripts that source this file, not here
 RUN_DIR=${SHOP_RUN_DIR:-$ROOT/.run}
 
 # Everything the build, the mesh and the tests need, from Debian 12.
@@ -12,6 +13,9 @@ DEB_PACKAGES=(
   libpqxx-dev libspdlog-dev libfmt-dev libcurl4-openssl-dev nlohmann-json3-dev
   libcpp-httplib-dev libssl-dev libgtest-dev libgmock-dev
   postgresql-15 postgresql-client-15
+  # The checks of scripts/test (scripts/lib/checks.sh): format, lint, the
+  # thread-safety analysis (clang), shell scripts, and buf (from npm).
+  clang clang-format clang-tidy shellcheck python3 nodejs npm
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/span.h"
+#include "core/listen_address.h"
 #include "core/log.h"
 #include "core/grpc/server.h"
 #include "core/status.h"
@@ -451,16 +452,9 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(
       options.forwarding.max_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--default_timeout and --max_timeout must be positive");
   }
-  const size_t colon = options.listen.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad --listen \"", options.listen, "\": expected host:port"));
-  }
-  std::string host = options.listen.substr(0, colon);
-  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]"))
-    host = host.substr(1, host.size() - 2);
+  SHOP_ASSIGN_OR_RETURN(ListenAddress listen, ParseListenAddress(options.listen, "--listen"));
+  const std::string& host = listen.host;
+  const int port = listen.port;
 
   std::unique_ptr<BridgeServer> server(new BridgeServer);
   server->impl_ = std::make_unique<Impl>();
@@ -522,7 +516,7 @@ absl::StatusOr<std::unique_ptr<BridgeServer>> BridgeServer::Start(
         return httplib::Server::HandlerResponse::Handled;
       }));
   http.set_exception_handler([](const httplib::Request&, httplib::Response& response,
-                                std::exception_ptr) {
+                                const std::exception_ptr&) {
     // The request's span ended with the handler, as INTERNAL.
     log::Error("unexpected exception while serving a request");
     response.status = 500;

@@ -35,7 +35,7 @@ class TranscoderTest : public ::testing::Test {
     absl::StatusOr<QueryParams> query =
         ParseQueryString(q == absl::string_view::npos ? "" : target.substr(q + 1));
     if (!query.ok()) return query.status();
-    HttpRequestParts parts{body, *query, idempotency_key};
+    HttpRequestParts parts{body, *query, std::move(idempotency_key)};
     return BuildRequestMessage(*match->route, match->bindings, parts, out);
   }
 

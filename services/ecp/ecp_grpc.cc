@@ -1,13 +1,18 @@
 #include "services/ecp/ecp_grpc.h"
 
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/grpc/call_context.h"
 #include "core/grpc/grpc_status.h"
 #include "core/grpc/identity.h"
-#include "absl/time/clock.h"
 #include "core/trace.h"
 
 namespace shop::ecp {
 namespace {
+
+using shop::v1::Order;
 
 absl::string_view Metadata(const grpc::ServerContext& ctx, const char* key) {
   const auto& metadata = ctx.client_metadata();
@@ -26,11 +31,14 @@ absl::StatusOr<EndUser> UserOf(grpc::ServerContext& ctx, const EndUserAuthentica
   return user;
 }
 
-template <typename Response>
-grpc::Status Reply(absl::StatusOr<Response> result, Response* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = std::move(*result);
-  return grpc::Status::OK;
+OrderRequest ToOrderRequest(const shop::v1::PlaceOrderRequest& wire) {
+  OrderRequest request;
+  request.lines = wire.lines();
+  if (wire.has_shipping_address()) request.shipping_address = wire.shipping_address();
+  if (wire.has_billing_address()) request.billing_address = wire.billing_address();
+  request.payment_method_token = wire.payment_method_token();
+  request.idempotency_key = wire.idempotency_key();
+  return request;
 }
 
 }  // namespace
@@ -41,7 +49,8 @@ grpc::Status CustomerGrpcService::PlaceOrder(grpc::ServerContext* ctx,
   SHOP_RPC_ENTER(ctx);
   absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
   if (!user.ok()) return ToGrpcStatus(user.status());
-  return Reply(storefront_->PlaceOrder(user->customer_id, *request), response);
+  return ReplyInto(storefront_->PlaceOrder(user->customer_id, ToOrderRequest(*request)), response,
+                   &shop::v1::PlaceOrderResponse::mutable_order);
 }
 
 grpc::Status CustomerGrpcService::GetOrder(grpc::ServerContext* ctx,
@@ -50,7 +59,8 @@ grpc::Status CustomerGrpcService::GetOrder(grpc::ServerContext* ctx,
   SHOP_RPC_ENTER(ctx);
   absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
   if (!user.ok()) return ToGrpcStatus(user.status());
-  return Reply(storefront_->GetOrder(user->customer_id, *request), response);
+  return ReplyInto(storefront_->GetOrder(user->customer_id, request->order_id()), response,
+                   &shop::v1::GetOrderResponse::mutable_order);
 }
 
 grpc::Status CustomerGrpcService::ListOrders(grpc::ServerContext* ctx,
@@ -59,7 +69,12 @@ grpc::Status CustomerGrpcService::ListOrders(grpc::ServerContext* ctx,
   SHOP_RPC_ENTER(ctx);
   absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
   if (!user.ok()) return ToGrpcStatus(user.status());
-  return Reply(storefront_->ListOrders(user->customer_id, *request), response);
+  return Reply(storefront_->ListOrders(user->customer_id, request->page_size(),
+                                       request->page_token(), request->status()),
+               [&](OrderPage page) {
+                 for (auto& order : page.orders) *response->add_orders() = std::move(order);
+                 response->set_next_page_token(page.next_page_token);
+               });
 }
 
 grpc::Status CustomerGrpcService::WatchOrder(
@@ -68,29 +83,14 @@ grpc::Status CustomerGrpcService::WatchOrder(
   SHOP_RPC_ENTER(ctx);
   absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
   if (!user.ok()) return ToGrpcStatus(user.status());
-  shop::v1::GetOrderRequest get;
-  get.set_order_id(request->order_id());
-  // OPS has no change feed yet: the order is read at a steady interval and
-  // sent when its status changed (see docs/api.md).
-  shop::v1::OrderStatus last = shop::v1::ORDER_STATUS_UNSPECIFIED;
-  while (true) {
-    absl::StatusOr<shop::v1::GetOrderResponse> now = storefront_->GetOrder(user->customer_id, get);
-    if (!now.ok()) return ToGrpcStatus(now.status());
-    if (now->order().status() != last) {
-      last = now->order().status();
-      shop::v1::WatchOrderResponse update;
-      *update.mutable_order() = std::move(*now->mutable_order());
-      if (!writer->Write(update)) return grpc::Status::OK;  // the watcher left
-      if (IsFinalStatus(last)) return grpc::Status::OK;
-    }
-    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
-    if (std::chrono::system_clock::now() + absl::ToChronoMilliseconds(watch_interval_) >
-        ctx->deadline()) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                          "the order is not final yet; watch again");
-    }
-    absl::SleepFor(watch_interval_);  // the polling interval (no change feed yet)
-  }
+  return ToGrpcStatus(storefront_->WatchOrder(
+      user->customer_id, request->order_id(), absl::FromChrono(ctx->deadline()),
+      [writer](const Order& order) {
+        shop::v1::WatchOrderResponse update;
+        *update.mutable_order() = order;
+        return writer->Write(update);
+      },
+      [ctx] { return ctx->IsCancelled(); }));
 }
 
 grpc::Status CustomerGrpcService::CancelOrder(grpc::ServerContext* ctx,
@@ -99,41 +99,56 @@ grpc::Status CustomerGrpcService::CancelOrder(grpc::ServerContext* ctx,
   SHOP_RPC_ENTER(ctx);
   absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
   if (!user.ok()) return ToGrpcStatus(user.status());
-  return Reply(storefront_->CancelOrder(user->customer_id, *request), response);
+  return ReplyInto(
+      storefront_->CancelOrder(user->customer_id, request->order_id(), request->reason()),
+      response, &shop::v1::CancelOrderResponse::mutable_order);
 }
 
 grpc::Status CustomerGrpcService::BrowseCatalog(grpc::ServerContext* ctx,
                                                 const shop::v1::BrowseCatalogRequest* request,
                                                 shop::v1::BrowseCatalogResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  return Reply(storefront_->BrowseCatalog(*request), response);
+  return Reply(storefront_->BrowseCatalog(request->page_size(), request->page_token()),
+               [&](ProductPage page) {
+                 for (auto& product : page.products) {
+                   *response->add_products() = std::move(product);
+                 }
+                 response->set_next_page_token(page.next_page_token);
+               });
 }
 
 grpc::Status FulfilmentGrpcService::StartProcessing(grpc::ServerContext* ctx,
-                                                   const shop::v1::StartProcessingRequest* request,
-                                                   shop::v1::FulfilmentResponse* response) {
+                                                    const shop::v1::StartProcessingRequest* request,
+                                                    shop::v1::FulfilmentResponse* response) {
   SHOP_RPC_ENTER(ctx);
   absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
   if (!user.ok()) return ToGrpcStatus(user.status());
-  return Reply(storefront_->StartProcessing(user->customer_id, user->staff, *request), response);
+  return ReplyInto(storefront_->StartProcessing({user->customer_id, user->staff},
+                                                request->order_id(), request->note()),
+                   response, &shop::v1::FulfilmentResponse::mutable_order);
 }
 
 grpc::Status FulfilmentGrpcService::ShipOrder(grpc::ServerContext* ctx,
-                                             const shop::v1::ShipOrderRequest* request,
-                                             shop::v1::FulfilmentResponse* response) {
+                                              const shop::v1::ShipOrderRequest* request,
+                                              shop::v1::FulfilmentResponse* response) {
   SHOP_RPC_ENTER(ctx);
   absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
   if (!user.ok()) return ToGrpcStatus(user.status());
-  return Reply(storefront_->ShipOrder(user->customer_id, user->staff, *request), response);
+  return ReplyInto(
+      storefront_->ShipOrder({user->customer_id, user->staff}, request->order_id(),
+                             request->carrier(), request->tracking_number()),
+      response, &shop::v1::FulfilmentResponse::mutable_order);
 }
 
 grpc::Status FulfilmentGrpcService::DeliverOrder(grpc::ServerContext* ctx,
-                                                const shop::v1::DeliverOrderRequest* request,
-                                                shop::v1::FulfilmentResponse* response) {
+                                                 const shop::v1::DeliverOrderRequest* request,
+                                                 shop::v1::FulfilmentResponse* response) {
   SHOP_RPC_ENTER(ctx);
   absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
   if (!user.ok()) return ToGrpcStatus(user.status());
-  return Reply(storefront_->DeliverOrder(user->customer_id, user->staff, *request), response);
+  return ReplyInto(storefront_->DeliverOrder({user->customer_id, user->staff}, request->order_id(),
+                                             request->note()),
+                   response, &shop::v1::FulfilmentResponse::mutable_order);
 }
 
 }  // namespace shop::ecp

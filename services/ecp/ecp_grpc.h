@@ -10,9 +10,8 @@ namespace shop::ecp {
 
 class CustomerGrpcService final : public shop::v1::CustomerService::Service {
  public:
-  CustomerGrpcService(Storefront* storefront, const EndUserAuthenticator* users,
-                      absl::Duration watch_interval = absl::Milliseconds(250))
-      : storefront_(storefront), users_(users), watch_interval_(watch_interval) {}
+  CustomerGrpcService(Storefront* storefront, const EndUserAuthenticator* users)
+      : storefront_(storefront), users_(users) {}
 
   grpc::Status PlaceOrder(grpc::ServerContext* ctx, const shop::v1::PlaceOrderRequest* request,
                           shop::v1::PlaceOrderResponse* response) override;
@@ -31,7 +30,6 @@ class CustomerGrpcService final : public shop::v1::CustomerService::Service {
  private:
   Storefront* storefront_;
   const EndUserAuthenticator* users_;
-  absl::Duration watch_interval_;
 };
 
 class FulfilmentGrpcService final : public shop::v1::FulfilmentService::Service {

@@ -36,7 +36,7 @@ absl::StatusOr<EndUser> EndUserAuthenticator::Authenticate(const CallCredentials
     return EndUser{std::string(call.customer_header), false};
   }
   return ErrorWithReason(absl::StatusCode::kUnauthenticated,
-                         "sign in first: send Authorization: Bearer <token>", "NOT_SIGNED_IN");
+                         "sign in first: send Authorization: Bearer <token>", shop::v1::NOT_SIGNED_IN);
 }
 
 }  // namespace shop::ecp

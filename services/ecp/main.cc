@@ -4,7 +4,7 @@
 #include "core/jwt.h"
 #include "core/log.h"
 #include "core/grpc/service_main.h"
-#include "services/ecp/backends.h"
+#include "services/ecp/clients.h"
 #include "services/ecp/ecp_grpc.h"
 #include "services/ecp/storefront.h"
 #include "ecp_policy.h"
@@ -34,8 +34,8 @@ int main(int argc, char** argv) {
   if (!ops_channel.ok()) shop::ExitOnStartupError("bad --ops_addr", ops_channel.status());
   auto ims_channel = shop::MakeChannel(absl::GetFlag(FLAGS_ims_addr), runtime.server.tls);
   if (!ims_channel.ok()) shop::ExitOnStartupError("bad --ims_addr", ims_channel.status());
-  shop::ecp::GrpcOrdersBackend orders(*ops_channel);
-  shop::ecp::GrpcCatalogBackend catalog(*ims_channel);
+  shop::ecp::GrpcOrdersClient orders(*ops_channel);
+  shop::ecp::GrpcCatalogClient catalog(*ims_channel);
   shop::ecp::Storefront storefront(&orders, &catalog);
   std::unique_ptr<shop::JwksFile> jwks;
   if (const std::string path = absl::GetFlag(FLAGS_jwks_file); !path.empty()) {

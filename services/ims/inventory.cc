@@ -1,7 +1,5 @@
 #include "services/ims/inventory.h"
 
-#include <set>
-
 #include "absl/strings/str_cat.h"
 #include "core/span.h"
 #include "core/status.h"
@@ -11,38 +9,23 @@ namespace shop::ims {
 namespace {
 
 absl::Status ValidateLines(const std::vector<LineRequest>& lines) {
+  std::vector<LineView> views;
+  views.reserve(lines.size());
+  for (const LineRequest& line : lines) views.push_back({line.sku, line.quantity});
   FieldViolations violations;
-  if (lines.empty()) violations.Add("lines", "at least one line is required");
-  if (lines.size() > static_cast<size_t>(kMaxOrderLines)) {
-    violations.Add("lines", absl::StrCat("at most ", kMaxOrderLines, " lines"));
-  }
-  std::set<std::string> seen;
-  for (size_t i = 0; i < lines.size() && i < static_cast<size_t>(kMaxOrderLines); ++i) {
-    std::string prefix = absl::StrCat("lines[", i, "]");
-    if (!IsValidSku(lines[i].sku)) {
-      violations.Add(prefix + ".sku", "must be 1-64 characters of A-Z, 0-9 and '-'");
-    } else if (!seen.insert(lines[i].sku).second) {
-      violations.Add(prefix + ".sku", "duplicate SKU");
-    }
-    if (lines[i].quantity < 1 || lines[i].quantity > kMaxLineQuantity) {
-      violations.Add(prefix + ".quantity",
-                     absl::StrCat("must be between 1 and ", kMaxLineQuantity));
-    }
-  }
+  ::shop::ValidateLines(views, "lines", violations);
   return violations.ToStatus();
 }
 
 absl::Status ValidateId(const std::string& id, const char* field) {
   FieldViolations violations;
-  if (!IsValidId(id)) violations.Add(field, "must be 1-128 printable characters");
+  RequireId(field, id, violations);
   return violations.ToStatus();
 }
 
 absl::Status ValidateReason(const std::string& reason) {
   FieldViolations violations;
-  if (reason.size() > kMaxTextLength || !IsValidUtf8(reason)) {
-    violations.Add("reason", "must be valid UTF-8 of at most 200 bytes");
-  }
+  CheckText("reason", reason, violations);
   return violations.ToStatus();
 }
 

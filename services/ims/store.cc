@@ -1,5 +1,7 @@
 #include "services/ims/store.h"
 
+#include "services/ims/inventory.h"
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -76,7 +78,7 @@ absl::Status PostgresInventoryStore::Prepare(bool seed_demo_catalog) {
   return pool_->Transact([](pqxx::work& w) -> absl::Status {
     // Two replicas may start together: one seeds, the other sees products.
     w.exec("SELECT pg_advisory_xact_lock(hashtext('shop.ims.seed'))");
-    if (w.exec("SELECT 1 FROM products LIMIT 1").size() > 0) return absl::OkStatus();
+    if (!w.exec("SELECT 1 FROM products LIMIT 1").empty()) return absl::OkStatus();
     for (const auto& [product, stock] : DemoCatalog()) {
       w.exec_params(
           "INSERT INTO products (sku, name, description, currency, unit_price_units, "
@@ -143,7 +145,7 @@ absl::StatusOr<Reservation> PostgresInventoryStore::Reserve(const std::string& o
                         ", available ", item.available_quantity(), ")");
       }
       absl::Status out_of_stock = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                                                  message, "OUT_OF_STOCK",
+                                                  message, shop::v1::OUT_OF_STOCK,
                                                   {{"order_id", order_id}});
       AddDetail(out_of_stock, shortage);
       return out_of_stock;  // rolls back every decrement above
@@ -174,7 +176,7 @@ absl::StatusOr<Reservation> PostgresInventoryStore::Commit(const std::string& re
       return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                              absl::StrCat("reservation ", reservation_id, " is ",
                                           StatusText(result->status), " and cannot be committed"),
-                             "RESERVATION_RELEASED");
+                             shop::v1::RESERVATION_RELEASED);
     }
     for (const ReservedLine& line : result->lines) {
       w.exec_params(
@@ -196,7 +198,7 @@ absl::StatusOr<Reservation> PostgresInventoryStore::Commit(const std::string& re
 }
 
 // Gives a held reservation's stock back; the caller holds its row lock.
-void ReleaseLocked(pqxx::work& w, Reservation& reservation, const std::string& reason,
+static void ReleaseLocked(pqxx::work& w, Reservation& reservation, const std::string& reason,
                    const std::string& actor) {
   for (const ReservedLine& line : reservation.lines) {
     w.exec_params(
@@ -225,7 +227,7 @@ absl::StatusOr<Reservation> PostgresInventoryStore::Release(const std::string& i
       return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                              absl::StrCat("reservation ", result->reservation_id, " is ",
                                           StatusText(result->status), "; stock was sold"),
-                             "RESERVATION_COMMITTED");
+                             shop::v1::RESERVATION_COMMITTED);
     }
     ReleaseLocked(w, *result, reason, actor);
     return absl::OkStatus();
@@ -247,7 +249,7 @@ absl::StatusOr<Reservation> PostgresInventoryStore::Restock(const std::string& r
                              absl::StrCat("reservation ", reservation_id, " is ",
                                           StatusText(result->status),
                                           "; only committed stock can be restocked"),
-                             "RESERVATION_NOT_COMMITTED");
+                             shop::v1::RESERVATION_NOT_COMMITTED);
     }
     for (const ReservedLine& line : result->lines) {
       w.exec_params(
@@ -311,17 +313,13 @@ absl::StatusOr<std::vector<Availability>> PostgresInventoryStore::Check(
 }
 
 absl::StatusOr<StockLevel> PostgresInventoryStore::GetStock(const std::string& sku) {
-  StockLevel level;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+  return pool_->Transact<StockLevel>([&](pqxx::work& w) -> absl::StatusOr<StockLevel> {
     pqxx::result row = w.exec_params(
         "SELECT available, reserved, sold FROM stock_levels WHERE sku = $1", sku);
     if (row.empty()) return absl::NotFoundError(absl::StrCat("SKU ", sku, " not found"));
-    level = StockLevel{sku, row[0][0].as<int32_t>(), row[0][1].as<int32_t>(),
+    return StockLevel{sku, row[0][0].as<int32_t>(), row[0][1].as<int32_t>(),
                        row[0][2].as<int32_t>()};
-    return absl::OkStatus();
   });
-  if (!status.ok()) return status;
-  return level;
 }
 
 absl::StatusOr<ProductPage> PostgresInventoryStore::ListProducts(int page_size,

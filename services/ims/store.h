@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "services/ims/inventory.h"
+#include "services/ims/inventory_store.h"
 
 namespace shop {
 class PostgresPool;

@@ -312,7 +312,7 @@ absl::Status AuditLog::WriteNew(std::vector<PendingIngest*>& group, std::set<std
     sequence = next_sequence_;
   }
   const int64_t first_sequence = sequence;
-  auto now = absl::Now();
+  const absl::Time now = options_.clock->Now();
   // The record is composed from the event's own bytes rather than by
   // copying the event into an AuditRecord: the same wire format (fields 1,
   // 2, 3 in order), without a deep copy of every event on the hot path.
@@ -376,7 +376,7 @@ absl::Status AuditLog::PublishTreeHead() {
     }
     head.root = tree_.Root();
   }
-  head.timestamp_unix_ms = absl::ToUnixMillis(absl::Now());
+  head.timestamp_unix_ms = absl::ToUnixMillis(options_.clock->Now());
   shop::v1::SignedTreeHead signed_head = UnsignedHead(static_cast<int64_t>(head.tree_size), head.root);
   signed_head.set_timestamp_unix_ms(head.timestamp_unix_ms);
   signed_head.set_signature(signer_->Sign(head));
@@ -677,7 +677,7 @@ absl::StatusOr<shop::v1::GetTraceResponse> AuditLog::GetTrace(
   }
   if (events.empty()) {
     return ErrorWithReason(absl::StatusCode::kNotFound, "no spans recorded for this trace or order",
-                           "TRACE_NOT_FOUND");
+                           shop::v1::TRACE_NOT_FOUND);
   }
   return BuildTraceTrees(std::move(events));
 }
@@ -692,7 +692,7 @@ absl::StatusOr<shop::v1::ExportTraceResponse> AuditLog::ExportTrace(
   SHOP_ASSIGN_OR_RETURN(std::vector<AuditEvent> events, EventsOfTrace(request.trace_id()));
   if (events.empty()) {
     return ErrorWithReason(absl::StatusCode::kNotFound, "no spans recorded for this trace",
-                           "TRACE_NOT_FOUND");
+                           shop::v1::TRACE_NOT_FOUND);
   }
   shop::v1::ExportTraceResponse response;
   response.set_otlp_json(ToOtlpJson(events));

@@ -104,7 +104,7 @@ shop::v1::AuditEvent Event(const std::string& id,
   event.set_event_id(id);
   event.set_kind(shop::v1::EVENT_KIND_SERVER_SPAN);
   event.set_service("ops");
-  event.set_name("shop.v1.OrderProcessingService/ProcessOrder");
+  event.set_name("shop.ops.v1.OrderProcessingService/PlaceOrder");
   event.set_trace_id(trace);
   event.set_span_id("00000000000000a1");
   return event;

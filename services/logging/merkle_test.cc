@@ -7,93 +7,29 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "testdata/rfc6962_vectors.h"
 
 namespace shop::logging {
 namespace {
 
-// The RFC 6962 test vectors published by the Certificate Transparency project
-// (google/certificate-transparency cpp/merkletree/merkle_tree_test.cc, also
-// transparency-dev/merkle proof/verify_test.go).
-constexpr const char* kLeafInputsHex[8] = {"",
-                                           "00",
-                                           "10",
-                                           "2021",
-                                           "3031",
-                                           "40414243",
-                                           "5051525354555657",
-                                           "606162636465666768696a6b6c6d6e6f"};
-constexpr const char* kEmptyRootHex =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-// kRootsHex[i] is the root of the tree of the first i + 1 leaves.
-constexpr const char* kRootsHex[8] = {
-    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
+using shop::testdata::kEmptyRootHex;
+using shop::testdata::kLeafInputsHex;
+using shop::testdata::kRootsHex;
+using shop::testdata::ProofVector;
 
-struct InclusionVector {
-  uint64_t leaf_index;  // 0-based (the published vectors count from 1).
-  uint64_t tree_size;
-  std::vector<const char*> proof_hex;
-};
-
-const std::vector<InclusionVector>& InclusionVectors() {
-  static const auto* vectors = new std::vector<InclusionVector>{
-      {0, 1, {}},
-      {0,
-       8,
-       {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-      {5,
-       8,
-       {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-      {2, 3, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
-      {1,
-       5,
-       {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
-  };
-  return *vectors;
+// The published vectors (testdata/rfc6962_vectors.h) and the trivial ones:
+// a one-leaf tree proves its leaf, and a tree is consistent with itself,
+// with empty proofs.
+std::vector<ProofVector> InclusionVectors() {
+  std::vector<ProofVector> vectors = {{0, 1, {}}};
+  for (const ProofVector& v : shop::testdata::InclusionVectors()) vectors.push_back(v);
+  return vectors;
 }
 
-struct ConsistencyVector {
-  uint64_t old_size;
-  uint64_t new_size;
-  std::vector<const char*> proof_hex;
-};
-
-const std::vector<ConsistencyVector>& ConsistencyVectors() {
-  static const auto* vectors = new std::vector<ConsistencyVector>{
-      {1, 1, {}},
-      {1,
-       8,
-       {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-      {6,
-       8,
-       {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-      {2,
-       5,
-       {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
-      {6,
-       7,
-       {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-        "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-  };
-  return *vectors;
+std::vector<ProofVector> ConsistencyVectors() {
+  std::vector<ProofVector> vectors = {{1, 1, {}}};
+  for (const ProofVector& v : shop::testdata::ConsistencyVectors()) vectors.push_back(v);
+  return vectors;
 }
 
 Hash H(absl::string_view hex) {
@@ -220,25 +156,27 @@ TEST(MerkleTreeTest, RootsMatchTheRfc6962Vectors) {
 
 TEST(MerkleTreeTest, InclusionProofsMatchTheRfc6962Vectors) {
   MerkleTree tree = VectorTree();
-  for (const InclusionVector& v : InclusionVectors()) {
-    SCOPED_TRACE(absl::StrCat("leaf ", v.leaf_index, " of ", v.tree_size));
-    absl::StatusOr<std::vector<Hash>> proof = tree.InclusionProof(v.leaf_index, v.tree_size);
+  for (const ProofVector& v : InclusionVectors()) {
+    const uint64_t leaf_index = v.first, tree_size = v.second;
+    SCOPED_TRACE(absl::StrCat("leaf ", leaf_index, " of ", tree_size));
+    absl::StatusOr<std::vector<Hash>> proof = tree.InclusionProof(leaf_index, tree_size);
     ASSERT_TRUE(proof.ok()) << proof.status();
     EXPECT_EQ(*proof, Hashes(v.proof_hex));
-    EXPECT_TRUE(VerifyInclusion(tree.leaf(v.leaf_index), v.leaf_index, v.tree_size,
-                                Hashes(v.proof_hex), H(kRootsHex[v.tree_size - 1])));
+    EXPECT_TRUE(VerifyInclusion(tree.leaf(leaf_index), leaf_index, tree_size,
+                                Hashes(v.proof_hex), H(kRootsHex[tree_size - 1])));
   }
 }
 
 TEST(MerkleTreeTest, ConsistencyProofsMatchTheRfc6962Vectors) {
   MerkleTree tree = VectorTree();
-  for (const ConsistencyVector& v : ConsistencyVectors()) {
-    SCOPED_TRACE(absl::StrCat(v.old_size, " -> ", v.new_size));
-    absl::StatusOr<std::vector<Hash>> proof = tree.ConsistencyProof(v.old_size, v.new_size);
+  for (const ProofVector& v : ConsistencyVectors()) {
+    const uint64_t old_size = v.first, new_size = v.second;
+    SCOPED_TRACE(absl::StrCat(old_size, " -> ", new_size));
+    absl::StatusOr<std::vector<Hash>> proof = tree.ConsistencyProof(old_size, new_size);
     ASSERT_TRUE(proof.ok()) << proof.status();
     EXPECT_EQ(*proof, Hashes(v.proof_hex));
-    EXPECT_TRUE(VerifyConsistency(v.old_size, v.new_size, H(kRootsHex[v.old_size - 1]),
-                                  H(kRootsHex[v.new_size - 1]), Hashes(v.proof_hex)));
+    EXPECT_TRUE(VerifyConsistency(old_size, new_size, H(kRootsHex[old_size - 1]),
+                                  H(kRootsHex[new_size - 1]), Hashes(v.proof_hex)));
   }
 }
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "services/logging/audit_log.h"
+#include "services/logging/audit_store.h"
 
 namespace shop {
 class PostgresPool;

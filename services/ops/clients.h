@@ -7,7 +7,8 @@
 
 #include <memory>
 
-#include "services/ops/order_processor.h"
+#include "services/ops/inventory_client.h"
+#include "services/ops/payment_client.h"
 #include "shop/v1/ims.grpc.pb.h"
 #include "shop/v1/payments.grpc.pb.h"
 
@@ -39,7 +40,7 @@ class GrpcPaymentClient final : public PaymentClient {
       : stub_(shop::v1::PaymentGatewayService::NewStub(std::move(channel))) {}
   absl::StatusOr<shop::v1::Payment> Authorize(const std::string& order_id,
                                               const shop::v1::Money& amount,
-                                              const std::string& payment_method,
+                                              const std::string& payment_method_token,
                                               const std::string& idempotency_key) override;
   absl::StatusOr<shop::v1::Payment> Capture(const std::string& payment_id,
                                             const std::string& idempotency_key) override;

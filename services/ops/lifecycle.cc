@@ -32,7 +32,7 @@ absl::Status IllegalTransition(const std::string& order_id, OrderStatus from, Or
   return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                          absl::StrCat("order ", order_id, " is ", ShortName(from),
                                       "; it cannot become ", ShortName(to)),
-                         "ILLEGAL_TRANSITION",
+                         shop::v1::ILLEGAL_TRANSITION,
                          {{"order_id", order_id}, {"current_status", ShortName(from)}});
 }
 

@@ -1,100 +1,101 @@
 #include "services/ops/ops_grpc.h"
 
+#include <utility>
+
 #include "core/grpc/call_context.h"
 #include "core/grpc/grpc_status.h"
 #include "core/grpc/identity.h"
-#include "core/trace.h"
 
 namespace shop::ops {
 namespace {
 
-// Every fulfilment response is { Order order = 1; }.
-template <typename Response>
-grpc::Status ReplyOrder(absl::StatusOr<shop::v1::Order> order, Response* response) {
-  if (!order.ok()) return ToGrpcStatus(order.status());
-  *response->mutable_order() = std::move(*order);
-  return grpc::Status::OK;
+namespace wire = shop::ops::v1;
+
+OrderRequest ToOrderRequest(const wire::PlaceOrderRequest& request) {
+  OrderRequest order;
+  order.customer_id = request.customer_id();
+  order.lines = request.lines();
+  if (request.has_shipping_address()) order.shipping_address = request.shipping_address();
+  if (request.has_billing_address()) order.billing_address = request.billing_address();
+  order.payment_method_token = request.payment_method_token();
+  order.idempotency_key = request.idempotency_key();
+  return order;
 }
 
 }  // namespace
 
-grpc::Status OrderProcessingGrpcService::ProcessOrder(
-    grpc::ServerContext* ctx, const shop::v1::ProcessOrderRequest* request,
-    shop::v1::ProcessOrderResponse* response) {
+grpc::Status OrderProcessingGrpcService::PlaceOrder(grpc::ServerContext* ctx,
+                                                    const wire::PlaceOrderRequest* request,
+                                                    wire::PlaceOrderResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  auto order = processor_->ProcessOrder(*request, PeerSpiffeId(*ctx));
-  if (!order.ok()) return ToGrpcStatus(order.status());
-  *response->mutable_order() = std::move(*order);
-  return grpc::Status::OK;
+  return ReplyInto(processor_->PlaceOrder(ToOrderRequest(*request), PeerSpiffeId(*ctx)), response,
+                   &wire::PlaceOrderResponse::mutable_order);
 }
 
-grpc::Status OrderProcessingGrpcService::LookupOrder(grpc::ServerContext* ctx,
-                                                     const shop::v1::LookupOrderRequest* request,
-                                                     shop::v1::LookupOrderResponse* response) {
+grpc::Status OrderProcessingGrpcService::GetOrder(grpc::ServerContext* ctx,
+                                                  const wire::GetOrderRequest* request,
+                                                  wire::GetOrderResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  auto order = processor_->LookupOrder(request->order_id(), request->customer_id());
-  if (!order.ok()) return ToGrpcStatus(order.status());
-  *response->mutable_order() = std::move(*order);
-  return grpc::Status::OK;
+  return ReplyInto(processor_->GetOrder(request->order_id(), request->customer_id()), response,
+                   &wire::GetOrderResponse::mutable_order);
 }
 
-grpc::Status OrderProcessingGrpcService::ListCustomerOrders(
-    grpc::ServerContext* ctx, const shop::v1::ListCustomerOrdersRequest* request,
-    shop::v1::ListCustomerOrdersResponse* response) {
+grpc::Status OrderProcessingGrpcService::ListOrders(grpc::ServerContext* ctx,
+                                                    const wire::ListOrdersRequest* request,
+                                                    wire::ListOrdersResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  auto page = processor_->ListCustomerOrders(request->customer_id(), request->page_size(),
-                                             request->page_token(), request->status());
-  if (!page.ok()) return ToGrpcStatus(page.status());
-  for (auto& order : page->orders) *response->add_orders() = std::move(order);
-  response->set_next_page_token(page->next_page_token);
-  return grpc::Status::OK;
+  return Reply(processor_->ListOrders(request->customer_id(), request->page_size(),
+                                      request->page_token(), request->status()),
+               [&](OrderPage page) {
+                 for (auto& order : page.orders) *response->add_orders() = std::move(order);
+                 response->set_next_page_token(page.next_page_token);
+               });
 }
 
-grpc::Status OrderProcessingGrpcService::CancelCustomerOrder(
-    grpc::ServerContext* ctx, const shop::v1::CancelCustomerOrderRequest* request,
-    shop::v1::CancelCustomerOrderResponse* response) {
+grpc::Status OrderProcessingGrpcService::CancelOrder(grpc::ServerContext* ctx,
+                                                     const wire::CancelOrderRequest* request,
+                                                     wire::CancelOrderResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  return ReplyOrder(processor_->CancelOrder(request->order_id(), request->customer_id(),
-                                            request->reason(),
-                                            "customer:" + request->customer_id()),
-                    response);
+  return ReplyInto(processor_->CancelOrder(request->order_id(), request->customer_id(),
+                                           request->reason(), "customer:" + request->customer_id()),
+                   response, &wire::CancelOrderResponse::mutable_order);
 }
 
 grpc::Status OrderProcessingGrpcService::RecordPaymentEvent(
-    grpc::ServerContext* ctx, const shop::v1::RecordPaymentEventRequest* request,
-    shop::v1::RecordPaymentEventResponse* response) {
+    grpc::ServerContext* ctx, const wire::RecordPaymentEventRequest* request,
+    wire::RecordPaymentEventResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  auto recorded = processor_->RecordPaymentEvent(*request);
-  if (!recorded.ok()) return ToGrpcStatus(recorded.status());
-  response->set_recorded(*recorded);
-  return grpc::Status::OK;
+  PaymentEvent event{request->order_id(), request->gateway_event_id(), request->event_type(),
+                     request->detail()};
+  return Reply(processor_->RecordPaymentEvent(event),
+               [&](bool recorded) { response->set_recorded(recorded); });
 }
 
-grpc::Status OrderProcessingGrpcService::MarkProcessing(
-    grpc::ServerContext* ctx, const shop::v1::MarkProcessingRequest* request,
-    shop::v1::MarkProcessingResponse* response) {
+grpc::Status OrderProcessingGrpcService::StartProcessing(
+    grpc::ServerContext* ctx, const wire::StartProcessingRequest* request,
+    wire::StartProcessingResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  return ReplyOrder(
-      processor_->MarkProcessing(request->order_id(), request->note(), PeerSpiffeId(*ctx)),
-      response);
+  return ReplyInto(
+      processor_->StartProcessing(request->order_id(), request->note(), PeerSpiffeId(*ctx)),
+      response, &wire::StartProcessingResponse::mutable_order);
 }
 
-grpc::Status OrderProcessingGrpcService::MarkShipped(grpc::ServerContext* ctx,
-                                                     const shop::v1::MarkShippedRequest* request,
-                                                     shop::v1::MarkShippedResponse* response) {
+grpc::Status OrderProcessingGrpcService::ShipOrder(grpc::ServerContext* ctx,
+                                                   const wire::ShipOrderRequest* request,
+                                                   wire::ShipOrderResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  return ReplyOrder(processor_->MarkShipped(request->order_id(), request->carrier(),
-                                            request->tracking_number(), PeerSpiffeId(*ctx)),
-                    response);
+  return ReplyInto(processor_->ShipOrder(request->order_id(), request->carrier(),
+                                         request->tracking_number(), PeerSpiffeId(*ctx)),
+                   response, &wire::ShipOrderResponse::mutable_order);
 }
 
-grpc::Status OrderProcessingGrpcService::MarkDelivered(
-    grpc::ServerContext* ctx, const shop::v1::MarkDeliveredRequest* request,
-    shop::v1::MarkDeliveredResponse* response) {
+grpc::Status OrderProcessingGrpcService::DeliverOrder(grpc::ServerContext* ctx,
+                                                      const wire::DeliverOrderRequest* request,
+                                                      wire::DeliverOrderResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  return ReplyOrder(
-      processor_->MarkDelivered(request->order_id(), request->note(), PeerSpiffeId(*ctx)),
-      response);
+  return ReplyInto(
+      processor_->DeliverOrder(request->order_id(), request->note(), PeerSpiffeId(*ctx)), response,
+      &wire::DeliverOrderResponse::mutable_order);
 }
 
 }  // namespace shop::ops

@@ -1,6 +1,10 @@
 #include "services/ops/order_processor.h"
 
+#include "shop/ops/v1/ops.pb.h"
+#include "absl/strings/escaping.h"
+
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
 
 #include <map>
 #include <set>
@@ -32,7 +36,7 @@ class FakeOrderStore final : public OrderStore {
     keys[order.customer_id() + "/" + key] = order.order_id();
     Row& row = rows[order.order_id()];
     row.record.order = order;
-    row.record.payment_method = pm;
+    row.record.payment_method_token = pm;
     row.record.request_hash = hash;
     row.leased = true;
     row.history.push_back(shop::v1::ORDER_STATUS_PENDING);
@@ -49,7 +53,7 @@ class FakeOrderStore final : public OrderStore {
     OrderRecord& r = rows[id].record;
     r.saga = SagaState::kCompensating;
     r.target = target;
-    if (!failure.ok()) r.failure = failure;
+    if (!failure.ok()) r.failure_status = failure;
     return absl::OkStatus();
   }
   absl::Status Transition(const Order& order, OrderStatus expected, const std::string&,
@@ -69,9 +73,9 @@ class FakeOrderStore final : public OrderStore {
     rows[id].record.placement_response = bytes;
     return absl::OkStatus();
   }
-  absl::Status RecordStep(const std::string&, const std::string& step, const std::string& state,
+  absl::Status RecordStep(const std::string&, SagaStep step, StepState state,
                           const std::string&) override {
-    steps.push_back(step + ":" + state);
+    steps.push_back(absl::StrCat(SagaStepName(step), ":", StepStateName(state)));
     return absl::OkStatus();
   }
   absl::StatusOr<OrderRecord> GetRecord(const std::string& id) override {
@@ -96,9 +100,8 @@ class FakeOrderStore final : public OrderStore {
     rows[id].leased = false;
     return absl::OkStatus();
   }
-  absl::StatusOr<bool> RecordPaymentEvent(const std::string&, const std::string& event_id,
-                                          const std::string&, const std::string&) override {
-    return events.insert(event_id).second;
+  absl::StatusOr<bool> RecordPaymentEvent(const PaymentEvent& event) override {
+    return events.insert(event.gateway_event_id).second;
   }
   std::set<std::string> events;
   absl::StatusOr<std::vector<OrderRecord>> ClaimAbandoned(int) override {
@@ -180,7 +183,7 @@ class FakeInventory final : public InventoryClient {
     if (r.status() == shop::v1::RESERVATION_STATUS_COMMITTED ||
         r.status() == shop::v1::RESERVATION_STATUS_RESTOCKED) {
       return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "sold",
-                             "RESERVATION_COMMITTED");
+                             shop::v1::RESERVATION_COMMITTED);
     }
     r.set_status(shop::v1::RESERVATION_STATUS_RELEASED);
     return r;
@@ -236,7 +239,7 @@ class FakePayments final : public PaymentClient {
     if (pid.empty()) return absl::NotFoundError("no payment");
     auto& p = payments[pid];
     if (p.status() == shop::v1::PAYMENT_STATUS_CAPTURED) {
-      return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "captured", "PAYMENT_CAPTURED");
+      return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "captured", shop::v1::PAYMENT_CAPTURED);
     }
     if (p.status() == shop::v1::PAYMENT_STATUS_AUTHORIZED) p.set_status(shop::v1::PAYMENT_STATUS_VOIDED);
     return p;
@@ -265,21 +268,22 @@ class RecordingAudit final : public AuditSink {
   std::vector<std::string> names;
 };
 
-shop::v1::ProcessOrderRequest GoodRequest(const std::string& key = "key-1") {
-  shop::v1::ProcessOrderRequest request;
-  request.set_customer_id("cust_1");
-  auto* line = request.add_lines();
+OrderRequest GoodRequest(const std::string& key = "key-1") {
+  OrderRequest request;
+  request.customer_id = "cust_1";
+  auto* line = request.lines.Add();
   line->set_sku("MUG-CLASSIC");
   line->set_quantity(2);
-  auto* address = request.mutable_shipping_address();
-  address->set_name("Ada Lovelace");
-  address->set_line1("123 Main St");
-  address->set_city("New York");
-  address->set_region("NY");
-  address->set_postal_code("10001");
-  address->set_country_code("US");
-  request.set_payment_method_token("pm_card_visa");
-  request.set_idempotency_key(key);
+  shop::v1::Address address;
+  address.set_name("Ada Lovelace");
+  address.set_line1("123 Main St");
+  address.set_city("New York");
+  address.set_region("NY");
+  address.set_postal_code("10001");
+  address.set_country_code("US");
+  request.shipping_address = address;
+  request.payment_method_token = "pm_card_visa";
+  request.idempotency_key = key;
   return request;
 }
 
@@ -295,7 +299,7 @@ class OrderProcessorTest : public ::testing::Test {
 };
 
 TEST_F(OrderProcessorTest, HappyPathConfirmsAfterCommitAndCapture) {
-  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   ASSERT_TRUE(order.ok()) << order.status();
   EXPECT_EQ(order->status(), shop::v1::ORDER_STATUS_CONFIRMED);
   EXPECT_EQ(order->payment_status(), shop::v1::PAYMENT_STATUS_CAPTURED);
@@ -316,8 +320,8 @@ TEST_F(OrderProcessorTest, HappyPathConfirmsAfterCommitAndCapture) {
 
 TEST_F(OrderProcessorTest, OutOfStockFailsWithoutAuthorizing) {
   inventory_.reserve_error = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                                             "not enough stock", "OUT_OF_STOCK");
-  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+                                             "not enough stock", shop::v1::OUT_OF_STOCK);
+  auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   EXPECT_EQ(ErrorReason(order.status()), "OUT_OF_STOCK");
   google::rpc::ErrorInfo info;
   ASSERT_TRUE(GetDetail(order.status(), info));
@@ -329,8 +333,8 @@ TEST_F(OrderProcessorTest, OutOfStockFailsWithoutAuthorizing) {
 
 TEST_F(OrderProcessorTest, DeclineReleasesTheReservation) {
   payments_.authorize_error = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                                              "payment declined", "CARD_DECLINED");
-  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+                                              "payment declined", shop::v1::CARD_DECLINED);
+  auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   EXPECT_EQ(ErrorReason(order.status()), "CARD_DECLINED");
   EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_RELEASED);
   EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_PAYMENT_FAILED);
@@ -340,8 +344,8 @@ TEST_F(OrderProcessorTest, DeclineReleasesTheReservation) {
 TEST_F(OrderProcessorTest, GatewayDownIsUnavailableAndReleasesStock) {
   payments_.authorize_error = ErrorWithReason(absl::StatusCode::kUnavailable,
                                               "payment service unavailable",
-                                              "PAYMENT_GATEWAY_UNAVAILABLE");
-  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+                                              shop::v1::PAYMENT_GATEWAY_UNAVAILABLE);
+  auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   EXPECT_EQ(order.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_RELEASED);
   EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_PAYMENT_FAILED);
@@ -349,8 +353,8 @@ TEST_F(OrderProcessorTest, GatewayDownIsUnavailableAndReleasesStock) {
 
 TEST_F(OrderProcessorTest, CaptureFailureRestocksAndVoids) {
   payments_.capture_error = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                                            "authorization expired", "PROCESSING_ERROR");
-  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+                                            "authorization expired", shop::v1::PROCESSING_ERROR);
+  auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   EXPECT_EQ(ErrorReason(order.status()), "PROCESSING_ERROR");
   EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_RESTOCKED);
   EXPECT_EQ(payments_.StatusOf("pay_1"), shop::v1::PAYMENT_STATUS_VOIDED);
@@ -359,7 +363,7 @@ TEST_F(OrderProcessorTest, CaptureFailureRestocksAndVoids) {
 
 TEST_F(OrderProcessorTest, TransientCaptureFailureIsFinishedForwardByRecovery) {
   payments_.capture_error = absl::UnavailableError("adapter restarting");
-  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   EXPECT_EQ(order.status().code(), absl::StatusCode::kAborted);
   EXPECT_EQ(ErrorReason(order.status()), "ORDER_IN_PROGRESS");
   EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_PENDING);
@@ -374,9 +378,9 @@ TEST_F(OrderProcessorTest, TransientCaptureFailureIsFinishedForwardByRecovery) {
 
 TEST_F(OrderProcessorTest, FailedCompensationIsFinishedByRecovery) {
   payments_.authorize_error = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                                              "payment declined", "CARD_DECLINED");
+                                              "payment declined", shop::v1::CARD_DECLINED);
   inventory_.release_down = Unavailable();  // the stock cannot go back yet
-  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   EXPECT_EQ(ErrorReason(order.status()), "CARD_DECLINED");
   EXPECT_EQ(store_.Only().order.status(), shop::v1::ORDER_STATUS_PENDING);
   EXPECT_EQ(store_.Only().saga, SagaState::kCompensating);
@@ -391,12 +395,12 @@ TEST_F(OrderProcessorTest, FailedCompensationIsFinishedByRecovery) {
   EXPECT_EQ(store_.Only().saga, SagaState::kDone);
   EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_RELEASED);
   // A retry of the request now gets the decline it first got.
-  EXPECT_EQ(ErrorReason(processor_.ProcessOrder(GoodRequest(), "spiffe://ecp").status()),
+  EXPECT_EQ(ErrorReason(processor_.PlaceOrder(GoodRequest(), "spiffe://ecp").status()),
             "CARD_DECLINED");
 }
 
 TEST_F(OrderProcessorTest, AbandonedSagaIsResumedToConfirmedWithoutDoubleEffects) {
-  auto placed = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  auto placed = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   ASSERT_TRUE(placed.ok());
   // Put the order back mid-saga, as a crash before commit would leave it.
   auto& row = store_.rows.begin()->second;
@@ -414,9 +418,9 @@ TEST_F(OrderProcessorTest, AbandonedSagaIsResumedToConfirmedWithoutDoubleEffects
 }
 
 TEST_F(OrderProcessorTest, SameKeyReplaysTheFirstAnswer) {
-  auto first = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  auto first = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   ASSERT_TRUE(first.ok());
-  auto second = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  auto second = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->SerializeAsString(), first->SerializeAsString());
   EXPECT_EQ(payments_.calls.size(), 2u);  // one authorize, one capture
@@ -424,17 +428,17 @@ TEST_F(OrderProcessorTest, SameKeyReplaysTheFirstAnswer) {
 
 TEST_F(OrderProcessorTest, SameKeyReplaysTheSameFailure) {
   inventory_.reserve_error = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                                             "not enough stock", "OUT_OF_STOCK");
-  auto first = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
-  auto second = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+                                             "not enough stock", shop::v1::OUT_OF_STOCK);
+  auto first = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
+  auto second = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   EXPECT_EQ(second.status(), first.status());
   EXPECT_EQ(std::count(inventory_.calls.begin(), inventory_.calls.end(), "reserve"), 1);
 }
 
 TEST_F(OrderProcessorTest, SameKeyWhileRunningIsAborted) {
-  ASSERT_TRUE(processor_.ProcessOrder(GoodRequest(), "spiffe://ecp").ok());
+  ASSERT_TRUE(processor_.PlaceOrder(GoodRequest(), "spiffe://ecp").ok());
   store_.rows.begin()->second.record.saga = SagaState::kRunning;  // as if still running
-  auto again = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  auto again = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   EXPECT_EQ(again.status().code(), absl::StatusCode::kAborted);
   EXPECT_EQ(ErrorReason(again.status()), "ORDER_IN_PROGRESS");
   google::rpc::RetryInfo retry;
@@ -443,19 +447,19 @@ TEST_F(OrderProcessorTest, SameKeyWhileRunningIsAborted) {
 }
 
 TEST_F(OrderProcessorTest, SameKeyOtherRequestIsRefused) {
-  ASSERT_TRUE(processor_.ProcessOrder(GoodRequest(), "spiffe://ecp").ok());
-  shop::v1::ProcessOrderRequest other = GoodRequest();
-  other.mutable_lines(0)->set_quantity(3);
-  auto second = processor_.ProcessOrder(other, "spiffe://ecp");
+  ASSERT_TRUE(processor_.PlaceOrder(GoodRequest(), "spiffe://ecp").ok());
+  OrderRequest other = GoodRequest();
+  other.lines.Mutable(0)->set_quantity(3);
+  auto second = processor_.PlaceOrder(other, "spiffe://ecp");
   EXPECT_EQ(ErrorReason(second.status()), "IDEMPOTENCY_KEY_REUSED");
 }
 
 TEST_F(OrderProcessorTest, BadRequestStoresNothing) {
-  shop::v1::ProcessOrderRequest request = GoodRequest();
-  request.clear_lines();
-  request.set_payment_method_token("4242424242424242");
-  request.mutable_shipping_address()->clear_city();
-  auto order = processor_.ProcessOrder(request, "spiffe://ecp");
+  OrderRequest request = GoodRequest();
+  request.lines.Clear();
+  request.payment_method_token = "4242424242424242";
+  request.shipping_address->clear_city();
+  auto order = processor_.PlaceOrder(request, "spiffe://ecp");
   EXPECT_EQ(order.status().code(), absl::StatusCode::kInvalidArgument);
   google::rpc::BadRequest bad_request;
   ASSERT_TRUE(GetDetail(order.status(), bad_request));
@@ -465,16 +469,16 @@ TEST_F(OrderProcessorTest, BadRequestStoresNothing) {
 }
 
 TEST_F(OrderProcessorTest, UnknownSkuIsRefusedBeforeAnythingIsStored) {
-  shop::v1::ProcessOrderRequest request = GoodRequest();
-  request.mutable_lines(0)->set_sku("NO-SUCH-SKU");
-  auto order = processor_.ProcessOrder(request, "spiffe://ecp");
+  OrderRequest request = GoodRequest();
+  request.lines.Mutable(0)->set_sku("NO-SUCH-SKU");
+  auto order = processor_.PlaceOrder(request, "spiffe://ecp");
   EXPECT_EQ(order.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(store_.rows.empty());
   EXPECT_TRUE(inventory_.calls.empty());
 }
 
 TEST_F(OrderProcessorTest, CancelRefundsRestocksAndIsIdempotent) {
-  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   ASSERT_TRUE(order.ok());
   auto cancelled = processor_.CancelOrder(order->order_id(), "cust_1", "changed my mind", "c");
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
@@ -491,14 +495,14 @@ TEST_F(OrderProcessorTest, CancelRefundsRestocksAndIsIdempotent) {
 }
 
 TEST_F(OrderProcessorTest, InterruptedCancellationIsFinishedByRecovery) {
-  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   ASSERT_TRUE(order.ok());
   payments_.down = Unavailable();  // the refund cannot happen now
   auto cancelled = processor_.CancelOrder(order->order_id(), "cust_1", "", "c");
   EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(store_.Only().saga, SagaState::kCompensating);
   // Nobody may ship it meanwhile.
-  EXPECT_EQ(processor_.MarkProcessing(order->order_id(), "", "staff").status().code(),
+  EXPECT_EQ(processor_.StartProcessing(order->order_id(), "", "staff").status().code(),
             absl::StatusCode::kAborted);
   payments_.down = absl::OkStatus();
   EXPECT_EQ(processor_.RecoverAbandoned(), 1);
@@ -508,46 +512,42 @@ TEST_F(OrderProcessorTest, InterruptedCancellationIsFinishedByRecovery) {
 }
 
 TEST_F(OrderProcessorTest, LifecycleAndIllegalTransitions) {
-  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   ASSERT_TRUE(order.ok());
   const std::string id = order->order_id();
-  auto shipped_too_early = processor_.MarkShipped(id, "UPS", "1Z999", "staff");
+  auto shipped_too_early = processor_.ShipOrder(id, "UPS", "1Z999", "staff");
   EXPECT_EQ(shipped_too_early.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(shipped_too_early.status().message(),
             "order " + id + " is CONFIRMED; it cannot become SHIPPED");
-  ASSERT_TRUE(processor_.MarkProcessing(id, "", "staff").ok());
-  auto shipped = processor_.MarkShipped(id, "UPS", "1Z999", "staff");
+  ASSERT_TRUE(processor_.StartProcessing(id, "", "staff").ok());
+  auto shipped = processor_.ShipOrder(id, "UPS", "1Z999", "staff");
   ASSERT_TRUE(shipped.ok()) << shipped.status();
   EXPECT_EQ(shipped->tracking().tracking_number(), "1Z999");
   auto cancel_shipped = processor_.CancelOrder(id, "cust_1", "", "c");
   EXPECT_EQ(cancel_shipped.status().message(),
             "order " + id + " is SHIPPED; it cannot become CANCELLED");
-  ASSERT_TRUE(processor_.MarkDelivered(id, "", "staff").ok());
+  ASSERT_TRUE(processor_.DeliverOrder(id, "", "staff").ok());
   EXPECT_EQ(store_.rows[id].history,
             (std::vector<OrderStatus>{shop::v1::ORDER_STATUS_PENDING,
                                       shop::v1::ORDER_STATUS_CONFIRMED,
                                       shop::v1::ORDER_STATUS_PROCESSING,
                                       shop::v1::ORDER_STATUS_SHIPPED,
                                       shop::v1::ORDER_STATUS_DELIVERED}));
-  EXPECT_EQ(processor_.MarkShipped(id, "", "", "staff").status().code(),
+  EXPECT_EQ(processor_.ShipOrder(id, "", "", "staff").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(OrderProcessorTest, OtherCustomersOrdersAreNotFound) {
-  auto order = processor_.ProcessOrder(GoodRequest(), "spiffe://ecp");
+  auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   ASSERT_TRUE(order.ok());
-  EXPECT_TRUE(processor_.LookupOrder(order->order_id(), "cust_1").ok());
-  auto other = processor_.LookupOrder(order->order_id(), "cust_2");
+  EXPECT_TRUE(processor_.GetOrder(order->order_id(), "cust_1").ok());
+  auto other = processor_.GetOrder(order->order_id(), "cust_2");
   EXPECT_EQ(other.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(other.status().message(), "order " + order->order_id() + " not found");
 }
 
 TEST_F(OrderProcessorTest, PaymentEventIsRecordedOncePerGatewayEvent) {
-  shop::v1::RecordPaymentEventRequest request;
-  request.set_order_id("ord_1");
-  request.set_gateway_event_id("evt_1");
-  request.set_event_type("charge.dispute.created");
-  request.set_detail("dispute opened");
+  PaymentEvent request{"ord_1", "evt_1", "charge.dispute.created", "dispute opened"};
   auto first = processor_.RecordPaymentEvent(request);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(*first);
@@ -559,11 +559,7 @@ TEST_F(OrderProcessorTest, PaymentEventIsRecordedOncePerGatewayEvent) {
 }
 
 TEST_F(OrderProcessorTest, MalformedPaymentEventNamesEveryFieldAndStoresNothing) {
-  shop::v1::RecordPaymentEventRequest request;
-  request.set_order_id("");
-  request.set_gateway_event_id(std::string(129, 'e'));
-  request.set_event_type("bad\ntype");
-  request.set_detail("\xff\xfe not UTF-8");
+  PaymentEvent request{"", std::string(129, 'e'), "bad\ntype", "\xff\xfe not UTF-8"};
   auto recorded = processor_.RecordPaymentEvent(request);
   EXPECT_EQ(recorded.status().code(), absl::StatusCode::kInvalidArgument);
   google::rpc::BadRequest bad_request;
@@ -574,13 +570,36 @@ TEST_F(OrderProcessorTest, MalformedPaymentEventNamesEveryFieldAndStoresNothing)
   EXPECT_TRUE(store_.events.empty());
   EXPECT_TRUE(audit_.names.empty());
 
-  request.set_order_id("ord_1");
-  request.set_gateway_event_id("evt_1");
-  request.set_event_type("charge.refunded");
-  request.set_detail(std::string(201, 'd'));  // valid UTF-8, one byte too long
+  request = {"ord_1", "evt_1", "charge.refunded", std::string(201, 'd')};  // one byte too long
   recorded = processor_.RecordPaymentEvent(request);
   EXPECT_EQ(recorded.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(store_.events.empty());
+}
+
+TEST(OrderRequestDigestTest, IsTheDigestOfTheWireRequestSoStoredKeysStillMatch) {
+  // Before OrderRequest existed, ops hashed the deterministic serialization
+  // of the request message; digests stored then must match a retry now.
+  OrderRequest request = GoodRequest();
+  shop::v1::Address billing = *request.shipping_address;
+  billing.set_city("Boston");
+  request.billing_address = billing;
+  shop::ops::v1::PlaceOrderRequest wire;
+  wire.set_customer_id(request.customer_id);
+  *wire.mutable_lines() = request.lines;
+  *wire.mutable_shipping_address() = *request.shipping_address;
+  *wire.mutable_billing_address() = billing;
+  wire.set_payment_method_token(request.payment_method_token);
+  wire.set_idempotency_key(request.idempotency_key);
+  std::string bytes;
+  ASSERT_TRUE(wire.SerializeToString(&bytes));
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  EXPECT_EQ(OrderRequestDigest(request),
+            absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), 32)));
+
+  OrderRequest other = request;
+  other.lines.Mutable(0)->set_quantity(3);
+  EXPECT_NE(OrderRequestDigest(other), OrderRequestDigest(request));
 }
 
 TEST(StatusMachineTest, Transitions) {

@@ -1,5 +1,7 @@
 #include "services/ops/store.h"
 
+#include <stdexcept>
+
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
@@ -7,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/money.h"
 #include "core/postgres/pool.h"
 #include "core/status.h"
 #include "core/validation.h"
@@ -42,18 +45,29 @@ SagaState ParseSaga(const std::string& name) {
   return SagaState::kRunning;
 }
 
+// Addresses are stored as JSON. Neither direction may fail silently: an
+// address that cannot be written or read back would become an empty one. The
+// exception ends the transaction, which the pool turns into INTERNAL.
 std::string ToJson(const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) {
+    throw std::runtime_error(absl::StrCat("cannot store ", message.GetTypeName(), ": ",
+                                          status.ToString()));
+  }
   return json;
 }
 
 void FromJson(const std::string& json, google::protobuf::Message* message) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  (void)google::protobuf::util::JsonStringToMessage(json, message, options);
+  auto status = google::protobuf::util::JsonStringToMessage(json, message, options);
+  if (!status.ok()) {
+    throw std::runtime_error(absl::StrCat("stored ", message->GetTypeName(), " is corrupt: ",
+                                          status.ToString()));
+  }
 }
 
 void SetMoney(const std::string& currency, int64_t units, int32_t nanos, shop::v1::Money* out) {
@@ -76,7 +90,7 @@ const std::string& OrderColumns() {
       "coalesce(carrier, ''), coalesce(tracking_number, ''), ",
       Micros("shipped_at"), ", ", Micros("delivered_at"), ", "
       // The saga's own columns follow (index 25...).
-      "request_hash, payment_method, saga_state, coalesce(target_status, ''), failure_status, "
+      "request_hash, payment_method_token, saga_state, coalesce(target_status, ''), failure_status, "
       "placement_response"));
   return *columns;
 }
@@ -128,11 +142,13 @@ Order OrderFromRow(pqxx::work& w, const pqxx::row& row, bool history) {
     line->set_quantity(l[2].as<int32_t>());
     if (!currency.empty()) {
       SetMoney(currency, l[3].as<int64_t>(), l[4].as<int32_t>(), line->mutable_unit_price());
-      // line_total is derived; recompute rather than store twice.
-      __int128 total = (__int128(l[3].as<int64_t>()) * 1'000'000'000 + l[4].as<int32_t>()) *
-                       line->quantity();
-      SetMoney(currency, static_cast<int64_t>(total / 1'000'000'000),
-               static_cast<int32_t>(total % 1'000'000'000), line->mutable_line_total());
+      // line_total is derived; recompute rather than store twice (the same
+      // arithmetic as pricing, so a stored order reads back as it was priced).
+      absl::StatusOr<Money> unit = MoneyFromProto(line->unit_price());
+      if (!unit.ok()) throw std::runtime_error(std::string(unit.status().message()));
+      absl::StatusOr<Money> total = MultiplyMoney(*unit, line->quantity());
+      if (!total.ok()) throw std::runtime_error(std::string(total.status().message()));
+      MoneyToProto(*total, line->mutable_line_total());
     }
   }
   if (history) {
@@ -155,12 +171,12 @@ OrderRecord RecordFromRow(pqxx::work& w, const pqxx::row& row) {
   OrderRecord record;
   record.order = OrderFromRow(w, row, /*history=*/false);
   record.request_hash = row[25].as<std::string>();
-  record.payment_method = row[26].as<std::string>();
+  record.payment_method_token = row[26].as<std::string>();
   record.saga = ParseSaga(row[27].as<std::string>());
   record.target = ParseStatus(row[28].as<std::string>());
   if (!row[29].is_null()) {
     pqxx::binarystring bytes(row[29]);
-    record.failure = DeserializeStatus(bytes.str());
+    record.failure_status = DeserializeStatus(bytes.str());
   }
   if (!row[30].is_null()) {
     pqxx::binarystring bytes(row[30]);
@@ -214,17 +230,17 @@ absl::Status PostgresOrderStore::Prepare() { return pool_->Migrate("ops", Migrat
 
 absl::StatusOr<OrderStore::Created> PostgresOrderStore::CreatePending(
     const Order& order, const std::string& idempotency_key, const std::string& request_hash,
-    const std::string& payment_method, const std::string& actor) {
+    const std::string& payment_method_token, const std::string& actor) {
   Created created;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     pqxx::result inserted = w.exec_params(
         absl::StrCat("INSERT INTO orders (order_id, customer_id, idempotency_key, request_hash, "
-                     "status, shipping_address, billing_address, payment_method, lease_until) "
+                     "status, shipping_address, billing_address, payment_method_token, lease_until) "
                      "VALUES ($1, $2, $3, $4, 'PENDING', $5::jsonb, $6::jsonb, $7, ",
                      LeaseSql(lease_),
                      ") ON CONFLICT (customer_id, idempotency_key) DO NOTHING RETURNING order_id"),
         order.order_id(), order.customer_id(), idempotency_key, request_hash,
-        ToJson(order.shipping_address()), ToJson(order.billing_address()), payment_method);
+        ToJson(order.shipping_address()), ToJson(order.billing_address()), payment_method_token);
     std::string order_id = order.order_id();
     if (inserted.empty()) {
       pqxx::result existing = w.exec_params(
@@ -313,12 +329,12 @@ absl::Status PostgresOrderStore::SavePlacementResponse(const std::string& order_
   });
 }
 
-absl::Status PostgresOrderStore::RecordStep(const std::string& order_id, const std::string& step,
-                                      const std::string& state, const std::string& detail) {
+absl::Status PostgresOrderStore::RecordStep(const std::string& order_id, SagaStep step,
+                                            StepState state, const std::string& detail) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params(
         "INSERT INTO saga_steps (order_id, step, state, detail) VALUES ($1, $2, $3, NULLIF($4, ''))",
-        order_id, step, state, detail);
+        order_id, std::string(SagaStepName(step)), std::string(StepStateName(state)), detail);
     // Each step renews the owner's lease: a live saga is never taken over.
     w.exec_params(absl::StrCat("UPDATE orders SET lease_until = ", LeaseSql(lease_),
                                " WHERE order_id = $1 AND lease_until IS NOT NULL"),
@@ -328,25 +344,17 @@ absl::Status PostgresOrderStore::RecordStep(const std::string& order_id, const s
 }
 
 absl::StatusOr<OrderRecord> PostgresOrderStore::GetRecord(const std::string& order_id) {
-  OrderRecord record;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+  return pool_->Transact<OrderRecord>([&](pqxx::work& w) -> absl::StatusOr<OrderRecord> {
     SHOP_ASSIGN_OR_RETURN(pqxx::row row, SelectOrder(w, order_id));
-    record = RecordFromRow(w, row);
-    return absl::OkStatus();
+    return RecordFromRow(w, row);
   });
-  if (!status.ok()) return status;
-  return record;
 }
 
 absl::StatusOr<Order> PostgresOrderStore::Get(const std::string& order_id) {
-  Order order;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+  return pool_->Transact<Order>([&](pqxx::work& w) -> absl::StatusOr<Order> {
     SHOP_ASSIGN_OR_RETURN(pqxx::row row, SelectOrder(w, order_id));
-    order = OrderFromRow(w, row, /*history=*/true);
-    return absl::OkStatus();
+    return OrderFromRow(w, row, /*history=*/true);
   });
-  if (!status.ok()) return status;
-  return order;
 }
 
 absl::StatusOr<OrderPage> PostgresOrderStore::List(const std::string& customer_id, int page_size,
@@ -391,18 +399,14 @@ absl::StatusOr<OrderPage> PostgresOrderStore::List(const std::string& customer_i
 }
 
 absl::StatusOr<bool> PostgresOrderStore::TryLease(const std::string& order_id) {
-  bool leased = false;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+  return pool_->Transact<bool>([&](pqxx::work& w) -> absl::StatusOr<bool> {
     pqxx::result row = w.exec_params(
         absl::StrCat("UPDATE orders SET lease_until = ", LeaseSql(lease_),
                      " WHERE order_id = $1 AND (lease_until IS NULL OR lease_until < "
                      "clock_timestamp()) RETURNING order_id"),
         order_id);
-    leased = !row.empty();
-    return absl::OkStatus();
+    return !row.empty();
   });
-  if (!status.ok()) return status;
-  return leased;
 }
 
 absl::Status PostgresOrderStore::DropLease(const std::string& order_id) {
@@ -433,25 +437,19 @@ absl::StatusOr<std::vector<OrderRecord>> PostgresOrderStore::ClaimAbandoned(int 
   return records;
 }
 
-absl::StatusOr<bool> PostgresOrderStore::RecordPaymentEvent(const std::string& order_id,
-                                                      const std::string& event_id,
-                                                      const std::string& type,
-                                                      const std::string& detail) {
-  bool recorded = false;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+absl::StatusOr<bool> PostgresOrderStore::RecordPaymentEvent(const PaymentEvent& event) {
+  const std::string& order_id = event.order_id;
+  return pool_->Transact<bool>([&](pqxx::work& w) -> absl::StatusOr<bool> {
     if (w.exec_params("SELECT 1 FROM orders WHERE order_id = $1", order_id).empty()) {
       return absl::NotFoundError(absl::StrCat("order ", order_id, " not found"));
     }
-    recorded = !w.exec_params(
+    return !w.exec_params(
                      "INSERT INTO payment_events (gateway_event_id, order_id, event_type, detail) "
                      "VALUES ($1, $2, $3, NULLIF($4, '')) ON CONFLICT DO NOTHING "
                      "RETURNING gateway_event_id",
-                     event_id, order_id, type, detail)
+                     event.gateway_event_id, order_id, event.event_type, event.detail)
                     .empty();
-    return absl::OkStatus();
   });
-  if (!status.ok()) return status;
-  return recorded;
 }
 
 }  // namespace shop::ops

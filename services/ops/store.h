@@ -3,7 +3,7 @@
 #define SHOP_SERVICES_OPS_STORE_H_
 
 #include "absl/time/time.h"
-#include "services/ops/order_processor.h"
+#include "services/ops/order_store.h"
 
 namespace shop {
 class PostgresPool;
@@ -21,7 +21,7 @@ class PostgresOrderStore final : public OrderStore {
   absl::StatusOr<Created> CreatePending(const shop::v1::Order& order,
                                         const std::string& idempotency_key,
                                         const std::string& request_hash,
-                                        const std::string& payment_method,
+                                        const std::string& payment_method_token,
                                         const std::string& actor) override;
   absl::Status SaveProgress(const shop::v1::Order& order) override;
   absl::Status BeginCompensation(const std::string& order_id, shop::v1::OrderStatus target,
@@ -31,8 +31,8 @@ class PostgresOrderStore final : public OrderStore {
                           const std::string& notification) override;
   absl::Status SavePlacementResponse(const std::string& order_id,
                                      const std::string& response) override;
-  absl::Status RecordStep(const std::string& order_id, const std::string& step,
-                          const std::string& state, const std::string& detail) override;
+  absl::Status RecordStep(const std::string& order_id, SagaStep step, StepState state,
+                          const std::string& detail) override;
   absl::StatusOr<OrderRecord> GetRecord(const std::string& order_id) override;
   absl::StatusOr<shop::v1::Order> Get(const std::string& order_id) override;
   absl::StatusOr<OrderPage> List(const std::string& customer_id, int page_size,
@@ -41,9 +41,7 @@ class PostgresOrderStore final : public OrderStore {
   absl::StatusOr<bool> TryLease(const std::string& order_id) override;
   absl::Status DropLease(const std::string& order_id) override;
   absl::StatusOr<std::vector<OrderRecord>> ClaimAbandoned(int limit) override;
-  absl::StatusOr<bool> RecordPaymentEvent(const std::string& order_id,
-                                          const std::string& event_id, const std::string& type,
-                                          const std::string& detail) override;
+  absl::StatusOr<bool> RecordPaymentEvent(const PaymentEvent& event) override;
 
  private:
   PostgresPool* pool_;

@@ -13,8 +13,8 @@ const char* CircuitStateName(CircuitBreaker::State state) {
   return "closed";
 }
 
-CircuitBreaker::CircuitBreaker(Options options, Clock clock)
-    : options_(options), clock_(std::move(clock)) {}
+CircuitBreaker::CircuitBreaker(Options options, Clock* clock)
+    : options_(options), clock_(clock) {}
 
 void CircuitBreaker::SetListener(Listener listener) {
   absl::MutexLock lock(&mu_);
@@ -29,7 +29,7 @@ bool CircuitBreaker::Allow() {
       case State::kClosed:
         return true;
       case State::kOpen:
-        if (clock_() - opened_at_ < options_.cool_down) return false;
+        if (clock_->Now() - opened_at_ < options_.cool_down) return false;
         state_ = State::kHalfOpen;
         probe_in_flight_ = true;
         changed = true;
@@ -65,7 +65,7 @@ void CircuitBreaker::RecordFailure() {
     if (state_ == State::kHalfOpen ||
         (state_ == State::kClosed && consecutive_failures_ >= options_.failure_threshold)) {
       state_ = State::kOpen;
-      opened_at_ = clock_();
+      opened_at_ = clock_->Now();
       changed = true;
     }
   }

@@ -10,6 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/clock.h"
 
 namespace shop::payments {
 
@@ -20,10 +21,10 @@ class CircuitBreaker {
     int failure_threshold = 5;
     absl::Duration cool_down = absl::Seconds(10);
   };
-  using Clock = std::function<absl::Time()>;
+
   using Listener = std::function<void(State)>;
 
-  explicit CircuitBreaker(Options options, Clock clock = [] { return absl::Now(); });
+  explicit CircuitBreaker(Options options, Clock* clock = Clock::Real());
 
   // Called on every change of state (outside the breaker's lock).
   void SetListener(Listener listener);
@@ -38,7 +39,7 @@ class CircuitBreaker {
   void Notify(State state);
 
   const Options options_;
-  const Clock clock_;
+  Clock* const clock_;
   mutable absl::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_) = State::kClosed;
   int consecutive_failures_ ABSL_GUARDED_BY(mu_) = 0;

@@ -11,10 +11,10 @@ using State = CircuitBreaker::State;
 
 class CircuitBreakerTest : public ::testing::Test {
  protected:
-  CircuitBreakerTest() : breaker_({3, absl::Seconds(10)}, [this] { return now_; }) {
+  CircuitBreakerTest() : breaker_({3, absl::Seconds(10)}, &clock_) {
     breaker_.SetListener([this](State s) { changes_.push_back(s); });
   }
-  absl::Time now_ = absl::FromUnixSeconds(1000);
+  SimulatedClock clock_{absl::FromUnixSeconds(1000)};
   CircuitBreaker breaker_;
   std::vector<State> changes_;
 };
@@ -35,9 +35,9 @@ TEST_F(CircuitBreakerTest, OpensAfterConsecutiveFailuresOnly) {
 
 TEST_F(CircuitBreakerTest, ProbesOnceAfterTheCoolDownAndClosesOnSuccess) {
   for (int i = 0; i < 3; ++i) breaker_.RecordFailure();
-  now_ += absl::Seconds(9);
+  clock_.Advance(absl::Seconds(9));
   EXPECT_FALSE(breaker_.Allow());
-  now_ += absl::Seconds(2);
+  clock_.Advance(absl::Seconds(2));
   EXPECT_TRUE(breaker_.Allow());   // the probe
   EXPECT_FALSE(breaker_.Allow());  // only one at a time
   EXPECT_EQ(breaker_.state(), State::kHalfOpen);
@@ -49,13 +49,13 @@ TEST_F(CircuitBreakerTest, ProbesOnceAfterTheCoolDownAndClosesOnSuccess) {
 
 TEST_F(CircuitBreakerTest, AFailedProbeOpensAgainForAnotherCoolDown) {
   for (int i = 0; i < 3; ++i) breaker_.RecordFailure();
-  now_ += absl::Seconds(11);
+  clock_.Advance(absl::Seconds(11));
   ASSERT_TRUE(breaker_.Allow());
   breaker_.RecordFailure();
   EXPECT_EQ(breaker_.state(), State::kOpen);
-  now_ += absl::Seconds(5);
+  clock_.Advance(absl::Seconds(5));
   EXPECT_FALSE(breaker_.Allow());
-  now_ += absl::Seconds(6);
+  clock_.Advance(absl::Seconds(6));
   EXPECT_TRUE(breaker_.Allow());
 }
 

@@ -1,15 +1,13 @@
-// HTTPS transport to the external payment gateway (a Stripe-like REST API).
+// The port through which the payment domain reaches the external payment
+// gateway (a Stripe-like REST API); curl_gateway_client.h is the HTTPS
+// implementation, tests use fakes.
 #ifndef SHOP_SERVICES_PG_ADAPTER_GATEWAY_CLIENT_H_
 #define SHOP_SERVICES_PG_ADAPTER_GATEWAY_CLIENT_H_
 
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace shop::payments {
@@ -33,35 +31,10 @@ struct GatewayResponse {
   bool not_sent = false;
 };
 
-class GatewayTransport {
+class GatewayClient {
  public:
-  virtual ~GatewayTransport() = default;
+  virtual ~GatewayClient() = default;
   virtual GatewayResponse Send(const GatewayRequest& request, absl::Duration timeout) = 0;
-};
-
-struct CurlTransportOptions {
-  std::string base_url;  // "https://127.0.0.1:8443"
-  std::string ca_file;   // the CA that signs the gateway's certificate
-  std::string api_key;   // bearer secret
-  absl::Duration connect_timeout = absl::Seconds(2);
-};
-
-// libcurl with certificate verification on, connections reused (one easy
-// handle per idle slot), every request bounded by the given timeout.
-class CurlTransport final : public GatewayTransport {
- public:
-  static absl::StatusOr<std::unique_ptr<CurlTransport>> Create(CurlTransportOptions options);
-  ~CurlTransport() override;
-  GatewayResponse Send(const GatewayRequest& request, absl::Duration timeout) override;
-
- private:
-  explicit CurlTransport(CurlTransportOptions options) : options_(std::move(options)) {}
-  void* Acquire();
-  void Release(void* handle);
-
-  const CurlTransportOptions options_;
-  absl::Mutex mu_;
-  std::vector<void*> idle_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace shop::payments

@@ -5,7 +5,7 @@
 #include "core/config.h"
 #include "core/postgres/pool.h"
 #include "core/grpc/service_main.h"
-#include "services/pg-adapter/gateway_client.h"
+#include "services/pg-adapter/curl_gateway_client.h"
 #include "services/pg-adapter/payments.h"
 #include "services/pg-adapter/payments_grpc.h"
 #include "services/pg-adapter/store.h"
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
       !s.ok()) {
     shop::ExitOnStartupError("bad configuration", s);
   }
-  auto transport = shop::payments::CurlTransport::Create({absl::GetFlag(FLAGS_gateway_url),
+  auto transport = shop::payments::CurlGatewayClient::Create({absl::GetFlag(FLAGS_gateway_url),
                                                           absl::GetFlag(FLAGS_gateway_ca),
                                                           absl::GetFlag(FLAGS_gateway_api_key)});
   if (!transport.ok()) shop::ExitOnStartupError("bad gateway configuration", transport.status());

@@ -33,7 +33,7 @@ bool Retryable(const GatewayResponse& r) {
 absl::Status Unavailable(const std::string& detail) {
   return ErrorWithReason(absl::StatusCode::kUnavailable,
                          absl::StrCat("payment service unavailable: ", detail),
-                         "PAYMENT_GATEWAY_UNAVAILABLE");
+                         shop::v1::PAYMENT_GATEWAY_UNAVAILABLE);
 }
 
 nlohmann::json ParseJson(const std::string& body) {
@@ -49,7 +49,7 @@ std::string JsonString(const nlohmann::json& json, const char* key) {
 
 absl::Status ValidateKey(const std::string& key) {
   FieldViolations violations;
-  if (!IsValidId(key)) violations.Add("idempotency_key", "must be 1-128 printable characters");
+  RequireId("idempotency_key", key, violations);
   return violations.ToStatus();
 }
 
@@ -58,7 +58,7 @@ absl::Status StateError(const Payment& payment, const char* wanted) {
       absl::StatusCode::kFailedPrecondition,
       absl::StrCat("payment ", payment.payment_id, " is ", PaymentStateName(payment.state),
                    "; ", wanted),
-      "PAYMENT_STATE", {{"payment_id", payment.payment_id},
+      shop::v1::PAYMENT_STATE, {{"payment_id", payment.payment_id},
                         {"state", PaymentStateName(payment.state)}});
 }
 
@@ -101,13 +101,19 @@ absl::Status GatewayErrorToStatus(int http_status, const std::string& body,
   std::map<std::string, std::string> metadata = {{"order_id", order_id},
                                                  {"gateway_code", *decline_code}};
   if (type == "card_error") {
-    std::string reason = "CARD_DECLINED";
-    if (decline == "insufficient_funds") reason = "INSUFFICIENT_FUNDS";
-    else if (code == "expired_card" || decline == "expired_card") reason = "EXPIRED_CARD";
-    else if (code == "incorrect_cvc" || decline == "incorrect_cvc") reason = "INCORRECT_CVC";
-    else if (code == "processing_error" || decline == "processing_error") reason = "PROCESSING_ERROR";
-    else if (code == "incorrect_number") reason = "INVALID_PAYMENT_METHOD";
-    if (reason == "INVALID_PAYMENT_METHOD") {
+    shop::v1::ErrorReason reason = shop::v1::CARD_DECLINED;
+    if (decline == "insufficient_funds") {
+      reason = shop::v1::INSUFFICIENT_FUNDS;
+    } else if (code == "expired_card" || decline == "expired_card") {
+      reason = shop::v1::EXPIRED_CARD;
+    } else if (code == "incorrect_cvc" || decline == "incorrect_cvc") {
+      reason = shop::v1::INCORRECT_CVC;
+    } else if (code == "processing_error" || decline == "processing_error") {
+      reason = shop::v1::PROCESSING_ERROR;
+    } else if (code == "incorrect_number") {
+      reason = shop::v1::INVALID_PAYMENT_METHOD;
+    }
+    if (reason == shop::v1::INVALID_PAYMENT_METHOD) {
       return ErrorWithReason(absl::StatusCode::kInvalidArgument,
                              "invalid payment method: the card number is incorrect", reason,
                              metadata);
@@ -120,19 +126,18 @@ absl::Status GatewayErrorToStatus(int http_status, const std::string& body,
   if (http_status == 400 && JsonString(error, "param") == "payment_method") {
     return ErrorWithReason(absl::StatusCode::kInvalidArgument,
                            "invalid payment method: the gateway does not know this token",
-                           "INVALID_PAYMENT_METHOD", metadata);
+                           shop::v1::INVALID_PAYMENT_METHOD, metadata);
   }
   // Any other 4xx is our bug or a misconfiguration, not the customer's.
   return ErrorWithReason(absl::StatusCode::kInternal,
                          absl::StrCat("payment gateway rejected the request (HTTP ", http_status,
                                       "): ", message.empty() ? code : message),
-                         "PAYMENT_GATEWAY_REJECTED", metadata);
+                         shop::v1::PAYMENT_GATEWAY_REJECTED, metadata);
 }
 
-PaymentService::PaymentService(PaymentStore* store, GatewayTransport* gateway,
+PaymentService::PaymentService(PaymentStore* store, GatewayClient* gateway,
                                PaymentServiceOptions options, CircuitBreaker* breaker)
     : store_(store), gateway_(gateway), options_(std::move(options)), breaker_(breaker) {
-  if (!options_.sleep) options_.sleep = [](absl::Duration d) { absl::SleepFor(d); };
 }
 
 absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& payment,
@@ -144,7 +149,7 @@ absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& p
   if (nothing_sent != nullptr) *nothing_sent = true;
   absl::Duration backoff = options_.initial_backoff;
   for (int attempt = 1; attempt <= options_.max_tries; ++attempt) {
-    absl::Duration remaining = deadline - absl::Now();
+    absl::Duration remaining = deadline - options_.clock->Now();
     if (remaining <= absl::Milliseconds(50)) {
       return Unavailable("deadline exceeded before the gateway answered");
     }
@@ -199,8 +204,8 @@ absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& p
     if (r.http_status == 429 && r.retry_after_seconds >= 0) {
       wait = std::max(wait, absl::Seconds(r.retry_after_seconds));
     }
-    if (absl::Now() + wait >= deadline) break;
-    options_.sleep(wait);
+    if (options_.clock->Now() + wait >= deadline) break;
+    options_.clock->SleepFor(wait);
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
   const GatewayResponse& r = result.response;
@@ -214,27 +219,25 @@ absl::Mutex& PaymentService::LockFor(const std::string& authorization_key) {
 
 absl::StatusOr<Payment> PaymentService::Authorize(const std::string& order_id,
                                                   const Money& amount,
-                                                  const std::string& payment_method,
+                                                  const std::string& payment_method_token,
                                                   const std::string& idempotency_key,
                                                   absl::Time deadline) {
   absl::MutexLock lock(&LockFor(idempotency_key));
-  return AuthorizeLocked(order_id, amount, payment_method, idempotency_key, deadline);
+  return AuthorizeLocked(order_id, amount, payment_method_token, idempotency_key, deadline);
 }
 
 absl::StatusOr<Payment> PaymentService::AuthorizeLocked(const std::string& order_id,
                                                         const Money& amount,
-                                                        const std::string& payment_method,
+                                                        const std::string& payment_method_token,
                                                         const std::string& idempotency_key,
                                                         absl::Time deadline) {
   FieldViolations violations;
-  if (!IsValidId(order_id)) violations.Add("order_id", "must be 1-128 printable characters");
-  if (!IsValidId(payment_method) || !absl::StartsWith(payment_method, "pm_") ||
-      HasCardNumberLikeRun(payment_method)) {
+  RequireId("order_id", order_id, violations);
+  if (!IsValidId(payment_method_token) || !absl::StartsWith(payment_method_token, "pm_") ||
+      HasCardNumberLikeRun(payment_method_token)) {
     violations.Add("payment_method_token", "must be a payment-method token (pm_...)");
   }
-  if (!IsValidId(idempotency_key)) {
-    violations.Add("idempotency_key", "must be 1-128 printable characters");
-  }
+  RequireId("idempotency_key", idempotency_key, violations);
   absl::StatusOr<int64_t> minor = ToMinorUnits(amount);
   if (!minor.ok()) {
     violations.Add("amount", std::string(minor.status().message()));
@@ -249,13 +252,13 @@ absl::StatusOr<Payment> PaymentService::AuthorizeLocked(const std::string& order
   wanted.idempotency_key = idempotency_key;
   wanted.currency = amount.currency;
   wanted.amount_minor = *minor;
-  wanted.payment_method = payment_method;
+  wanted.payment_method_token = payment_method_token;
   SHOP_ASSIGN_OR_RETURN(Payment payment, store_->CreateOrGet(wanted));
   if (payment.order_id != order_id || payment.amount_minor != *minor ||
-      payment.currency != amount.currency || payment.payment_method != payment_method) {
+      payment.currency != amount.currency || payment.payment_method_token != payment_method_token) {
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                            "idempotency key was used for a different authorization",
-                           "IDEMPOTENCY_KEY_REUSED", {{"payment_id", payment.payment_id}});
+                           shop::v1::IDEMPOTENCY_KEY_REUSED, {{"payment_id", payment.payment_id}});
   }
   switch (payment.state) {
     case PaymentState::kPending:
@@ -264,11 +267,11 @@ absl::StatusOr<Payment> PaymentService::AuthorizeLocked(const std::string& order
       break;  // (re)try at the gateway under the same Idempotency-Key
     case PaymentState::kVoided:
       return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                             "this authorization was voided", "PAYMENT_VOIDED",
+                             "this authorization was voided", shop::v1::PAYMENT_VOIDED,
                              {{"payment_id", payment.payment_id}, {"order_id", order_id}});
     case PaymentState::kDeclined: {
       std::string code;
-      return GatewayErrorToStatus(402, payment.failure_reason, order_id, &code);
+      return GatewayErrorToStatus(402, payment.failure_body, order_id, &code);
     }
     default:
       return payment;  // already authorized (or beyond): replay
@@ -279,7 +282,7 @@ absl::StatusOr<Payment> PaymentService::AuthorizeLocked(const std::string& order
   request.idempotency_key = absl::StrCat(idempotency_key, ":authorize");
   request.form = {{"amount", std::to_string(*minor)},
                   {"currency", absl::AsciiStrToLower(amount.currency)},
-                  {"payment_method", payment_method},
+                  {"payment_method", payment_method_token},
                   {"capture_method", "manual"},
                   {"confirm", "true"},
                   {"metadata[order_id]", order_id}};
@@ -306,7 +309,7 @@ absl::StatusOr<Payment> PaymentService::AuthorizeLocked(const std::string& order
   }
   absl::Status error = GatewayErrorToStatus(r.http_status, r.body, order_id, &payment.decline_code);
   payment.state = r.http_status == 402 ? PaymentState::kDeclined : PaymentState::kFailed;
-  payment.failure_reason = r.body;  // the gateway's error object, to replay the same answer
+  payment.failure_body = r.body;  // the gateway's error object, to replay the same answer
   SHOP_RETURN_IF_ERROR(store_->Update(payment));
   return error;
 }
@@ -394,7 +397,7 @@ absl::StatusOr<Payment> PaymentService::Void(const std::string& payment_id,
     absl::StatusOr<Payment> resolved =
         AuthorizeLocked(payment.order_id,
                   *FromMinorUnits(payment.currency, payment.amount_minor),
-                  payment.payment_method, payment.idempotency_key, deadline);
+                  payment.payment_method_token, payment.idempotency_key, deadline);
     if (resolved.ok()) {
       payment = *resolved;
     } else if (resolved.status().code() == absl::StatusCode::kUnavailable) {
@@ -412,7 +415,7 @@ absl::StatusOr<Payment> PaymentService::Void(const std::string& payment_id,
       return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                              absl::StrCat("payment ", payment.payment_id, " is ",
                                           PaymentStateName(payment.state), "; refund it instead"),
-                             "PAYMENT_CAPTURED", {{"payment_id", payment.payment_id}});
+                             shop::v1::PAYMENT_CAPTURED, {{"payment_id", payment.payment_id}});
     default:
       return payment;  // nothing is held: declined, failed or already voided
   }
@@ -428,7 +431,7 @@ absl::StatusOr<Payment> PaymentService::Void(const std::string& payment_id,
       return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                              absl::StrCat("payment ", payment.payment_id,
                                           " is CAPTURED; refund it instead"),
-                             "PAYMENT_CAPTURED", {{"payment_id", payment.payment_id}});
+                             shop::v1::PAYMENT_CAPTURED, {{"payment_id", payment.payment_id}});
     }
   }
   if (call.response.http_status != 200) {
@@ -449,7 +452,7 @@ absl::StatusOr<RefundResult> PaymentService::Refund(const std::string& payment_i
   absl::MutexLock lock(&LockFor(unlocked.idempotency_key));
   SHOP_ASSIGN_OR_RETURN(Payment payment, store_->Get(payment_id));  // as of now
   SHOP_ASSIGN_OR_RETURN(auto previous, store_->FindRefund(key));
-  if (previous.has_value()) return RefundResult{payment, previous->first};
+  if (previous.has_value()) return RefundResult{payment, previous->refund_id};
   if (payment.state != PaymentState::kCaptured &&
       payment.state != PaymentState::kPartiallyRefunded) {
     return StateError(payment, "only captured payments can be refunded");
@@ -486,7 +489,7 @@ absl::StatusOr<RefundResult> PaymentService::Refund(const std::string& payment_i
       store_->RecordRefund(payment, NewId("rfd"), key, refund_minor, gateway_refund_id));
   SHOP_ASSIGN_OR_RETURN(auto recorded, store_->FindRefund(key));
   SHOP_ASSIGN_OR_RETURN(payment, store_->Get(payment_id));
-  return RefundResult{payment, recorded.has_value() ? recorded->first : ""};
+  return RefundResult{payment, recorded.has_value() ? recorded->refund_id : ""};
 }
 
 }  // namespace shop::payments

@@ -12,67 +12,22 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/clock.h"
 #include "core/money.h"
 #include "services/pg-adapter/circuit_breaker.h"
 #include "services/pg-adapter/gateway_client.h"
+#include "services/pg-adapter/payment_store.h"
 
 namespace shop::payments {
-
-// kFailed: nothing is held at the gateway. kUnknown: the gateway may have
-// authorized (the answer was lost); replaying the request tells.
-enum class PaymentState {
-  kPending, kAuthorized, kCaptured, kVoided, kRefunded, kPartiallyRefunded, kDeclined, kFailed,
-  kUnknown
-};
-const char* PaymentStateName(PaymentState state);
-std::optional<PaymentState> ParsePaymentState(absl::string_view name);
-
-struct Payment {
-  std::string payment_id;
-  std::string order_id;
-  std::string idempotency_key;
-  PaymentState state = PaymentState::kPending;
-  std::string currency;
-  int64_t amount_minor = 0;
-  int64_t captured_minor = 0;
-  int64_t refunded_minor = 0;
-  std::string payment_method;
-  std::string gateway_intent_id;
-  std::string decline_code;
-  // For a declined or failed payment: the error the caller got, replayed.
-  std::string failure_reason;
-};
-
-enum class Operation { kAuthorize, kCapture, kVoid, kRefund, kReconcile };
-
-class PaymentStore {
- public:
-  virtual ~PaymentStore() = default;
-  // Inserts `payment` unless its idempotency key exists; returns the stored one.
-  virtual absl::StatusOr<Payment> CreateOrGet(const Payment& payment) = 0;
-  virtual absl::StatusOr<Payment> Get(const std::string& payment_id) = 0;
-  virtual absl::StatusOr<Payment> GetByKey(const std::string& idempotency_key) = 0;
-  virtual absl::Status Update(const Payment& payment) = 0;
-  // Returns the attempt id.
-  virtual absl::StatusOr<int64_t> BeginAttempt(const std::string& payment_id, Operation op,
-                                               const std::string& gateway_key, int try_number) = 0;
-  virtual absl::Status FinishAttempt(int64_t attempt_id, int http_status,
-                                     const std::string& outcome, const std::string& detail) = 0;
-  // A refund already made with this key, if any: {refund_id, amount}.
-  virtual absl::StatusOr<std::optional<std::pair<std::string, int64_t>>> FindRefund(
-      const std::string& idempotency_key) = 0;
-  // Records the refund and the payment's new refunded total in one transaction.
-  virtual absl::Status RecordRefund(const Payment& payment, const std::string& refund_id,
-                                    const std::string& idempotency_key, int64_t amount_minor,
-                                    const std::string& gateway_refund_id) = 0;
-};
 
 struct PaymentServiceOptions {
   int max_tries = 3;
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(2);
   absl::Duration per_try_timeout = absl::Seconds(5);
-  std::function<void(absl::Duration)> sleep;  // default: absl::SleepFor
+  // Reads the time for deadlines and sleeps between tries (tests pass a
+  // SimulatedClock, so backoff costs no real time).
+  Clock* clock = Clock::Real();
 };
 
 struct RefundResult {
@@ -83,12 +38,12 @@ struct RefundResult {
 class PaymentService {
  public:
   // `breaker` may be null (no circuit breaking).
-  PaymentService(PaymentStore* store, GatewayTransport* gateway, PaymentServiceOptions options,
+  PaymentService(PaymentStore* store, GatewayClient* gateway, PaymentServiceOptions options,
                  CircuitBreaker* breaker = nullptr);
 
   // `deadline` bounds all tries (the incoming call's deadline).
   absl::StatusOr<Payment> Authorize(const std::string& order_id, const Money& amount,
-                                    const std::string& payment_method,
+                                    const std::string& payment_method_token,
                                     const std::string& idempotency_key, absl::Time deadline);
   absl::StatusOr<Payment> Capture(const std::string& payment_id, const std::string& key,
                                   absl::Time deadline);
@@ -107,7 +62,7 @@ class PaymentService {
     int tries = 0;
   };
   absl::StatusOr<Payment> AuthorizeLocked(const std::string& order_id, const Money& amount,
-                                          const std::string& payment_method,
+                                          const std::string& payment_method_token,
                                           const std::string& idempotency_key,
                                           absl::Time deadline);
   // Reads the intent at the gateway and records its true state (after a
@@ -126,7 +81,7 @@ class PaymentService {
                                   bool* nothing_sent = nullptr);
 
   PaymentStore* store_;
-  GatewayTransport* gateway_;
+  GatewayClient* gateway_;
   PaymentServiceOptions options_;
   CircuitBreaker* breaker_;
   absl::Mutex locks_[64];

@@ -44,11 +44,10 @@ class FakeStore final : public PaymentStore {
     outcomes.push_back(outcome);
     return absl::OkStatus();
   }
-  absl::StatusOr<std::optional<std::pair<std::string, int64_t>>> FindRefund(
-      const std::string& key) override {
+  absl::StatusOr<std::optional<RecordedRefund>> FindRefund(const std::string& key) override {
     auto it = refunds.find(key);
-    if (it == refunds.end()) return std::optional<std::pair<std::string, int64_t>>();
-    return std::optional<std::pair<std::string, int64_t>>(it->second);
+    if (it == refunds.end()) return std::optional<RecordedRefund>();
+    return std::optional<RecordedRefund>(RecordedRefund{it->second.first, it->second.second});
   }
   absl::Status RecordRefund(const Payment& p, const std::string& refund_id,
                             const std::string& key, int64_t amount, const std::string&) override {
@@ -66,7 +65,7 @@ class FakeStore final : public PaymentStore {
   std::map<std::string, std::pair<std::string, int64_t>> refunds;
 };
 
-class ScriptedGateway final : public GatewayTransport {
+class ScriptedGateway final : public GatewayClient {
  public:
   GatewayResponse Send(const GatewayRequest& request, absl::Duration) override {
     requests.push_back(request);
@@ -91,9 +90,9 @@ std::string Decline(const std::string& code, const std::string& decline_code) {
 
 class PaymentServiceTest : public ::testing::Test {
  protected:
-  PaymentServiceTest() {
-    options_.sleep = [this](absl::Duration d) { slept_ += d; };
-  }
+  PaymentServiceTest() { options_.clock = &clock_; }
+  // How long the service waited between tries (simulated: no real time).
+  absl::Duration Slept() { return clock_.Now() - start_; }
   PaymentService Service() { return PaymentService(&store_, &gateway_, options_); }
   absl::StatusOr<Payment> Authorize(PaymentService& service, int64_t cents = 1234,
                                     const std::string& key = "ord_1:authorize") {
@@ -102,8 +101,10 @@ class PaymentServiceTest : public ::testing::Test {
   }
   FakeStore store_;
   ScriptedGateway gateway_;
+  // Starts at the real time: the tests' deadlines are absl::Now() + n.
+  const absl::Time start_ = absl::Now();
+  SimulatedClock clock_{start_};
   PaymentServiceOptions options_;
-  absl::Duration slept_;
 };
 
 TEST_F(PaymentServiceTest, AuthorizeSendsMinorUnitsAndDerivedKey) {
@@ -117,6 +118,8 @@ TEST_F(PaymentServiceTest, AuthorizeSendsMinorUnitsAndDerivedKey) {
   const auto& form = gateway_.requests[0].form;
   EXPECT_EQ(form[0], (std::pair<std::string, std::string>{"amount", "1234"}));
   EXPECT_EQ(form[1], (std::pair<std::string, std::string>{"currency", "usd"}));
+  // The gateway's own parameter names (Stripe's), whatever ours are.
+  EXPECT_EQ(form[2], (std::pair<std::string, std::string>{"payment_method", "pm_card_visa"}));
   EXPECT_EQ(gateway_.requests[0].idempotency_key, "ord_1:authorize:authorize");
 }
 
@@ -167,7 +170,7 @@ TEST_F(PaymentServiceTest, RetriesTransportErrorsAndServerErrorsThenSucceeds) {
   // Every try reuses one Idempotency-Key, so the gateway charges once.
   EXPECT_EQ(gateway_.requests[0].idempotency_key, gateway_.requests[2].idempotency_key);
   EXPECT_EQ(store_.outcomes, (std::vector<std::string>{"ERROR", "ERROR", "SUCCEEDED"}));
-  EXPECT_GT(slept_, absl::ZeroDuration());
+  EXPECT_GT(Slept(), absl::ZeroDuration());
 }
 
 TEST_F(PaymentServiceTest, RateLimitIsRetriedNoSoonerThanRetryAfter) {
@@ -176,7 +179,7 @@ TEST_F(PaymentServiceTest, RateLimitIsRetriedNoSoonerThanRetryAfter) {
   gateway_.Answer(200, kIntent);
   PaymentService service = Service();
   ASSERT_TRUE(Authorize(service).ok());
-  EXPECT_GE(slept_, absl::Seconds(3));
+  EXPECT_GE(Slept(), absl::Seconds(3));
   EXPECT_EQ(gateway_.requests.size(), 2u);
 }
 

@@ -9,7 +9,7 @@ namespace {
 
 constexpr char kColumns[] =
     "payment_id, order_id, idempotency_key, status, currency, amount_minor, captured_minor, "
-    "refunded_minor, payment_method, coalesce(gateway_intent_id, ''), "
+    "refunded_minor, payment_method_token, coalesce(gateway_intent_id, ''), "
     "coalesce(decline_code, ''), coalesce(failure_body, '')";
 
 Payment FromRow(const pqxx::row& row) {
@@ -22,10 +22,10 @@ Payment FromRow(const pqxx::row& row) {
   p.amount_minor = row[5].as<int64_t>();
   p.captured_minor = row[6].as<int64_t>();
   p.refunded_minor = row[7].as<int64_t>();
-  p.payment_method = row[8].as<std::string>();
+  p.payment_method_token = row[8].as<std::string>();
   p.gateway_intent_id = row[9].as<std::string>();
   p.decline_code = row[10].as<std::string>();
-  p.failure_reason = row[11].as<std::string>();
+  p.failure_body = row[11].as<std::string>();
   return p;
 }
 
@@ -45,40 +45,31 @@ const char* OperationText(Operation op) {
 absl::Status PostgresPaymentStore::Prepare() { return pool_->Migrate("payments", Migrations()); }
 
 absl::StatusOr<Payment> PostgresPaymentStore::CreateOrGet(const Payment& payment) {
-  Payment stored;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+  return pool_->Transact<Payment>([&](pqxx::work& w) -> absl::StatusOr<Payment> {
     w.exec_params(
         "INSERT INTO payments (payment_id, order_id, idempotency_key, status, currency, "
-        "amount_minor, payment_method) VALUES ($1, $2, $3, 'PENDING', $4, $5, $6) "
+        "amount_minor, payment_method_token) VALUES ($1, $2, $3, 'PENDING', $4, $5, $6) "
         "ON CONFLICT (idempotency_key) DO NOTHING",
         payment.payment_id, payment.order_id, payment.idempotency_key, payment.currency,
-        payment.amount_minor, payment.payment_method);
+        payment.amount_minor, payment.payment_method_token);
     pqxx::result row = w.exec_params(
         absl::StrCat("SELECT ", kColumns, " FROM payments WHERE idempotency_key = $1"),
         payment.idempotency_key);
-    stored = FromRow(row[0]);
-    return absl::OkStatus();
+    return FromRow(row[0]);
   });
-  if (!status.ok()) return status;
-  return stored;
 }
 
 absl::StatusOr<Payment> PostgresPaymentStore::Get(const std::string& payment_id) {
-  Payment stored;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+  return pool_->Transact<Payment>([&](pqxx::work& w) -> absl::StatusOr<Payment> {
     pqxx::result row = w.exec_params(
         absl::StrCat("SELECT ", kColumns, " FROM payments WHERE payment_id = $1"), payment_id);
     if (row.empty()) return absl::NotFoundError(absl::StrCat("payment ", payment_id, " not found"));
-    stored = FromRow(row[0]);
-    return absl::OkStatus();
+    return FromRow(row[0]);
   });
-  if (!status.ok()) return status;
-  return stored;
 }
 
 absl::StatusOr<Payment> PostgresPaymentStore::GetByKey(const std::string& idempotency_key) {
-  Payment stored;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+  return pool_->Transact<Payment>([&](pqxx::work& w) -> absl::StatusOr<Payment> {
     pqxx::result row = w.exec_params(
         absl::StrCat("SELECT ", kColumns, " FROM payments WHERE idempotency_key = $1"),
         idempotency_key);
@@ -86,11 +77,8 @@ absl::StatusOr<Payment> PostgresPaymentStore::GetByKey(const std::string& idempo
       return absl::NotFoundError(
           absl::StrCat("no payment was authorized with key ", idempotency_key));
     }
-    stored = FromRow(row[0]);
-    return absl::OkStatus();
+    return FromRow(row[0]);
   });
-  if (!status.ok()) return status;
-  return stored;
 }
 
 absl::Status PostgresPaymentStore::Update(const Payment& p) {
@@ -100,7 +88,7 @@ absl::Status PostgresPaymentStore::Update(const Payment& p) {
         "gateway_intent_id = NULLIF($5, ''), decline_code = NULLIF($6, ''), "
         "failure_body = NULLIF($7, ''), updated_at = now() WHERE payment_id = $1",
         p.payment_id, PaymentStateName(p.state), p.captured_minor, p.refunded_minor,
-        p.gateway_intent_id, p.decline_code, p.failure_reason);
+        p.gateway_intent_id, p.decline_code, p.failure_body);
     return absl::OkStatus();
   });
 }
@@ -108,17 +96,13 @@ absl::Status PostgresPaymentStore::Update(const Payment& p) {
 absl::StatusOr<int64_t> PostgresPaymentStore::BeginAttempt(const std::string& payment_id, Operation op,
                                                      const std::string& gateway_key,
                                                      int try_number) {
-  int64_t id = 0;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+  return pool_->Transact<int64_t>([&](pqxx::work& w) -> absl::StatusOr<int64_t> {
     pqxx::result row = w.exec_params(
         "INSERT INTO payment_attempts (payment_id, operation, gateway_idempotency_key, "
         "try_number) VALUES ($1, $2, $3, $4) RETURNING attempt_id",
         payment_id, OperationText(op), gateway_key, try_number);
-    id = row[0][0].as<int64_t>();
-    return absl::OkStatus();
+    return row[0][0].as<int64_t>();
   });
-  if (!status.ok()) return status;
-  return id;
 }
 
 absl::Status PostgresPaymentStore::FinishAttempt(int64_t attempt_id, int http_status,
@@ -133,18 +117,16 @@ absl::Status PostgresPaymentStore::FinishAttempt(int64_t attempt_id, int http_st
   });
 }
 
-absl::StatusOr<std::optional<std::pair<std::string, int64_t>>> PostgresPaymentStore::FindRefund(
+absl::StatusOr<std::optional<RecordedRefund>> PostgresPaymentStore::FindRefund(
     const std::string& idempotency_key) {
-  std::optional<std::pair<std::string, int64_t>> found;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+  using Found = std::optional<RecordedRefund>;
+  return pool_->Transact<Found>([&](pqxx::work& w) -> absl::StatusOr<Found> {
     pqxx::result row = w.exec_params(
         "SELECT refund_id, amount_minor FROM refunds WHERE idempotency_key = $1",
         idempotency_key);
-    if (!row.empty()) found.emplace(row[0][0].as<std::string>(), row[0][1].as<int64_t>());
-    return absl::OkStatus();
+    if (row.empty()) return Found();
+    return Found(RecordedRefund{row[0][0].as<std::string>(), row[0][1].as<int64_t>()});
   });
-  if (!status.ok()) return status;
-  return found;
 }
 
 absl::Status PostgresPaymentStore::RecordRefund(const Payment& p, const std::string& refund_id,
@@ -176,20 +158,16 @@ absl::StatusOr<bool> PostgresPaymentStore::RecordWebhook(const std::string& even
                                                    const std::string& type,
                                                    const std::string& order_id,
                                                    const std::string& body) {
-  bool pending = false;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
+  return pool_->Transact<bool>([&](pqxx::work& w) -> absl::StatusOr<bool> {
     w.exec_params(
         "INSERT INTO webhook_events (event_id, type, order_id, body) "
         "VALUES ($1, $2, NULLIF($3, ''), $4) ON CONFLICT (event_id) DO NOTHING",
         event_id, type, order_id, body);
-    pending = w.exec_params(
+    return w.exec_params(
                    "SELECT 1 FROM webhook_events WHERE event_id = $1 AND forwarded_at IS NULL",
                    event_id)
                   .size() > 0;
-    return absl::OkStatus();
   });
-  if (!status.ok()) return status;
-  return pending;
 }
 
 absl::Status PostgresPaymentStore::MarkWebhookForwarded(const std::string& event_id) {

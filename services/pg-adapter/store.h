@@ -2,7 +2,7 @@
 #ifndef SHOP_SERVICES_PG_ADAPTER_STORE_H_
 #define SHOP_SERVICES_PG_ADAPTER_STORE_H_
 
-#include "services/pg-adapter/payments.h"
+#include "services/pg-adapter/payment_store.h"
 
 namespace shop {
 class PostgresPool;
@@ -23,7 +23,7 @@ class PostgresPaymentStore final : public PaymentStore {
                                        const std::string& gateway_key, int try_number) override;
   absl::Status FinishAttempt(int64_t attempt_id, int http_status, const std::string& outcome,
                              const std::string& detail) override;
-  absl::StatusOr<std::optional<std::pair<std::string, int64_t>>> FindRefund(
+  absl::StatusOr<std::optional<RecordedRefund>> FindRefund(
       const std::string& idempotency_key) override;
   absl::Status RecordRefund(const Payment& payment, const std::string& refund_id,
                             const std::string& idempotency_key, int64_t amount_minor,

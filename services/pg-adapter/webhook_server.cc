@@ -7,32 +7,34 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/grpc/client_call.h"
+#include "core/listen_address.h"
 #include "core/log.h"
+#include "core/status.h"
 #include "core/grpc/server.h"
 #include "services/pg-adapter/store.h"
 #include "services/pg-adapter/webhooks.h"
-#include "shop/v1/ops.grpc.pb.h"
+#include "shop/ops/v1/ops.grpc.pb.h"
 
 namespace shop::payments {
 namespace {
 
 class Sink final : public WebhookSink {
  public:
-  Sink(PostgresPaymentStore* store, std::unique_ptr<shop::v1::OrderProcessingService::Stub> ops)
+  Sink(PostgresPaymentStore* store, std::unique_ptr<shop::ops::v1::OrderProcessingService::Stub> ops)
       : store_(store), ops_(std::move(ops)) {}
 
   absl::StatusOr<bool> RecordOnce(const WebhookEvent& event, absl::string_view body) override {
     return store_->RecordWebhook(event.event_id, event.type, event.order_id, std::string(body));
   }
   absl::Status Forward(const WebhookEvent& event) override {
-    shop::v1::RecordPaymentEventRequest request;
+    shop::ops::v1::RecordPaymentEventRequest request;
     request.set_order_id(event.order_id);
     request.set_gateway_event_id(event.event_id);
     request.set_event_type(event.type);
     request.set_detail(event.detail.substr(0, 200));
-    return CallUnary<shop::v1::RecordPaymentEventResponse>(
+    return CallUnary<shop::ops::v1::RecordPaymentEventResponse>(
                std::chrono::seconds(5),
-               [&](grpc::ClientContext* ctx, shop::v1::RecordPaymentEventResponse* out) {
+               [&](grpc::ClientContext* ctx, shop::ops::v1::RecordPaymentEventResponse* out) {
                  return ops_->RecordPaymentEvent(ctx, request, out);
                })
         .status();
@@ -43,13 +45,13 @@ class Sink final : public WebhookSink {
 
  private:
   PostgresPaymentStore* store_;
-  std::unique_ptr<shop::v1::OrderProcessingService::Stub> ops_;
+  std::unique_ptr<shop::ops::v1::OrderProcessingService::Stub> ops_;
 };
 
 }  // namespace
 
 struct WebhookServer::Impl {
-  Impl(const WebhookServerOptions& o) : options(o), server(o.cert_file.c_str(), o.key_file.c_str()) {}
+  explicit Impl(const WebhookServerOptions& o) : options(o), server(o.cert_file.c_str(), o.key_file.c_str()) {}
   WebhookServerOptions options;
   httplib::SSLServer server;
   std::unique_ptr<Sink> sink;
@@ -68,8 +70,8 @@ absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(WebhookServe
   if (!impl.server.is_valid()) {
     return absl::InvalidArgumentError("webhook server: cannot use the TLS certificate and key");
   }
-  impl.sink = std::make_unique<Sink>(store, shop::v1::OrderProcessingService::NewStub(*channel));
-  impl.server.set_payload_max_length(64 * 1024);
+  impl.sink = std::make_unique<Sink>(store, shop::ops::v1::OrderProcessingService::NewStub(*channel));
+  impl.server.set_payload_max_length(size_t{64} * 1024);
   impl.server.Post("/webhooks/gateway", [&impl](const httplib::Request& request,
                                                 httplib::Response& response) {
     WebhookResult result =
@@ -79,12 +81,10 @@ absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(WebhookServe
     response.set_content(absl::StrCat("{\"message\":\"", log::JsonEscape(result.message), "\"}"),
                          "application/json");
   });
-  const size_t colon = options.listen.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port)) {
-    return absl::InvalidArgumentError(absl::StrCat("bad --webhook_listen ", options.listen));
-  }
-  const std::string host = options.listen.substr(0, colon);
+  SHOP_ASSIGN_OR_RETURN(ListenAddress listen,
+                        ParseListenAddress(options.listen, "--webhook_listen"));
+  const std::string& host = listen.host;
+  const int port = listen.port;
   server->port_ = port == 0 ? impl.server.bind_to_any_port(host) : port;
   if (port != 0 && !impl.server.bind_to_port(host, port)) server->port_ = -1;
   if (server->port_ <= 0) {

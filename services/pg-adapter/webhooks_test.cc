@@ -85,7 +85,7 @@ TEST(WebhooksTest, AnEventNotForwardedIsForwardedOnRedelivery) {
 TEST(WebhooksTest, MalformedEventsAreRefusedWithoutForwarding) {
   MemorySink sink;
   const int64_t t = absl::ToUnixSeconds(kNow);
-  for (std::string body : {std::string("not json"), std::string(R"({"type":"x"})"),
+  for (const std::string& body : {std::string("not json"), std::string(R"({"type":"x"})"),
                            std::string("\xff\xfe\x00", 3)}) {
     EXPECT_EQ(HandleWebhook(sink, kSecret, Header(t, body), body, kNow, absl::Minutes(5)).http_status,
               400);

@@ -1,4 +1,4 @@
 // Must not build: a generated gRPC stub header pulls gRPC into a domain source.
-#include "shop/v1/ops.grpc.pb.h"
+#include "shop/ops/v1/ops.grpc.pb.h"
 
 int main() { return 0; }

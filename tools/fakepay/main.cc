@@ -32,6 +32,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <thread>
 #include <vector>
 
@@ -107,7 +108,7 @@ using httplib::Request;
 using httplib::Response;
 using HandlerResponse = httplib::Server::HandlerResponse;
 
-constexpr size_t kMaxBodyBytes = 64 * 1024;
+constexpr size_t kMaxBodyBytes = size_t{64} * 1024;
 
 // Marks a response as an injected fault, for the request log. On 500s and
 // 429s it also tells a test harness the error was deliberate; on timeouts
@@ -291,7 +292,7 @@ using Handler = httplib::Server::Handler;
 // the request body is read; answering there would leave the body in the
 // stream, where a kept-alive connection would parse it as the next request.
 Handler Authenticated(const std::string& api_key, Handler handler) {
-  return [api_key, handler](const Request& req, Response& res) {
+  return [api_key, handler = std::move(handler)](const Request& req, Response& res) {
     if (!Authorized(req, api_key)) {
       res.set_header("WWW-Authenticate", "Bearer realm=\"fakepay\"");
       Send(Unauthorized(req), &res);
@@ -423,7 +424,7 @@ Json FaultLogFields(const Request& req, FaultKind kind) {
 // requests draw nothing.
 Handler WithFaults(FaultInjector* faults, const ShutdownNotice* notice,
                    Handler handler) {
-  return [faults, notice, handler](const Request& req, Response& res) {
+  return [faults, notice, handler = std::move(handler)](const Request& req, Response& res) {
     const FaultInjector::Decision decision = faults->Decide();
     const FaultKind kind = decision.kind;
     if (kind == FaultKind::kNone) {
@@ -616,7 +617,7 @@ void ConfigureServer(const std::string& api_key, Processor* processor,
   server->set_error_handler(
       httplib::Server::HandlerWithResponse(FillEmptyError));
   server->set_exception_handler(
-      [](const Request&, Response& res, std::exception_ptr) {
+      [](const Request&, Response& res, const std::exception_ptr&) {
         Send(ErrorResult(500, "api_error", "Internal error in fakepay."), &res);
       });
   server->set_logger(LogRequest);
@@ -772,7 +773,9 @@ int Serve(httplib::Server* server, ShutdownNotice* notice) {
   });
   bool ok = server->listen_after_bind();
   serving_done = true;
-  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  // Wakes the signal thread from sigwait() (it waits for SIGTERM/SIGINT);
+  // it returns instead of terminating anything.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
   signal_thread.join();
   if (signaled) return 0;
   return ok ? 0 : Fail("server loop exited unexpectedly");
@@ -933,7 +936,9 @@ int Run(const std::vector<char*>& positional) {
 }  // namespace
 }  // namespace fakepay
 
-int main(int argc, char** argv) {
+// An exception escaping main is a bug; std::terminate's report is the right
+// outcome for it.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   absl::SetProgramUsageMessage(
       "Fake Stripe-like card processor over HTTPS.\n"
       "  fakepay --cert=server.pem --key=server.key --api_key=sk_test_... "

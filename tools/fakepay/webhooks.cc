@@ -24,7 +24,7 @@ std::string HmacSha256Hex(absl::string_view key, absl::string_view data) {
        digest, &digest_len);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  hex.reserve(2 * digest_len);
+  hex.reserve(size_t{2} * digest_len);
   for (unsigned int i = 0; i < digest_len; ++i) {
     hex.push_back(kHex[digest[i] >> 4]);
     hex.push_back(kHex[digest[i] & 0xf]);
@@ -58,7 +58,7 @@ void WebhookSender::Log(absl::string_view level, absl::string_view msg,
 
 void WebhookSender::Enqueue(const Event& event) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     Delivery delivery;
     delivery.event_id = event.id;
     delivery.type = event.type;
@@ -75,18 +75,16 @@ void WebhookSender::Enqueue(const Event& event) {
     deliveries_.push_back(std::move(delivery));
     queue_.push_back({deliveries_.size() - 1, event.body});
   }
-  wake_.notify_all();
 }
 
 void WebhookSender::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
-  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (!queue_.empty() || dropped_ > 0) {
     Log("warning", "webhooks not delivered",
         {{"pending", queue_.size()}, {"dropped", dropped_}});
@@ -94,7 +92,7 @@ void WebhookSender::Stop() {
 }
 
 std::string WebhookSender::DeliveriesJson() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   OJson list = OJson::array();
   for (const Delivery& d : deliveries_) {
     list.push_back(
@@ -174,9 +172,9 @@ long WebhookSender::Attempt(const std::string& body, std::string* error) {
 }
 
 void WebhookSender::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   while (true) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    mu_.Await(absl::Condition(this, &WebhookSender::WorkOrStopLocked));
     if (stopping_) return;
     const Queued item = queue_.front();
     const std::string event_id = deliveries_[item.index].event_id;
@@ -185,14 +183,13 @@ void WebhookSender::Run() {
       if (attempt > 1) {
         const absl::Duration backoff = WebhookBackoff(
             attempt - 1, options_.initial_backoff, options_.max_backoff);
-        wake_.wait_for(lock, absl::ToChronoMilliseconds(backoff),
-                       [this] { return stopping_.load(); });
+        mu_.AwaitWithTimeout(absl::Condition(this, &WebhookSender::StoppingLocked), backoff);
         if (stopping_) return;  // The event stays pending.
       }
-      lock.unlock();
+      mu_.Unlock();  // no lock held across the HTTP attempt
       std::string error;
       const long status = Attempt(item.body, &error);
-      lock.lock();
+      mu_.Lock();
       if (stopping_ && status == 0) return;  // Aborted by Stop().
       Delivery& d = deliveries_[item.index];
       d.attempts = attempt;

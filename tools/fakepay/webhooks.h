@@ -12,16 +12,16 @@
 #define SHOPMESH_TOOLS_FAKEPAY_WEBHOOKS_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "tools/fakepay/ledger.h"
@@ -89,17 +89,24 @@ class WebhookSender {
   };
 
   void Run();
+  // Await conditions of Run().
+  bool WorkOrStopLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || !queue_.empty();
+  }
+  bool StoppingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; }
   // One POST; returns the HTTP status, or 0 with `*error` set.
   long Attempt(const std::string& body, std::string* error);
   void Log(absl::string_view level, absl::string_view msg,
            const nlohmann::ordered_json& fields) const;
 
   const WebhookOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<Queued> queue_;          // Guarded by mu_.
-  std::vector<Delivery> deliveries_;  // Guarded by mu_.
-  int64_t dropped_ = 0;               // Guarded by mu_.
+  // absl::Mutex re-evaluates Run()'s Await conditions on every unlock, so
+  // no condition variable is needed; the annotations are checked by clang's
+  // thread-safety analysis (scripts/test).
+  mutable absl::Mutex mu_;
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
+  std::vector<Delivery> deliveries_ ABSL_GUARDED_BY(mu_);
+  int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<bool> stopping_{false};  // Written under mu_.
   std::thread thread_;
 };

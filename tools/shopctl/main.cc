@@ -28,11 +28,11 @@
 #include "services/logging/merkle.h"
 #include "services/logging/tree_head.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "services/pg-adapter/gateway_client.h"
+#include "services/pg-adapter/curl_gateway_client.h"
 #include "shop/v1/audit.grpc.pb.h"
 #include "shop/v1/ecp.grpc.pb.h"
 #include "shop/v1/ims.grpc.pb.h"
-#include "shop/v1/ops.grpc.pb.h"
+#include "shop/ops/v1/ops.grpc.pb.h"
 #include "tools/shopctl/render.h"
 
 ABSL_DECLARE_FLAG(std::string, log_level);
@@ -164,7 +164,7 @@ int Print(const google::protobuf::Message& message, const std::string& human) {
 // Tokenizes a test card with the gateway, as a browser would with the
 // gateway's own script: the number goes to the gateway, never to the mesh.
 std::string TokenizeCard(const std::string& number) {
-  auto transport = shop::payments::CurlTransport::Create({absl::GetFlag(FLAGS_gateway_url),
+  auto transport = shop::payments::CurlGatewayClient::Create({absl::GetFlag(FLAGS_gateway_url),
                                                           absl::GetFlag(FLAGS_gateway_ca),
                                                           absl::GetFlag(FLAGS_gateway_api_key)});
   if (!transport.ok()) Usage(absl::StrCat("--card needs the gateway: ", transport.status().message()));
@@ -315,30 +315,30 @@ int Fulfil(const std::string& step, const std::string& order_id) {
     Usage(absl::StrCat("fulfil needs the staff identity (--staff_cert/--staff_key or "
                        "SHOP_STAFF_CERT/SHOP_STAFF_KEY): ", channel.status().message()));
   }
-  auto stub = shop::v1::OrderProcessingService::NewStub(*channel);
+  auto stub = shop::ops::v1::OrderProcessingService::NewStub(*channel);
   grpc::ClientContext ctx;
   Prepare(ctx);
   grpc::Status status;
   shop::v1::Order order;
   if (step == "processing") {
-    shop::v1::MarkProcessingRequest request;
+    shop::ops::v1::StartProcessingRequest request;
     request.set_order_id(order_id);
-    shop::v1::MarkProcessingResponse response;
-    status = stub->MarkProcessing(&ctx, request, &response);
+    shop::ops::v1::StartProcessingResponse response;
+    status = stub->StartProcessing(&ctx, request, &response);
     order = response.order();
   } else if (step == "ship") {
-    shop::v1::MarkShippedRequest request;
+    shop::ops::v1::ShipOrderRequest request;
     request.set_order_id(order_id);
     request.set_carrier(absl::GetFlag(FLAGS_carrier));
     request.set_tracking_number(absl::GetFlag(FLAGS_tracking));
-    shop::v1::MarkShippedResponse response;
-    status = stub->MarkShipped(&ctx, request, &response);
+    shop::ops::v1::ShipOrderResponse response;
+    status = stub->ShipOrder(&ctx, request, &response);
     order = response.order();
   } else if (step == "deliver") {
-    shop::v1::MarkDeliveredRequest request;
+    shop::ops::v1::DeliverOrderRequest request;
     request.set_order_id(order_id);
-    shop::v1::MarkDeliveredResponse response;
-    status = stub->MarkDelivered(&ctx, request, &response);
+    shop::ops::v1::DeliverOrderResponse response;
+    status = stub->DeliverOrder(&ctx, request, &response);
     order = response.order();
   } else {
     Usage("fulfil processing|ship|deliver ORDER_ID");

@@ -1,4 +1,4 @@
-#include "services/pg-adapter/gateway_client.h"
+#include "services/pg-adapter/curl_gateway_client.h"
 
 #include <curl/curl.h>
 
@@ -39,8 +39,8 @@ std::string Encode(CURL* curl, const std::string& text) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CurlTransport>> CurlTransport::Create(
-    CurlTransportOptions options) {
+absl::StatusOr<std::unique_ptr<CurlGatewayClient>> CurlGatewayClient::Create(
+    CurlGatewayClientOptions options) {
   static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (init != CURLE_OK) return absl::InternalError("curl_global_init failed");
   if (!absl::StartsWith(options.base_url, "https://")) {
@@ -49,15 +49,15 @@ absl::StatusOr<std::unique_ptr<CurlTransport>> CurlTransport::Create(
   }
   if (options.ca_file.empty()) return absl::InvalidArgumentError("gateway CA file is required");
   if (options.api_key.empty()) return absl::InvalidArgumentError("gateway API key is required");
-  return std::unique_ptr<CurlTransport>(new CurlTransport(std::move(options)));
+  return std::unique_ptr<CurlGatewayClient>(new CurlGatewayClient(std::move(options)));
 }
 
-CurlTransport::~CurlTransport() {
+CurlGatewayClient::~CurlGatewayClient() {
   absl::MutexLock lock(&mu_);
   for (void* handle : idle_) curl_easy_cleanup(static_cast<CURL*>(handle));
 }
 
-void* CurlTransport::Acquire() {
+void* CurlGatewayClient::Acquire() {
   {
     absl::MutexLock lock(&mu_);
     if (!idle_.empty()) {
@@ -69,12 +69,12 @@ void* CurlTransport::Acquire() {
   return curl_easy_init();
 }
 
-void CurlTransport::Release(void* handle) {
+void CurlGatewayClient::Release(void* handle) {
   absl::MutexLock lock(&mu_);
   idle_.push_back(handle);  // keeps its connection open for reuse
 }
 
-GatewayResponse CurlTransport::Send(const GatewayRequest& request, absl::Duration timeout) {
+GatewayResponse CurlGatewayClient::Send(const GatewayRequest& request, absl::Duration timeout) {
   GatewayResponse response;
   CURL* curl = static_cast<CURL*>(Acquire());
   if (curl == nullptr) {
