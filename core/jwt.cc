@@ -319,8 +319,8 @@ absl::StatusOr<std::pair<KeyType, OsslPtr<EVP_PKEY>>> KeyFromJwk(const Json& jwk
   if (auto use = jwk.find("use"); use != jwk.end()) {
     if (!use->is_string()) return absl::InvalidArgumentError("\"use\" is not a string");
     if (*use != "sig") {
-      return absl::UnimplementedError(absl::StrCat(
-          "\"use\" is \"", use->get_ref<const std::string&>(), "\", not \"sig\""));
+      return absl::UnimplementedError(
+          absl::StrCat("\"use\" is \"", use->get_ref<const std::string&>(), "\", not \"sig\""));
     }
   }
   if (auto ops = jwk.find("key_ops"); ops != jwk.end()) {
@@ -592,8 +592,9 @@ absl::StatusOr<std::shared_ptr<const JwksKeySet>> JwksKeySet::Parse(absl::string
       // Identity providers publish encryption keys and keys for other
       // algorithms beside their signing keys: not ours to use, not an error.
       set->skipped_.push_back(absl::StrCat(
-          "key ", i, has_kid ? absl::StrCat(" (kid \"", kid->get_ref<const std::string&>(), "\")") : "",
-          ": ", key.status().message()));
+          "key ", i,
+          has_kid ? absl::StrCat(" (kid \"", kid->get_ref<const std::string&>(), "\")") : "", ": ",
+          key.status().message()));
       continue;
     }
     if (!has_kid) {
@@ -607,9 +608,9 @@ absl::StatusOr<std::shared_ptr<const JwksKeySet>> JwksKeySet::Parse(absl::string
     set->keys_.emplace(id, std::make_unique<Key>(Key{key->first, std::move(key->second)}));
   }
   if (set->keys_.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "JWKS has no key for RS256 or ES256 signatures; skipped ",
-        absl::StrJoin(set->skipped_, "; ")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("JWKS has no key for RS256 or ES256 signatures; skipped ",
+                     absl::StrJoin(set->skipped_, "; ")));
   }
   return std::shared_ptr<const JwksKeySet>(std::move(set));
 }
@@ -690,7 +691,8 @@ absl::Status JwksFile::LoadLocked(bool force) {
   } else {
     // Usually an identity provider's encryption keys; but a signing key with
     // a typo in its alg, crv or use lands here too, so say it loudly.
-    log::Warn("JWKS loaded, some keys skipped", {{"file", path_}, {"keys", count}, {"skipped", skipped}});
+    log::Warn("JWKS loaded, some keys skipped",
+              {{"file", path_}, {"keys", count}, {"skipped", skipped}});
   }
   return absl::OkStatus();
 }

@@ -26,7 +26,8 @@ namespace shop {
 // never echoes token contents beyond a short printable `alg`.
 inline constexpr shop::v1::ErrorReason kJwtMalformed = shop::v1::MALFORMED_TOKEN;
 inline constexpr shop::v1::ErrorReason kJwtUnsupportedAlg = shop::v1::UNSUPPORTED_ALG;
-inline constexpr shop::v1::ErrorReason kJwtUnsupportedHeader = shop::v1::UNSUPPORTED_HEADER;  // `crit`
+inline constexpr shop::v1::ErrorReason kJwtUnsupportedHeader =
+    shop::v1::UNSUPPORTED_HEADER;  // `crit`
 inline constexpr shop::v1::ErrorReason kJwtUnknownKey = shop::v1::UNKNOWN_KEY;
 inline constexpr shop::v1::ErrorReason kJwtKeyAlgMismatch = shop::v1::KEY_ALG_MISMATCH;
 inline constexpr shop::v1::ErrorReason kJwtBadSignature = shop::v1::BAD_SIGNATURE;

@@ -767,12 +767,12 @@ TEST_F(JwtJwksTest, SkipsKeysForOtherUsesAndAlgorithms) {
                 "key 2 (kid \"es384-1\"): unsupported alg \"ES384\"",
                 "key 3 (kid \"ed-1\"): unsupported kty \"OKP\" (RSA or EC expected)"}));
   // The signing key still verifies; a token naming a skipped key does not.
-  auto claims = VerifyJwt(SignedToken(rsa_, Header("RS256", "sig-1"), Payload()), **keys,
-                          Policy(), kNow);
+  auto claims =
+      VerifyJwt(SignedToken(rsa_, Header("RS256", "sig-1"), Payload()), **keys, Policy(), kNow);
   EXPECT_TRUE(claims.ok()) << claims.status();
-  ExpectRefused(VerifyJwt(SignedToken(rsa_, Header("RS256", "enc-1"), Payload()), **keys,
-                          Policy(), kNow),
-                "unknown key id", kJwtUnknownKey);
+  ExpectRefused(
+      VerifyJwt(SignedToken(rsa_, Header("RS256", "enc-1"), Payload()), **keys, Policy(), kNow),
+      "unknown key id", kJwtUnknownKey);
   // A skipped key may be malformed in what we do not read, but it never
   // leaks a secret, repeats a kid or contradicts itself.
   Json enc_with_private = enc;
@@ -828,21 +828,27 @@ TEST_F(JwtJwksTest, RefusesBadDocuments) {
       {Jwks({RsaJwk(short_rsa.get(), "short")}),
        "JWKS key 0 (kid \"short\"): RSA modulus is 1024 bits; at least 2048 are required"},
       {Jwks({EcJwk(p384.get(), "p384", "P-384", 48)}),
-       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"p384\"): unsupported curve \"P-384\" (only P-256)"},
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"p384\"): unsupported "
+       "curve \"P-384\" (only P-256)"},
       {Jwks({changed(ec, "crv", "secp256k1")}),
-       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"ec\"): unsupported curve \"secp256k1\" (only P-256)"},
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"ec\"): unsupported "
+       "curve \"secp256k1\" (only P-256)"},
       {Jwks({changed(ec, "crv", nullptr)}), "JWKS key 0 (kid \"ec\"): \"crv\" is missing"},
       {Jwks({changed(rsa, "alg", "ES256")}),
        "JWKS key 0 (kid \"rsa\"): \"alg\" must be RS256 for kty RSA"},
-      {Jwks({changed(rsa, "alg", "HS256")}), "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"rsa\"): unsupported alg \"HS256\""},
+      {Jwks({changed(rsa, "alg", "HS256")}),
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"rsa\"): unsupported "
+       "alg \"HS256\""},
       {Jwks({changed(rsa, "alg", 256)}), "JWKS key 0 (kid \"rsa\"): \"alg\" is not a string"},
       {Jwks({changed(ec, "alg", "RS256")}),
        "JWKS key 0 (kid \"ec\"): \"alg\" must be ES256 for kty EC"},
       {Jwks({changed(rsa, "use", "enc")}),
-       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"rsa\"): \"use\" is \"enc\", not \"sig\""},
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"rsa\"): \"use\" is "
+       "\"enc\", not \"sig\""},
       {Jwks({changed(rsa, "use", 1)}), "JWKS key 0 (kid \"rsa\"): \"use\" is not a string"},
       {Jwks({changed(rsa, "key_ops", {"encrypt"})}),
-       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"rsa\"): \"key_ops\" does not include \"verify\""},
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"rsa\"): \"key_ops\" "
+       "does not include \"verify\""},
       {Jwks({changed(rsa, "key_ops", "verify")}),
        "JWKS key 0 (kid \"rsa\"): \"key_ops\" is not an array"},
       {Jwks({changed(ec, "d", "AAAA")}),
@@ -852,9 +858,11 @@ TEST_F(JwtJwksTest, RefusesBadDocuments) {
        "JWKS key 0 (kid \"h\"): contains private key material (\"k\"); publish only the public "
        "key"},
       {Jwks({Json{{"kty", "OKP"}, {"kid", "ed"}, {"crv", "Ed25519"}, {"x", "AAAA"}}}),
-       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"ed\"): unsupported kty \"OKP\" (RSA or EC expected)"},
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0 (kid \"ed\"): unsupported kty "
+       "\"OKP\" (RSA or EC expected)"},
       {Jwks({Json{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "AAAA"}}, changed(ec, "use", "enc")}),
-       "JWKS has no key for RS256 or ES256 signatures; skipped key 0: unsupported kty \"OKP\" (RSA or EC expected); key 1 (kid \"ec\"): \"use\" is "
+       "JWKS has no key for RS256 or ES256 signatures; skipped key 0: unsupported kty \"OKP\" (RSA "
+       "or EC expected); key 1 (kid \"ec\"): \"use\" is "
        "\"enc\", not \"sig\""},
       {Jwks({changed(rsa, "kty", nullptr)}), "JWKS key 0 (kid \"rsa\"): \"kty\" is missing"},
       {Jwks({changed(rsa, "n", "AQAB=")}), "JWKS key 0 (kid \"rsa\"): \"n\" is not base64url"},

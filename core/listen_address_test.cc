@@ -18,8 +18,8 @@ TEST(ListenAddressTest, ParsesHostAndPort) {
 }
 
 TEST(ListenAddressTest, RefusesWhatItCannotBindAndNamesTheFlag) {
-  for (const char* bad : {"8080", "127.0.0.1:", "127.0.0.1:http", "127.0.0.1:-1",
-                          "127.0.0.1:65536", ":8080", "::1:8080", "[]:8080", "[::1:8080"}) {
+  for (const char* bad : {"8080", "127.0.0.1:", "127.0.0.1:http", "127.0.0.1:-1", "127.0.0.1:65536",
+                          ":8080", "::1:8080", "[]:8080", "[::1:8080"}) {
     auto parsed = ParseListenAddress(bad, "--webhook_listen");
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(parsed.status().message().find("--webhook_listen"), absl::string_view::npos) << bad;

@@ -20,8 +20,8 @@ struct State {
 State& GetState() {
   static State* state = [] {
     auto* s = new State;
-    s->logger = std::make_shared<spdlog::logger>(
-        "shop", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    s->logger =
+        std::make_shared<spdlog::logger>("shop", std::make_shared<spdlog::sinks::stderr_sink_mt>());
     s->logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%v})",
                            spdlog::pattern_time_type::utc);
     s->logger->flush_on(spdlog::level::info);
@@ -64,11 +64,21 @@ std::string JsonEscape(absl::string_view text) {
   out.reserve(text.size() + 8);
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];

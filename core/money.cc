@@ -16,8 +16,7 @@ Int128 TotalNanos(const Money& m) { return Int128(m.units) * kNanosPerUnit + m.n
 
 absl::StatusOr<Money> FromTotalNanos(const std::string& currency, Int128 total) {
   Int128 units = total / kNanosPerUnit;
-  if (units > std::numeric_limits<int64_t>::max() ||
-      units < std::numeric_limits<int64_t>::min()) {
+  if (units > std::numeric_limits<int64_t>::max() || units < std::numeric_limits<int64_t>::min()) {
     return absl::OutOfRangeError("money amount overflows");
   }
   Money m;
@@ -68,8 +67,7 @@ void MoneyToProto(const Money& money, shop::v1::Money* proto) {
 
 absl::StatusOr<Money> AddMoney(const Money& a, const Money& b) {
   if (a.currency != b.currency) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot add ", a.currency, " and ", b.currency));
+    return absl::InvalidArgumentError(absl::StrCat("cannot add ", a.currency, " and ", b.currency));
   }
   return FromTotalNanos(a.currency, TotalNanos(a) + TotalNanos(b));
 }
@@ -103,8 +101,8 @@ absl::StatusOr<int64_t> ToMinorUnits(const Money& money) {
   if (digits < 0) return absl::InvalidArgumentError("unsupported currency " + money.currency);
   const int64_t nanos_per_minor = kNanosPerUnit / Pow10(digits);
   if (money.nanos % nanos_per_minor != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "amount has fractions smaller than the ", money.currency, " minor unit"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("amount has fractions smaller than the ", money.currency, " minor unit"));
   }
   Int128 minor = Int128(money.units) * Pow10(digits) + money.nanos / nanos_per_minor;
   if (minor > std::numeric_limits<int64_t>::max() || minor < std::numeric_limits<int64_t>::min()) {

@@ -125,8 +125,8 @@ TEST_F(SpoolTest, CorruptRecordIsCutOffNotReplayedAsGarbage) {
 TEST_F(SpoolTest, PeekHonoursTheByteBudget) {
   auto spool = Spool::Open(path_);
   ASSERT_TRUE(spool.ok());
-  ASSERT_TRUE((*spool)->Append({std::string(600, 'a'), std::string(600, 'b'),
-                                std::string(600, 'c')}).ok());
+  ASSERT_TRUE(
+      (*spool)->Append({std::string(600, 'a'), std::string(600, 'b'), std::string(600, 'c')}).ok());
   auto records = (*spool)->Peek(100, 1000);
   ASSERT_TRUE(records.ok());
   EXPECT_EQ(records->size(), 2u);  // stops once the budget is passed

@@ -21,15 +21,14 @@ class Message;
 #define SHOP_STATUS_CONCAT_INNER_(a, b) a##b
 #define SHOP_STATUS_CONCAT_(a, b) SHOP_STATUS_CONCAT_INNER_(a, b)
 
-#define SHOP_RETURN_IF_ERROR(expr)                 \
-  do {                                             \
-    if (absl::Status shop_status_ = (expr); !shop_status_.ok()) \
-      return shop_status_;                         \
+#define SHOP_RETURN_IF_ERROR(expr)                                                   \
+  do {                                                                               \
+    if (absl::Status shop_status_ = (expr); !shop_status_.ok()) return shop_status_; \
   } while (0)
 
-#define SHOP_ASSIGN_OR_RETURN(lhs, expr)                                     \
-  auto SHOP_STATUS_CONCAT_(shop_statusor_, __LINE__) = (expr);               \
-  if (!SHOP_STATUS_CONCAT_(shop_statusor_, __LINE__).ok())                   \
+#define SHOP_ASSIGN_OR_RETURN(lhs, expr)                                      \
+  auto SHOP_STATUS_CONCAT_(shop_statusor_, __LINE__) = (expr);                \
+  if (!SHOP_STATUS_CONCAT_(shop_statusor_, __LINE__).ok())                    \
     return std::move(SHOP_STATUS_CONCAT_(shop_statusor_, __LINE__)).status(); \
   lhs = *std::move(SHOP_STATUS_CONCAT_(shop_statusor_, __LINE__))
 

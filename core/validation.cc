@@ -119,9 +119,12 @@ void ValidateAddress(const shop::v1::Address& address, absl::string_view field,
     bool required;
   };
   const Part parts[] = {
-      {"name", address.name(), true},         {"line1", address.line1(), true},
-      {"line2", address.line2(), false},      {"city", address.city(), true},
-      {"region", address.region(), false},    {"postal_code", address.postal_code(), true},
+      {"name", address.name(), true},
+      {"line1", address.line1(), true},
+      {"line2", address.line2(), false},
+      {"city", address.city(), true},
+      {"region", address.region(), false},
+      {"postal_code", address.postal_code(), true},
       {"country_code", address.country_code(), true},
   };
   for (const Part& part : parts) {
@@ -135,9 +138,8 @@ void ValidateAddress(const shop::v1::Address& address, absl::string_view field,
     }
   }
   const std::string& country = address.country_code();
-  if (!country.empty() &&
-      (country.size() != 2 || country[0] < 'A' || country[0] > 'Z' || country[1] < 'A' ||
-       country[1] > 'Z')) {
+  if (!country.empty() && (country.size() != 2 || country[0] < 'A' || country[0] > 'Z' ||
+                           country[1] < 'A' || country[1] > 'Z')) {
     violations.Add(absl::StrCat(field, ".country_code"),
                    "must be an ISO 3166-1 alpha-2 code such as US");
   }

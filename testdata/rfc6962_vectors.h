@@ -34,7 +34,8 @@ inline constexpr const char* kRootsHex[8] = {
     "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
 
 struct ProofVector {
-  uint64_t first;   // inclusion: leaf index (0-based; the published ones count from 1); consistency: old size
+  uint64_t first;  // inclusion: leaf index (0-based; the published ones count from 1); consistency:
+                   // old size
   uint64_t second;  // inclusion: tree size; consistency: new size
   std::vector<const char*> proof_hex;
 };

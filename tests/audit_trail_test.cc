@@ -66,10 +66,12 @@ class AuditTrailTest : public SuiteMeshTest {
     std::set<std::string> seen;
     for (const auto& e : events) seen.insert(e.service() + " " + e.name());
     for (const char* needed :
-         {"ecp shop.v1.CustomerService/PlaceOrder", "ecp shop.ops.v1.OrderProcessingService/PlaceOrder",
-          "ops shop.ops.v1.OrderProcessingService/PlaceOrder", "ops saga.reserve", "ops saga.authorize",
-          "ops saga.commit_stock", "ops saga.capture", "ims shop.v1.InventoryService/Reserve",
-          "ims shop.v1.InventoryService/Commit", "pg-adapter shop.v1.PaymentGatewayService/Authorize",
+         {"ecp shop.v1.CustomerService/PlaceOrder",
+          "ecp shop.ops.v1.OrderProcessingService/PlaceOrder",
+          "ops shop.ops.v1.OrderProcessingService/PlaceOrder", "ops saga.reserve",
+          "ops saga.authorize", "ops saga.commit_stock", "ops saga.capture",
+          "ims shop.v1.InventoryService/Reserve", "ims shop.v1.InventoryService/Commit",
+          "pg-adapter shop.v1.PaymentGatewayService/Authorize",
           "pg-adapter shop.v1.PaymentGatewayService/Capture", "pg-adapter gateway authorize",
           "pg-adapter gateway capture"}) {
       if (seen.count(needed) == 0) return false;
@@ -167,8 +169,7 @@ TEST_F(AuditTrailTest, PlaceOrderProducesACompleteCorrectlyParentedSpanTree) {
       EXPECT_EQ(e.order_id(), order_id);
     }
     if (e.name() == "gateway authorize") {
-      EXPECT_EQ(by_span.at(e.parent_span_id())->name(),
-                "shop.v1.PaymentGatewayService/Authorize");
+      EXPECT_EQ(by_span.at(e.parent_span_id())->name(), "shop.v1.PaymentGatewayService/Authorize");
       EXPECT_EQ(e.attributes().at("http.resend_count"), "0");
       EXPECT_EQ(e.attributes().at("http.response.status_code"), "200");
     }
@@ -177,7 +178,10 @@ TEST_F(AuditTrailTest, PlaceOrderProducesACompleteCorrectlyParentedSpanTree) {
   for (bool by_order : {false, true}) {
     grpc::ClientContext ctx;
     shop::v1::GetTraceRequest request;
-    if (by_order) request.set_order_id(order_id); else request.set_trace_id(trace_id);
+    if (by_order)
+      request.set_order_id(order_id);
+    else
+      request.set_trace_id(trace_id);
     shop::v1::GetTraceResponse tree;
     ASSERT_TRUE(audit_->GetTrace(&ctx, request, &tree).ok());
     ASSERT_GE(tree.roots_size(), 1);
@@ -262,9 +266,8 @@ TEST_F(AuditTrailTest, LoggingOutageLosesNoEventAndStoresNoneTwice) {
   for (int i = 0; i < 8; ++i) orders.push_back(PlaceOrder());  // business goes on
   for (const auto& [trace, order] : orders) ASSERT_FALSE(order.empty());
   // The services hold the events on disk meanwhile.
-  EXPECT_TRUE(WaitFor(
-      [&] { return !ReadFile(mesh_->root() + "/ops.audit-spool").empty(); },
-      std::chrono::seconds(20)));
+  EXPECT_TRUE(WaitFor([&] { return !ReadFile(mesh_->root() + "/ops.audit-spool").empty(); },
+                      std::chrono::seconds(20)));
   ASSERT_TRUE(mesh_->StartAgain("logging"));
   for (const auto& [trace_id, order_id] : orders) {
     std::vector<AuditEvent> events = WaitForCompleteTrace(trace_id);
@@ -282,8 +285,8 @@ TEST_F(AuditTrailTest, ProofsVerifyWithAnIndependentVerifier) {
   ASSERT_FALSE(public_key.empty());
   PlaceOrder();
   shop::v1::SignedTreeHead first;
-  ASSERT_TRUE(WaitFor([&] { return (first = TreeHead()).tree_size() > 20; },
-                      std::chrono::seconds(20)));
+  ASSERT_TRUE(
+      WaitFor([&] { return (first = TreeHead()).tree_size() > 20; }, std::chrono::seconds(20)));
   ASSERT_TRUE(VerifySignedTreeHead(public_key, first.tree_size(), first.root_hash(),
                                    first.timestamp_unix_ms(), first.signature()));
   std::string forged_root = first.root_hash();
@@ -331,8 +334,8 @@ TEST_F(AuditTrailTest, TheServiceRoleCannotRewriteTheLog) {
   pqxx::connection writer(
       absl::StrCat("postgresql://logging_writer@127.0.0.1:", mesh_->postgres_port(), "/logging"));
   for (const char* sql : {"UPDATE audit_records SET name = 'x' WHERE sequence = 1",
-                          "DELETE FROM audit_records WHERE sequence = 1",
-                          "TRUNCATE audit_records", "DELETE FROM tree_heads"}) {
+                          "DELETE FROM audit_records WHERE sequence = 1", "TRUNCATE audit_records",
+                          "DELETE FROM tree_heads"}) {
     pqxx::work w(writer);
     try {
       w.exec(sql);
@@ -366,15 +369,18 @@ TEST_F(AuditTrailTest, ZEveryKindOfTamperingIsDetectedAtItsIndex) {
   };
   auto expect_repaired = [&](const char* kind) {
     shop::v1::VerifyLogResponse verdict = Verify();
-    EXPECT_TRUE(verdict.ok()) << kind << ": " << (verdict.problems_size() ? verdict.problems(0) : "");
+    EXPECT_TRUE(verdict.ok()) << kind << ": "
+                              << (verdict.problems_size() ? verdict.problems(0) : "");
   };
 
   // Edit one byte of record 11 (leaf 10).
-  exec({"UPDATE audit_records SET record = overlay(record placing '\\x00'::bytea from 12 for 1) "
-        "WHERE sequence = 11"});
+  exec(
+      {"UPDATE audit_records SET record = overlay(record placing '\\x00'::bytea from 12 for 1) "
+       "WHERE sequence = 11"});
   expect_detected(10, "edit");
-  exec({"UPDATE audit_records a SET record = o.record FROM original o "
-        "WHERE a.sequence = o.sequence AND a.sequence = 11"});
+  exec(
+      {"UPDATE audit_records a SET record = o.record FROM original o "
+       "WHERE a.sequence = o.sequence AND a.sequence = 11"});
   expect_repaired("edit");
 
   // Delete record 8 (leaf 7).

@@ -10,18 +10,17 @@
 #include <set>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
-
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/ids.h"
 #include "core/jwt.h"
 #include "core/trace.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.h"
+#include "shop/ops/v1/ops.pb.h"
 #include "shop/v1/audit.grpc.pb.h"
 #include "shop/v1/ecp.pb.h"
 #include "shop/v1/ims.pb.h"
-#include "shop/ops/v1/ops.pb.h"
 #include "shop/v1/payments.pb.h"
 #include "tests/client.h"
 #include "tests/harness.h"
@@ -51,8 +50,13 @@ class BridgeTest : public SuiteMeshTest {
   }
 
   std::string Token(const std::string& subject, std::vector<std::string> roles = {}) {
-    JwtMintRequest request{kIssuer, kAudience, subject, std::move(roles), absl::Now(),
-                           std::nullopt, absl::Now() + absl::Minutes(10)};
+    JwtMintRequest request{kIssuer,
+                           kAudience,
+                           subject,
+                           std::move(roles),
+                           absl::Now(),
+                           std::nullopt,
+                           absl::Now() + absl::Minutes(10)};
     return Mint(request);
   }
   std::string Mint(const JwtMintRequest& request, const JwtSigningKey* key = nullptr) {
@@ -66,9 +70,7 @@ class BridgeTest : public SuiteMeshTest {
     client.set_read_timeout(30, 0);
     return client;
   }
-  httplib::Headers Auth(const std::string& token) {
-    return {{"Authorization", "Bearer " + token}};
-  }
+  httplib::Headers Auth(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
   // POST /v1/orders as `token`; returns the response.
   httplib::Result Place(const std::string& token, const std::string& key,
                         const std::string& body = kOrderBody) {
@@ -78,7 +80,8 @@ class BridgeTest : public SuiteMeshTest {
   }
   static std::string Reason(const json& error) {
     for (const auto& d : error.value("details", json::array())) {
-      if (d.value("@type", "") == "type.googleapis.com/google.rpc.ErrorInfo") return d.value("reason", "");
+      if (d.value("@type", "") == "type.googleapis.com/google.rpc.ErrorInfo")
+        return d.value("reason", "");
     }
     return "";
   }
@@ -158,16 +161,36 @@ TEST_F(BridgeTest, EveryBadTokenIsUnauthenticatedWithItsReason) {
                                    absl::ToUnixSeconds(now) + 600, "}")) +
       ".";
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {Mint({kIssuer, kAudience, "bridge-carol", {}, now - absl::Hours(2), std::nullopt,
+      {Mint({kIssuer,
+             kAudience,
+             "bridge-carol",
+             {},
+             now - absl::Hours(2),
+             std::nullopt,
              now - absl::Hours(1)}),
        "TOKEN_EXPIRED"},
-      {Mint({kIssuer, kAudience, "bridge-carol", {}, now, now + absl::Hours(1),
+      {Mint({kIssuer,
+             kAudience,
+             "bridge-carol",
+             {},
+             now,
+             now + absl::Hours(1),
              now + absl::Hours(2)}),
        "TOKEN_NOT_YET_VALID"},
-      {Mint({"https://evil.example", kAudience, "bridge-carol", {}, now, std::nullopt,
+      {Mint({"https://evil.example",
+             kAudience,
+             "bridge-carol",
+             {},
+             now,
+             std::nullopt,
              now + absl::Minutes(5)}),
        "WRONG_ISSUER"},
-      {Mint({kIssuer, "someone-else", "bridge-carol", {}, now, std::nullopt,
+      {Mint({kIssuer,
+             "someone-else",
+             "bridge-carol",
+             {},
+             now,
+             std::nullopt,
              now + absl::Minutes(5)}),
        "WRONG_AUDIENCE"},
       {tampered, "BAD_SIGNATURE"},
@@ -206,8 +229,8 @@ TEST_F(BridgeTest, StaffFulfilWhileCustomersMayNot) {
   EXPECT_EQ(Reason(json::parse(denied->body)), "STAFF_ONLY");
 
   const std::string staff = Token("bridge-sam", {"staff"});
-  auto processing = Client().Post("/v1/orders/" + order_id + ":startProcessing", Auth(staff),
-                                  "{}", "application/json");
+  auto processing = Client().Post("/v1/orders/" + order_id + ":startProcessing", Auth(staff), "{}",
+                                  "application/json");
   ASSERT_TRUE(processing);
   ASSERT_EQ(processing->status, 200) << processing->body;
   EXPECT_EQ(json::parse(processing->body)["order"]["status"], "ORDER_STATUS_PROCESSING");
@@ -216,8 +239,8 @@ TEST_F(BridgeTest, StaffFulfilWhileCustomersMayNot) {
   ASSERT_TRUE(shipped);
   ASSERT_EQ(shipped->status, 200) << shipped->body;
   // Out of order: delivered twice is a precondition failure (400).
-  auto delivered = Client().Post("/v1/orders/" + order_id + ":deliver", Auth(staff), "{}",
-                                 "application/json");
+  auto delivered =
+      Client().Post("/v1/orders/" + order_id + ":deliver", Auth(staff), "{}", "application/json");
   ASSERT_TRUE(delivered);
   ASSERT_EQ(delivered->status, 200) << delivered->body;
   auto again = Client().Post("/v1/orders/" + order_id + ":startProcessing", Auth(staff), "{}",
@@ -271,8 +294,8 @@ TEST_F(BridgeTest, WatchOrderStreamsEachStatusAsNdjson) {
   auto step = [&](const std::string& verb, const std::string& body, size_t expected_lines) {
     EXPECT_TRUE(WaitFor([&] { return count() >= expected_lines; }, std::chrono::seconds(20)))
         << "before " << verb;
-    auto result = Client().Post("/v1/orders/" + order_id + ":" + verb, Auth(staff), body,
-                                "application/json");
+    auto result =
+        Client().Post("/v1/orders/" + order_id + ":" + verb, Auth(staff), body, "application/json");
     EXPECT_TRUE(result && result->status == 200) << verb;
   };
   step("startProcessing", "{}", 1);
@@ -291,8 +314,9 @@ TEST_F(BridgeTest, WatchOrderStreamsEachStatusAsNdjson) {
 TEST_F(BridgeTest, BackendErrorsMapToHttpWithTypedDetails) {
   const std::string token = Token("bridge-erin");
   // INVALID_ARGUMENT with BadRequest field violations.
-  auto bad = Place(token, NewId("bridge"),
-                   R"({"lines":[{"sku":"MUG-CLASSIC","quantity":0}],"paymentMethodToken":"pm_card_visa"})");
+  auto bad = Place(
+      token, NewId("bridge"),
+      R"({"lines":[{"sku":"MUG-CLASSIC","quantity":0}],"paymentMethodToken":"pm_card_visa"})");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400) << bad->body;
   json error = json::parse(bad->body);
@@ -456,8 +480,7 @@ TEST_F(BridgeTest, TheBridgeSpanIsTheRootOfTheTrace) {
         // Each process exports in its own batches: wait for the whole tree
         // (one root, the bridge's, down to ECP's span and what it called).
         return audit->GetTrace(&ctx, request, &tree).ok() && tree.roots_size() == 1 &&
-               tree.roots(0).event().service() == "bridge" &&
-               tree.roots(0).children_size() > 0 &&
+               tree.roots(0).event().service() == "bridge" && tree.roots(0).children_size() > 0 &&
                tree.roots(0).children(0).children_size() > 0 &&
                tree.roots(0).children(0).children(0).children_size() > 0;
       },

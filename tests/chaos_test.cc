@@ -36,8 +36,8 @@ TEST(ChaosTest, RandomKillsDuringABurstOfOrdersBreakNoInvariant) {
   ASSERT_TRUE(mesh.ok()) << mesh.error();
   const std::string plenty_a = CreateSku(mesh, 1'000'000);
   const std::string plenty_b = CreateSku(mesh, 1'000'000);
-  const std::string scarce = CreateSku(mesh, 40);   // contention, then sold out
-  const std::string none = CreateSku(mesh, 0);      // always out of stock
+  const std::string scarce = CreateSku(mesh, 40);  // contention, then sold out
+  const std::string none = CreateSku(mesh, 0);     // always out of stock
 
   absl::Notification stop;
   std::mutex mu;
@@ -52,10 +52,14 @@ TEST(ChaosTest, RandomKillsDuringABurstOfOrdersBreakNoInvariant) {
       std::vector<std::pair<std::string, int>> items = {{plenty_a, 1 + int(random() % 3)}};
       if (random() % 2 == 0) items.push_back({plenty_b, 1});
       std::string payment = "pm_card_visa";
-      if (pick < 10) payment = "pm_card_chargeDeclined";
-      else if (pick < 20) payment = "pm_card_visa_chargeDeclinedInsufficientFunds";
-      else if (pick < 30) items = {{none, 1}};
-      else if (pick < 45) items = {{scarce, 1}};
+      if (pick < 10)
+        payment = "pm_card_chargeDeclined";
+      else if (pick < 20)
+        payment = "pm_card_visa_chargeDeclinedInsufficientFunds";
+      else if (pick < 30)
+        items = {{none, 1}};
+      else if (pick < 45)
+        items = {{scarce, 1}};
       const std::string customer = absl::StrCat("chaos-", random() % 5);
       shop::v1::PlaceOrderRequest request = MakeOrder(items, payment);
       grpc::Status status;
@@ -110,11 +114,11 @@ TEST(ChaosTest, RandomKillsDuringABurstOfOrdersBreakNoInvariant) {
   // Every saga must end (recovery takes over killed ones), then: invariants.
   const bool settled = WaitForSettledSagas(mesh, std::chrono::seconds(180));
   InvariantReport report = CheckInvariants(mesh);
-  std::string figures = absl::StrCat("chaos: ", ChaosSeconds(), " s, ", placed.load(),
-                                     " orders placed by clients, ", kills.load(),
-                                     " kills (SIGKILL + restart); ", report.Summary(),
-                                     "\nclient outcomes:");
-  for (const auto& [outcome, count] : outcomes) absl::StrAppend(&figures, " [", outcome, "]=", count);
+  std::string figures = absl::StrCat(
+      "chaos: ", ChaosSeconds(), " s, ", placed.load(), " orders placed by clients, ", kills.load(),
+      " kills (SIGKILL + restart); ", report.Summary(), "\nclient outcomes:");
+  for (const auto& [outcome, count] : outcomes)
+    absl::StrAppend(&figures, " [", outcome, "]=", count);
   std::printf("%s\n", figures.c_str());
   if (const char* path = std::getenv("SHOP_CHAOS_REPORT")) std::ofstream(path) << figures << "\n";
 

@@ -34,8 +34,8 @@ shop::v1::PlaceOrderRequest MakeOrder(const std::vector<std::pair<std::string, i
   return request;
 }
 
-void PrepareCall(grpc::ClientContext& ctx, const std::string& customer,
-                 const std::string& trace_id, int seconds) {
+void PrepareCall(grpc::ClientContext& ctx, const std::string& customer, const std::string& trace_id,
+                 int seconds) {
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
   if (!customer.empty()) ctx.AddMetadata(kCustomerHeader, customer);
   ctx.AddMetadata(kTraceparentHeader,
@@ -53,8 +53,11 @@ std::string Tokenize(const Mesh& mesh, const std::string& card_number) {
   if (transport == nullptr) return "";
   payments::GatewayRequest request;
   request.path = "/v1/payment_methods";
-  request.form = {{"type", "card"}, {"card[number]", card_number}, {"card[exp_month]", "12"},
-                  {"card[exp_year]", "2034"}, {"card[cvc]", "123"}};
+  request.form = {{"type", "card"},
+                  {"card[number]", card_number},
+                  {"card[exp_month]", "12"},
+                  {"card[exp_year]", "2034"},
+                  {"card[cvc]", "123"}};
   payments::GatewayResponse response = transport->Send(request, absl::Seconds(10));
   nlohmann::json json = nlohmann::json::parse(response.body, nullptr, false);
   return json.is_object() ? json.value("id", "") : "";

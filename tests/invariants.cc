@@ -7,8 +7,7 @@
 
 namespace shop::testing {
 
-nlohmann::json FetchLedger(const Mesh& mesh, const std::string& order_id,
-                           std::string* error) {
+nlohmann::json FetchLedger(const Mesh& mesh, const std::string& order_id, std::string* error) {
   auto transport = GatewayClient(mesh);
   if (transport == nullptr) return nlohmann::json();
   payments::GatewayRequest request;
@@ -37,7 +36,8 @@ bool WaitForSettledSagas(const Mesh& mesh, std::chrono::milliseconds timeout) {
         try {
           pqxx::connection connection(mesh.db_url("ops"));
           pqxx::work w(connection);
-          return w.exec1("SELECT count(*) FROM orders WHERE saga_state <> 'DONE'")[0].as<int>() == 0;
+          return w.exec1("SELECT count(*) FROM orders WHERE saga_state <> 'DONE'")[0].as<int>() ==
+                 0;
         } catch (const std::exception&) {
           return false;
         }
@@ -59,16 +59,16 @@ InvariantReport CheckInvariants(const Mesh& mesh) {
   {
     pqxx::connection connection(mesh.db_url("ops"));
     pqxx::work w(connection);
-    for (const auto& row : w.exec(
-             "SELECT order_id, status, saga_state, total_units * 100 + total_nanos / 10000000 "
-             "FROM orders")) {
+    for (const auto& row :
+         w.exec("SELECT order_id, status, saga_state, total_units * 100 + total_nanos / 10000000 "
+                "FROM orders")) {
       orders[row[0].as<std::string>()] =
           OrderFacts{row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<int64_t>()};
     }
-    for (const auto& row : w.exec(
-             "SELECT l.sku, sum(l.quantity) FROM order_lines l JOIN orders o USING (order_id) "
-             "WHERE o.status IN ('CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED') "
-             "GROUP BY l.sku")) {
+    for (const auto& row :
+         w.exec("SELECT l.sku, sum(l.quantity) FROM order_lines l JOIN orders o USING (order_id) "
+                "WHERE o.status IN ('CONFIRMED', 'PROCESSING', 'SHIPPED', 'DELIVERED') "
+                "GROUP BY l.sku")) {
       live_units[row[0].as<std::string>()] = row[1].as<int64_t>();
     }
   }
@@ -144,10 +144,10 @@ InvariantReport CheckInvariants(const Mesh& mesh) {
 
   pqxx::connection connection(mesh.db_url("ims"));
   pqxx::work w(connection);
-  for (const auto& row : w.exec(
-           "SELECT s.sku, s.available, s.reserved, s.sold, "
-           "coalesce((SELECT sum(quantity) FROM stock_movements m WHERE m.sku = s.sku "
-           "AND kind = 'SEED'), 0) FROM stock_levels s")) {
+  for (const auto& row :
+       w.exec("SELECT s.sku, s.available, s.reserved, s.sold, "
+              "coalesce((SELECT sum(quantity) FROM stock_movements m WHERE m.sku = s.sku "
+              "AND kind = 'SEED'), 0) FROM stock_levels s")) {
     std::string sku = row[0].as<std::string>();
     int64_t available = row[1].as<int64_t>(), reserved = row[2].as<int64_t>(),
             sold = row[3].as<int64_t>(), seeded = row[4].as<int64_t>();

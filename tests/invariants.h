@@ -4,10 +4,9 @@
 #define SHOP_TESTS_INVARIANTS_H_
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/harness.h"
 

@@ -159,8 +159,8 @@ TEST_F(OrderFlowTest, DeclinedCardReleasesTheReservation) {
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::PlaceOrderResponse response;
-  grpc::Status status = ecp_->PlaceOrder(
-      &ctx, Order({{"KETTLE-GOOSE", 1}}, Tokenize("4000000000009995")), &response);
+  grpc::Status status =
+      ecp_->PlaceOrder(&ctx, Order({{"KETTLE-GOOSE", 1}}, Tokenize("4000000000009995")), &response);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
   absl::Status error = FromGrpcStatus(status);
   EXPECT_EQ(ErrorReason(error), "INSUFFICIENT_FUNDS");
@@ -230,7 +230,8 @@ TEST_F(OrderFlowTest, CustomersSeeOnlyTheirOwnOrdersNewestFirst) {
 // Bad input: INVALID_ARGUMENT with one field violation per problem, and no
 // order row anywhere.
 TEST_F(OrderFlowTest, BadOrderIsRejectedWithFieldViolationsAndStoresNothing) {
-  shop::v1::PlaceOrderRequest request = Order({{"MUG-CLASSIC", 0}, {"bad sku", 1}}, "4242424242424242");
+  shop::v1::PlaceOrderRequest request =
+      Order({{"MUG-CLASSIC", 0}, {"bad sku", 1}}, "4242424242424242");
   request.mutable_shipping_address()->set_country_code("USA");
   grpc::ClientContext ctx;
   Prepare(ctx);
@@ -241,21 +242,22 @@ TEST_F(OrderFlowTest, BadOrderIsRejectedWithFieldViolationsAndStoresNothing) {
   ASSERT_TRUE(GetDetail(FromGrpcStatus(status), bad_request));
   std::vector<std::string> fields;
   for (const auto& v : bad_request.field_violations()) fields.push_back(v.field());
-  EXPECT_EQ(fields, (std::vector<std::string>{"lines[0].quantity", "lines[1].sku",
-                                              "shipping_address.country_code",
-                                              "payment_method_token"}));
+  EXPECT_EQ(fields,
+            (std::vector<std::string>{"lines[0].quantity", "lines[1].sku",
+                                      "shipping_address.country_code", "payment_method_token"}));
   pqxx::connection connection(mesh_.db_url("ops"));
   pqxx::work w(connection);
-  EXPECT_EQ(w.exec_params1("SELECT count(*) FROM orders WHERE customer_id = $1", customer_)[0]
-                .as<int>(),
-            0);
+  EXPECT_EQ(
+      w.exec_params1("SELECT count(*) FROM orders WHERE customer_id = $1", customer_)[0].as<int>(),
+      0);
 }
 
 TEST_F(OrderFlowTest, UnknownSkuIsInvalidArgumentAndStoresNothing) {
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::PlaceOrderResponse response;
-  grpc::Status status = ecp_->PlaceOrder(&ctx, Order({{"NO-SUCH-SKU", 1}}, "pm_card_visa"), &response);
+  grpc::Status status =
+      ecp_->PlaceOrder(&ctx, Order({{"NO-SUCH-SKU", 1}}, "pm_card_visa"), &response);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   google::rpc::BadRequest bad_request;
   ASSERT_TRUE(GetDetail(FromGrpcStatus(status), bad_request));
@@ -295,7 +297,8 @@ TEST_F(OrderFlowTest, CallsWithoutAnEndUserAreUnauthenticated) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   shop::v1::PlaceOrderResponse response;
-  grpc::Status status = ecp_->PlaceOrder(&ctx, Order({{"MUG-CLASSIC", 1}}, "pm_card_visa"), &response);
+  grpc::Status status =
+      ecp_->PlaceOrder(&ctx, Order({{"MUG-CLASSIC", 1}}, "pm_card_visa"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 

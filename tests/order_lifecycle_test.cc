@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "core/ids.h"
+#include "shop/ops/v1/ops.grpc.pb.h"
 #include "shop/v1/audit.grpc.pb.h"
 #include "shop/v1/ecp.grpc.pb.h"
 #include "shop/v1/ims.grpc.pb.h"
-#include "shop/ops/v1/ops.grpc.pb.h"
 #include "tests/client.h"
 #include "tests/harness.h"
 #include "tests/invariants.h"
@@ -83,7 +83,8 @@ class LifecycleTest : public ::testing::Test {
 // a token is stored.
 TEST_F(LifecycleTest, PaymentIsRecordedWithItsGatewayAttempts) {
   shop::v1::Order order;
-  ASSERT_TRUE(Place(MakeOrder({{"SCALE-01", 1}}, Tokenize(mesh_, "4242424242424242")), &order).ok());
+  ASSERT_TRUE(
+      Place(MakeOrder({{"SCALE-01", 1}}, Tokenize(mesh_, "4242424242424242")), &order).ok());
   pqxx::connection connection(mesh_.db_url("payments"));
   pqxx::work w(connection);
   pqxx::row payment = w.exec_params1(
@@ -123,15 +124,15 @@ TEST_F(LifecycleTest, OrderRecordCarriesLinesTotalsHistoryAndJournal) {
   pqxx::connection connection(mesh_.db_url("ops"));
   pqxx::work w(connection);
   std::vector<std::string> steps;
-  for (const auto& row : w.exec_params(
-           "SELECT step || ':' || state FROM saga_steps WHERE order_id = $1 ORDER BY seq",
-           placed.order_id())) {
+  for (const auto& row :
+       w.exec_params("SELECT step || ':' || state FROM saga_steps WHERE order_id = $1 ORDER BY seq",
+                     placed.order_id())) {
     steps.push_back(row[0].as<std::string>());
   }
-  EXPECT_EQ(steps, (std::vector<std::string>{
-                       "reserve:STARTED", "reserve:DONE", "authorize:STARTED", "authorize:DONE",
-                       "commit_stock:STARTED", "commit_stock:DONE", "capture:STARTED",
-                       "capture:DONE"}));
+  EXPECT_EQ(steps,
+            (std::vector<std::string>{"reserve:STARTED", "reserve:DONE", "authorize:STARTED",
+                                      "authorize:DONE", "commit_stock:STARTED", "commit_stock:DONE",
+                                      "capture:STARTED", "capture:DONE"}));
 }
 
 // TC006: an unknown payment method is INVALID_ARGUMENT; the stock goes back.
@@ -149,9 +150,9 @@ TEST_F(LifecycleTest, UnknownPaymentMethodIsInvalidArgumentAndReleasesStock) {
 // TC007: the confirmation e-mail is queued with the confirmation itself.
 TEST_F(LifecycleTest, ConfirmationIsQueuedAsANotification) {
   shop::v1::Order order = PlaceConfirmed({{"FILTER-100", 1}});
-  EXPECT_EQ(QueryOps(mesh_, "SELECT kind FROM notification_outbox WHERE order_id = $1",
-                     order.order_id()),
-            "ORDER_CONFIRMATION");
+  EXPECT_EQ(
+      QueryOps(mesh_, "SELECT kind FROM notification_outbox WHERE order_id = $1", order.order_id()),
+      "ORDER_CONFIRMATION");
 }
 
 // TC009: cancelling refunds, restocks, records the refund id; twice is the same.
@@ -220,7 +221,8 @@ TEST_F(LifecycleTest, StaffMoveOrdersThroughFulfilmentAndIllegalStepsAreRefused)
   ship.set_carrier("UPS");
   ship.set_tracking_number("1Z999AA10123456784");
   shop::ops::v1::ShipOrderResponse shipped;
-  grpc::Status early = call(&shop::ops::v1::OrderProcessingService::Stub::ShipOrder, ship, &shipped);
+  grpc::Status early =
+      call(&shop::ops::v1::OrderProcessingService::Stub::ShipOrder, ship, &shipped);
   EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(early.error_message(),
             "order " + order.order_id() + " is CONFIRMED; it cannot become SHIPPED");
@@ -228,7 +230,9 @@ TEST_F(LifecycleTest, StaffMoveOrdersThroughFulfilmentAndIllegalStepsAreRefused)
   shop::ops::v1::StartProcessingRequest processing;
   processing.set_order_id(order.order_id());
   shop::ops::v1::StartProcessingResponse processed;
-  ASSERT_TRUE(call(&shop::ops::v1::OrderProcessingService::Stub::StartProcessing, processing, &processed).ok());
+  ASSERT_TRUE(
+      call(&shop::ops::v1::OrderProcessingService::Stub::StartProcessing, processing, &processed)
+          .ok());
   ASSERT_TRUE(call(&shop::ops::v1::OrderProcessingService::Stub::ShipOrder, ship, &shipped).ok());
   EXPECT_EQ(shipped.order().tracking().carrier(), "UPS");
   EXPECT_TRUE(shipped.order().tracking().has_ship_time());
@@ -241,7 +245,8 @@ TEST_F(LifecycleTest, StaffMoveOrdersThroughFulfilmentAndIllegalStepsAreRefused)
   shop::ops::v1::DeliverOrderRequest deliver;
   deliver.set_order_id(order.order_id());
   shop::ops::v1::DeliverOrderResponse delivered;
-  ASSERT_TRUE(call(&shop::ops::v1::OrderProcessingService::Stub::DeliverOrder, deliver, &delivered).ok());
+  ASSERT_TRUE(
+      call(&shop::ops::v1::OrderProcessingService::Stub::DeliverOrder, deliver, &delivered).ok());
   shop::v1::Order tracked = Get(order.order_id());
   EXPECT_EQ(tracked.status(), shop::v1::ORDER_STATUS_DELIVERED);
   EXPECT_EQ(tracked.tracking().tracking_number(), "1Z999AA10123456784");
@@ -288,9 +293,7 @@ TEST_F(LifecycleTest, ConcurrentPlacementsWithOneKeyMakeOneOrderAndOneCharge) {
     }
   }
   ASSERT_GE(ok, 1);
-  EXPECT_EQ(QueryOps(mesh_,
-                     "SELECT count(*) FROM orders WHERE customer_id = $1", customer_),
-            "1");
+  EXPECT_EQ(QueryOps(mesh_, "SELECT count(*) FROM orders WHERE customer_id = $1", customer_), "1");
   nlohmann::json ledger = FetchLedger(mesh_, order_id);
   int authorizations = 0;
   for (const auto& e : ledger["entries"]) authorizations += e["type"] == "authorization";
@@ -330,9 +333,12 @@ TEST_F(LifecycleTest, FiftyBuyersForTheLastTenUnits) {
   for (auto& t : threads) t.join();
   int sold = 0, out_of_stock = 0;
   for (const auto& s : statuses) {
-    if (s.ok()) ++sold;
-    else if (ReasonOf(s) == "OUT_OF_STOCK") ++out_of_stock;
-    else ADD_FAILURE() << s.error_message();
+    if (s.ok())
+      ++sold;
+    else if (ReasonOf(s) == "OUT_OF_STOCK")
+      ++out_of_stock;
+    else
+      ADD_FAILURE() << s.error_message();
   }
   EXPECT_EQ(sold, 10);
   EXPECT_EQ(out_of_stock, 40);
@@ -359,7 +365,8 @@ TEST_F(LifecycleTest, ReservationsExpireBackToStock) {
   shop::v1::ReserveResponse reserved;
   ASSERT_TRUE(ims->Reserve(&ctx, reserve, &reserved).ok());
   EXPECT_EQ(Stock(mesh_, sku).available(), 1);
-  EXPECT_TRUE(WaitFor([&] { return Stock(mesh_, sku).available() == 5; }, std::chrono::seconds(15)));
+  EXPECT_TRUE(
+      WaitFor([&] { return Stock(mesh_, sku).available() == 5; }, std::chrono::seconds(15)));
   EXPECT_EQ(Stock(mesh_, sku).reserved(), 0);
   grpc::ClientContext commit_ctx;
   PrepareCall(commit_ctx, "");
@@ -405,7 +412,9 @@ TEST_F(LifecycleTest, SagaKilledMidPaymentIsResumedByRecovery) {
   const auto before = Stock(mesh_, "SCALE-01");
   mesh_.process("pg-adapter")->Signal(SIGSTOP);  // Authorize will hang
   grpc::Status placed;
-  std::thread client([&] { placed = Place(MakeOrder({{"SCALE-01", 2}}, "pm_card_visa"), nullptr); });
+  std::thread client([&] {
+    placed = Place(MakeOrder({{"SCALE-01", 2}}, "pm_card_visa"), nullptr);
+  });
   std::string order_id;
   ASSERT_TRUE(WaitFor(
       [&] {

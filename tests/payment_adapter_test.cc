@@ -5,20 +5,19 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <pqxx/pqxx>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "core/ids.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "shop/v1/ecp.grpc.pb.h"
 #include "services/pg-adapter/curl_gateway_client.h"
 #include "services/pg-adapter/webhooks.h"
+#include "shop/v1/ecp.grpc.pb.h"
 #include "tests/client.h"
 #include "tests/harness.h"
 #include "tests/invariants.h"
-
-#include <map>
-#include <pqxx/pqxx>
 
 namespace shop::testing {
 namespace {
@@ -96,13 +95,14 @@ TEST_F(PaymentAdapterTest, WebhooksAreVerifiedDeduplicatedAndForwarded) {
   grpc::ClientContext ctx;
   PrepareCall(ctx, customer_);
   shop::v1::PlaceOrderResponse placed;
-  ASSERT_TRUE(ecp_->PlaceOrder(&ctx, MakeOrder({{"MUG-CLASSIC", 1}}, "pm_card_visa"), &placed).ok());
+  ASSERT_TRUE(
+      ecp_->PlaceOrder(&ctx, MakeOrder({{"MUG-CLASSIC", 1}}, "pm_card_visa"), &placed).ok());
   const std::string order_id = placed.order().order_id();
   const std::string event_id = NewId("evt");
-  const std::string body = absl::StrCat(
-      R"({"id":")", event_id, R"(","type":"charge.dispute.created","data":{"object":)",
-      R"({"object":"dispute","payment_intent":"pi_x","reason":"fraudulent",)",
-      R"("metadata":{"order_id":")", order_id, R"("}}}})");
+  const std::string body =
+      absl::StrCat(R"({"id":")", event_id, R"(","type":"charge.dispute.created","data":{"object":)",
+                   R"({"object":"dispute","payment_intent":"pi_x","reason":"fraudulent",)",
+                   R"("metadata":{"order_id":")", order_id, R"("}}}})");
   auto deliver = [&](int64_t timestamp, const std::string& secret, const std::string& payload) {
     auto transport = payments::CurlGatewayClient::Create(
         {absl::StrCat("https://127.0.0.1:", mesh_.webhook_port()), mesh_.pki() + "/ca.crt",
@@ -176,12 +176,13 @@ TEST_F(PaymentAdapterTest, ADisputeAtTheGatewayReachesOps) {
   shop::v1::PlaceOrderResponse placed;
   ASSERT_TRUE(ecp_->PlaceOrder(&ctx, MakeOrder({{"SCALE-01", 1}}, "pm_card_visa"), &placed).ok());
   const std::string order_id = placed.order().order_id();
-  const std::string intent = QueryOps(mesh_, "SELECT payment_id FROM orders WHERE order_id = $1",
-                                      order_id);
+  const std::string intent =
+      QueryOps(mesh_, "SELECT payment_id FROM orders WHERE order_id = $1", order_id);
   pqxx::connection connection(mesh_.db_url("payments"));
   pqxx::work w(connection);
-  const std::string pi = w.exec_params1(
-      "SELECT gateway_intent_id FROM payments WHERE payment_id = $1", intent)[0].as<std::string>();
+  const std::string pi =
+      w.exec_params1("SELECT gateway_intent_id FROM payments WHERE payment_id = $1", intent)[0]
+          .as<std::string>();
   auto transport = GatewayClient(mesh_);
   ASSERT_NE(transport, nullptr);
   payments::GatewayRequest dispute;
@@ -225,8 +226,9 @@ TEST_F(PaymentAdapterTest, NoCardNumberAppearsInAnyLogOrDatabaseOfTheMesh) {
   ASSERT_GT(haystack.size(), 1000u);  // the logs are there
   for (const char* database : {"ops", "ims", "payments", "logging"}) {
     const std::string dump = absl::StrCat(mesh_.root(), "/", database, ".sql");
-    ASSERT_TRUE(RunCommand(absl::StrCat("/usr/lib/postgresql/15/bin/pg_dump -h 127.0.0.1 -p ",
-                                        mesh_.postgres_port(), " -U postgres ", database, " > ", dump)));
+    ASSERT_TRUE(
+        RunCommand(absl::StrCat("/usr/lib/postgresql/15/bin/pg_dump -h 127.0.0.1 -p ",
+                                mesh_.postgres_port(), " -U postgres ", database, " > ", dump)));
     haystack += ReadFile(dump);
   }
   // The scan sees real data: the tokens the mesh did store are in it.

@@ -95,10 +95,11 @@ TEST_F(SecurityTest, PolicyRefusesCallersOutsideTheirRole) {
 
 TEST_F(SecurityTest, WrongDatabaseUrlExitsWithAClearMessage) {
   const int closed_port = FreePort();
-  auto ims = mesh_.Launch(
-      "ims", {absl::StrCat("--db_url=postgresql://ims@127.0.0.1:", closed_port, "/ims"),
-              "--listen=127.0.0.1:0"},
-      "ims-wrong-db");
+  auto ims =
+      mesh_.Launch("ims",
+                   {absl::StrCat("--db_url=postgresql://ims@127.0.0.1:", closed_port, "/ims"),
+                    "--listen=127.0.0.1:0"},
+                   "ims-wrong-db");
   auto status = ims->WaitExit(std::chrono::seconds(30));
   ASSERT_TRUE(status.has_value()) << "ims kept running with a wrong database URL";
   EXPECT_TRUE(WIFEXITED(*status));
@@ -132,8 +133,8 @@ TEST_F(SecurityTest, MissingConfigurationIsNamed) {
 }
 
 TEST_F(SecurityTest, SigtermDrainsAndExitsCleanly) {
-  auto ims = mesh_.Launch("ims", {"--listen=127.0.0.1:0", "--port_file=" + mesh_.root() + "/ims2.port"},
-                          "ims-sigterm");
+  auto ims = mesh_.Launch(
+      "ims", {"--listen=127.0.0.1:0", "--port_file=" + mesh_.root() + "/ims2.port"}, "ims-sigterm");
   ASSERT_TRUE(WaitFor([&] { return !ReadFile(mesh_.root() + "/ims2.port").empty(); },
                       std::chrono::seconds(30)))
       << ims->Log();

@@ -20,8 +20,7 @@ using shop::v1::AuditLogService;
 
 AuditExporter::AuditExporter(AuditExporterOptions options) : options_(std::move(options)) {}
 
-absl::StatusOr<std::unique_ptr<AuditExporter>> AuditExporter::Start(
-    AuditExporterOptions options) {
+absl::StatusOr<std::unique_ptr<AuditExporter>> AuditExporter::Start(AuditExporterOptions options) {
   // The exporter's channel has no audit interceptor: exporting must not
   // produce events of its own.
   std::shared_ptr<grpc::Channel> channel = options.channel_for_test;
@@ -41,8 +40,8 @@ absl::StatusOr<std::unique_ptr<AuditExporter>> AuditExporter::Start(
     }
   }
   std::unique_ptr<AuditExporter> exporter(new AuditExporter(std::move(options)));
-  exporter->stub_holder_ = std::shared_ptr<AuditLogService::Stub>(
-      AuditLogService::NewStub(channel).release());
+  exporter->stub_holder_ =
+      std::shared_ptr<AuditLogService::Stub>(AuditLogService::NewStub(channel).release());
   {
     absl::MutexLock lock(&exporter->mu_);
     exporter->spool_ = std::move(spool);
@@ -212,8 +211,8 @@ void AuditExporter::Run() {
       }
       if (!log_reachable_) {
         log_reachable_ = true;
-        log::Info("audit log reachable again", {{"spool_pending",
-                                                 static_cast<int64_t>(spool_ ? spool_->pending() : 0)}});
+        log::Info("audit log reachable again",
+                  {{"spool_pending", static_cast<int64_t>(spool_ ? spool_->pending() : 0)}});
       }
       backoff = std::chrono::milliseconds(100);
       continue;
@@ -253,19 +252,16 @@ AuditExporter::SendResult AuditExporter::Send(std::vector<AuditEvent>& batch) {
   for (auto& event : *request.mutable_events()) batch.push_back(std::move(event));
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     log::Error("audit log refused a batch as malformed; dropped",
-               {{"error", status.error_message()},
-                {"events", static_cast<int64_t>(batch.size())}});
+               {{"error", status.error_message()}, {"events", static_cast<int64_t>(batch.size())}});
     return SendResult::kRefused;
   }
   if (!wrote || !status.ok()) {
-    log::Warn("audit export failed; will retry",
-              {{"code", static_cast<int>(status.error_code())},
-               {"error", status.error_message()},
-               {"events", static_cast<int64_t>(batch.size())}});
+    log::Warn("audit export failed; will retry", {{"code", static_cast<int>(status.error_code())},
+                                                  {"error", status.error_message()},
+                                                  {"events", static_cast<int64_t>(batch.size())}});
     return SendResult::kFailed;
   }
   return SendResult::kSent;
 }
-
 
 }  // namespace shop

@@ -60,7 +60,7 @@ struct AuditExporterStats {
   int64_t spooled = 0;   // written to the spool file
   int64_t dropped = 0;   // lost: queue at its hard bound, spool unwritable, or refused
   int64_t failed_attempts = 0;
-  int64_t queued = 0;    // in memory now
+  int64_t queued = 0;  // in memory now
   int64_t spool_pending = 0;
 };
 
@@ -84,7 +84,8 @@ class AuditExporter final : public AuditSink {
   // Moves the events into the request (no copies) and back when it failed.
   SendResult Send(std::vector<shop::v1::AuditEvent>& batch);
   // Moves `front` and then the whole queue to the spool, in that order.
-  void SpillLocked(const std::vector<shop::v1::AuditEvent>& front) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SpillLocked(const std::vector<shop::v1::AuditEvent>& front)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LogStats(absl::string_view message);
 
   const AuditExporterOptions options_;

@@ -1,4 +1,3 @@
-#include "core/grpc/call_context.h"
 #include "core/grpc/audit_exporter.h"
 
 #include <grpcpp/grpcpp.h>
@@ -8,6 +7,7 @@
 #include <cstdlib>
 
 #include "absl/synchronization/mutex.h"
+#include "core/grpc/call_context.h"
 #include "core/grpc/interceptors.h"
 #include "core/grpc/tls.h"
 #include "core/ids.h"
@@ -207,8 +207,8 @@ TEST_F(AuditExporterTest, ClientInterceptorRecordsAClientSpanAndPassesItsOwnSpan
   SetProcessIdentity("ecp", "spiffe://shop.local/ns/shop/sa/ecp");
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
   factories.push_back(MakeClientInterceptorFactory("in-process", true));
-  auto channel = server_->experimental().InProcessChannelWithInterceptors(
-      grpc::ChannelArguments(), std::move(factories));
+  auto channel = server_->experimental().InProcessChannelWithInterceptors(grpc::ChannelArguments(),
+                                                                          std::move(factories));
   auto stub = shop::v1::AuditLogService::NewStub(channel);
   std::string parent_span, trace_id;
   {

@@ -60,7 +60,8 @@ absl::StatusOr<AuthzPolicy> AuthzPolicy::Parse(absl::string_view text) {
         }
         for (const auto& value : part[key]) {
           if (!value.is_string()) {
-            return absl::InvalidArgumentError(absl::StrCat(rule.name, ": ", key, " must be strings"));
+            return absl::InvalidArgumentError(
+                absl::StrCat(rule.name, ": ", key, " must be strings"));
           }
           out.push_back(value.get<std::string>());
         }

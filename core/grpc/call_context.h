@@ -42,11 +42,11 @@ class ScopedTrace {
 
 // First line of every handler: makes the call's span current and refuses
 // callers that the authorization policy does not allow.
-#define SHOP_RPC_ENTER(ctx)                                                    \
-  ::shop::ScopedTrace shop_rpc_scope_(*(ctx));                                 \
-  if (shop_rpc_scope_.permission_denied())                                     \
-    return ::grpc::Status(::grpc::StatusCode::PERMISSION_DENIED,               \
-                          "caller is not allowed to call this method")
+#define SHOP_RPC_ENTER(ctx)                                    \
+  ::shop::ScopedTrace shop_rpc_scope_(*(ctx));                 \
+  if (shop_rpc_scope_.permission_denied())                     \
+  return ::grpc::Status(::grpc::StatusCode::PERMISSION_DENIED, \
+                        "caller is not allowed to call this method")
 
 // Adds the current trace (as traceparent) to an outgoing call and sets its
 // deadline to `timeout` from now, or the incoming call's deadline if sooner

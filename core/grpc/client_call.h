@@ -30,11 +30,9 @@ absl::StatusOr<Response> CallUnary(std::chrono::milliseconds timeout, Call call,
 // The common case, one method of a generated stub:
 //   CallUnary(*stub_, &InventoryService::Stub::Reserve, request, 5s);
 template <typename Stub, typename Request, typename Response>
-absl::StatusOr<Response> CallUnary(Stub& stub,
-                                   grpc::Status (Stub::*method)(grpc::ClientContext*,
-                                                                const Request&, Response*),
-                                   const Request& request, std::chrono::milliseconds timeout,
-                                   bool inherit_deadline = true) {
+absl::StatusOr<Response> CallUnary(
+    Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+    const Request& request, std::chrono::milliseconds timeout, bool inherit_deadline = true) {
   return CallUnary<Response>(
       timeout,
       [&](grpc::ClientContext* ctx, Response* response) {

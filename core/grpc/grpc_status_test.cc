@@ -11,8 +11,8 @@ namespace shop {
 namespace {
 
 TEST(GrpcStatusTest, GrpcRoundTripKeepsCodeMessageAndDetails) {
-  absl::Status status = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                                        "out of stock", shop::v1::OUT_OF_STOCK);
+  absl::Status status = ErrorWithReason(absl::StatusCode::kFailedPrecondition, "out of stock",
+                                        shop::v1::OUT_OF_STOCK);
   shop::v1::StockShortage shortage;
   auto* item = shortage.add_items();
   item->set_sku("SKU-1");

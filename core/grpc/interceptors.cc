@@ -59,8 +59,8 @@ void ExtractIds(const google::protobuf::Message& message, AuditEvent& event, int
         std::string id = reflection->GetString(message, field);
         if (IsValidId(id)) event.set_customer_id(id);
       }
-    } else if (field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE &&
-               depth == 0 && reflection->HasField(message, field)) {
+    } else if (field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE && depth == 0 &&
+               reflection->HasField(message, field)) {
       ExtractIds(reflection->GetMessage(message, field), event, depth + 1);
     }
   }
@@ -304,15 +304,14 @@ class ClientAuditInterceptorFactory final
 
 }  // namespace
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-MakeServerInterceptorFactory(std::string service, AuditSink* sink,
-                             std::shared_ptr<AuthzPolicyHolder> policy) {
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeServerInterceptorFactory(
+    std::string service, AuditSink* sink, std::shared_ptr<AuthzPolicyHolder> policy) {
   return std::make_unique<ServerAuditInterceptorFactory>(std::move(service), sink,
                                                          std::move(policy));
 }
 
-std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
-MakeClientInterceptorFactory(std::string target, bool typed_messages) {
+std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface> MakeClientInterceptorFactory(
+    std::string target, bool typed_messages) {
   return std::make_unique<ClientAuditInterceptorFactory>(std::move(target), typed_messages);
 }
 }  // namespace shop

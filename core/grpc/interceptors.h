@@ -29,17 +29,16 @@ class AuthzPolicyHolder;
 //   the verdict to the handler in x-shop-authz (SHOP_RPC_ENTER enforces it);
 // - emits one SERVER_SPAN event (except for health checks) with the caller,
 //   the status, and the order/customer ids found in the messages.
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-MakeServerInterceptorFactory(std::string service, AuditSink* sink,
-                             std::shared_ptr<AuthzPolicyHolder> policy);
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeServerInterceptorFactory(
+    std::string service, AuditSink* sink, std::shared_ptr<AuthzPolicyHolder> policy);
 
 // The interceptor on every channel: continues the trace of the outgoing
 // call's traceparent (set by PrepareClientContext) or of the current span, or
 // starts one; rewrites traceparent to its own CLIENT span and emits that span
 // to the process sink. `typed_messages` = the channel's calls use generated
 // stubs (so ids can be read from the messages); false for generic stubs.
-std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
-MakeClientInterceptorFactory(std::string target, bool typed_messages);
+std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface> MakeClientInterceptorFactory(
+    std::string target, bool typed_messages);
 
 }  // namespace shop
 

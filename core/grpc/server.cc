@@ -8,17 +8,18 @@
 #include <cstdio>
 #include <fstream>
 
-#include "core/grpc/interceptors.h"
 #include "absl/strings/str_cat.h"
-#include "core/span.h"
 #include "core/grpc/authz.h"
+#include "core/grpc/interceptors.h"
 #include "core/log.h"
+#include "core/span.h"
 
 namespace shop {
 namespace {
 
 absl::StatusOr<std::shared_ptr<AuthzPolicyHolder>> LoadPolicy(const ServerConfig& config) {
-  if (!config.authz_policy_file.empty()) return AuthzPolicyHolder::FromFile(config.authz_policy_file);
+  if (!config.authz_policy_file.empty())
+    return AuthzPolicyHolder::FromFile(config.authz_policy_file);
   if (!config.authz_policy.empty()) return AuthzPolicyHolder::FromText(config.authz_policy);
   return absl::InvalidArgumentError("no authorization policy: refusing to serve everyone");
 }
@@ -73,8 +74,8 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   host->service_ = config.service;
   host->server_ = builder.BuildAndStart();
   if (host->server_ == nullptr || port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen,
-                                               " (address in use or invalid?)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", config.listen, " (address in use or invalid?)"));
   }
   host->port_ = port;
   host->policy_ = *authz;

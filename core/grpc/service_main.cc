@@ -1,8 +1,8 @@
 #include "core/grpc/service_main.h"
 
-#include "core/grpc/audit_exporter.h"
 #include "absl/flags/flag.h"
 #include "core/config.h"
+#include "core/grpc/audit_exporter.h"
 #include "core/log.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "Address to serve gRPC on (host:port).");

@@ -8,10 +8,10 @@
 #include <memory>
 #include <vector>
 
-#include "core/grpc/audit_exporter.h"
 #include "absl/strings/string_view.h"
-#include "core/span.h"
+#include "core/grpc/audit_exporter.h"
 #include "core/grpc/server.h"
+#include "core/span.h"
 
 namespace shop {
 

@@ -1,13 +1,9 @@
 #include "core/grpc/tls.h"
 
-#include <grpcpp/support/client_interceptor.h>
-
-#include "core/grpc/interceptors.h"
-#include "core/span.h"
-
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/support/client_interceptor.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -19,6 +15,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/grpc/interceptors.h"
+#include "core/span.h"
 
 namespace shop {
 namespace {
@@ -44,11 +42,21 @@ std::string OpenSslError() {
   return buf;
 }
 
-struct BioDeleter { void operator()(BIO* b) const { BIO_free(b); } };
-struct X509Deleter { void operator()(X509* x) const { X509_free(x); } };
-struct KeyDeleter { void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); } };
-struct StoreDeleter { void operator()(X509_STORE* s) const { X509_STORE_free(s); } };
-struct StoreCtxDeleter { void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); } };
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Deleter {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct StoreDeleter {
+  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+};
+struct StoreCtxDeleter {
+  void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); }
+};
 using BioPtr = std::unique_ptr<BIO, BioDeleter>;
 using X509Ptr = std::unique_ptr<X509, X509Deleter>;
 
@@ -58,8 +66,8 @@ BioPtr MemBio(const std::string& pem) {
 
 std::string SpiffeIdOf(X509* cert) {
   std::string result;
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (names == nullptr) return result;
   for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
@@ -104,21 +112,20 @@ absl::StatusOr<CertificateInfo> ValidateTlsFiles(const TlsFiles& files) {
   BioPtr cert_bio = MemBio(*cert_pem);
   X509Ptr cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
   if (!cert) {
-    return absl::InvalidArgumentError(absl::StrCat("certificate file ", files.cert_file,
-                                                   " is not PEM: ", OpenSslError()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("certificate file ", files.cert_file, " is not PEM: ", OpenSslError()));
   }
   BioPtr key_bio = MemBio(*key_pem);
   std::unique_ptr<EVP_PKEY, KeyDeleter> key(
       PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
-    return absl::InvalidArgumentError(absl::StrCat("private key file ", files.key_file,
-                                                   " is not a PEM key: ", OpenSslError()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("private key file ", files.key_file, " is not a PEM key: ", OpenSslError()));
   }
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ERR_clear_error();
-    return absl::InvalidArgumentError(absl::StrCat("private key ", files.key_file,
-                                                   " does not match certificate ",
-                                                   files.cert_file));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "private key ", files.key_file, " does not match certificate ", files.cert_file));
   }
   // Certificates after the first in the file are its chain (intermediates).
   STACK_OF(X509)* chain = sk_X509_new_null();
@@ -127,14 +134,14 @@ absl::StatusOr<CertificateInfo> ValidateTlsFiles(const TlsFiles& files) {
   }
   ERR_clear_error();
   std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> chain_owner(
-      chain, [](STACK_OF(X509)* c) { sk_X509_pop_free(c, X509_free); });
+      chain, [](STACK_OF(X509) * c) { sk_X509_pop_free(c, X509_free); });
   std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
   X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), chain);
   if (X509_verify_cert(ctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
-    return absl::InvalidArgumentError(absl::StrCat(
-        "certificate ", files.cert_file, " is not trusted by CA ", files.ca_file, ": ",
-        X509_verify_cert_error_string(err)));
+    return absl::InvalidArgumentError(absl::StrCat("certificate ", files.cert_file,
+                                                   " is not trusted by CA ", files.ca_file, ": ",
+                                                   X509_verify_cert_error_string(err)));
   }
   CertificateInfo info;
   info.ca_pem = *ca_pem;

@@ -1,13 +1,11 @@
 #include "core/postgres/migrate.h"
 
-#include "core/postgres/pool.h"
-
-
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "core/digest.h"
 #include "core/log.h"
+#include "core/postgres/pool.h"
 
 namespace shop {
 namespace {
@@ -32,14 +30,13 @@ absl::Status ApplyLocked(pqxx::connection& connection, absl::string_view schema_
     last = migration.version;
     std::string checksum = Sha256Hex(migration.sql);
     pqxx::work w(connection);
-    pqxx::result applied =
-        w.exec_params("SELECT checksum FROM schema_migrations WHERE version = $1",
-                      migration.version);
+    pqxx::result applied = w.exec_params(
+        "SELECT checksum FROM schema_migrations WHERE version = $1", migration.version);
     if (!applied.empty()) {
       if (applied[0][0].as<std::string>() != checksum) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "migration ", migration.name, " was changed after it was applied to ",
-            schema_name, "; add a new migration instead"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("migration ", migration.name, " was changed after it was applied to ",
+                         schema_name, "; add a new migration instead"));
       }
       continue;
     }

@@ -1,14 +1,12 @@
 #include "core/postgres/pool.h"
 
 #include <optional>
-
-#include "core/span.h"
-#include "core/trace.h"
-
 #include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
+#include "core/span.h"
+#include "core/trace.h"
 
 namespace shop {
 
@@ -21,7 +19,8 @@ std::string PostgresPool::Redact(const std::string& url) {
 
 PostgresPool::PostgresPool(std::string url, int size) : url_(std::move(url)), size_(size) {}
 
-absl::StatusOr<std::unique_ptr<PostgresPool>> PostgresPool::Connect(const std::string& url, int size) {
+absl::StatusOr<std::unique_ptr<PostgresPool>> PostgresPool::Connect(const std::string& url,
+                                                                    int size) {
   if (url.empty()) return absl::InvalidArgumentError("database URL is empty");
   std::unique_ptr<PostgresPool> pool(new PostgresPool(url, size < 1 ? 1 : size));
   auto first = pool->Acquire();
@@ -89,7 +88,7 @@ absl::Status PostgresPool::Transact(const std::function<absl::Status(pqxx::work&
 }
 
 absl::Status PostgresPool::TransactWithRetries(const std::function<absl::Status(pqxx::work&)>& fn,
-                                         int& attempts) {
+                                               int& attempts) {
   constexpr int kMaxAttempts = 5;
   absl::Status last_error;
   for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
@@ -127,7 +126,7 @@ absl::Status PostgresPool::TransactWithRetries(const std::function<absl::Status(
 }
 
 absl::Status PostgresPool::Migrate(absl::string_view schema_name,
-                             const std::vector<Migration>& migrations) {
+                                   const std::vector<Migration>& migrations) {
   auto connection = Acquire();
   if (!connection.ok()) return connection.status();
   absl::Status status = ApplyMigrations(**connection, schema_name, migrations);

@@ -12,10 +12,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "core/span.h"
+#include "core/grpc/server.h"
 #include "core/listen_address.h"
 #include "core/log.h"
-#include "core/grpc/server.h"
+#include "core/span.h"
 #include "core/status.h"
 #include "services/bridge/http_errors.h"
 #include "services/bridge/openapi.h"
@@ -180,7 +180,7 @@ void AddHeaders(httplib::Response& response, const HeaderList& headers) {
 }  // namespace
 
 void BridgeServer::Impl::AddCorsHeaders(const httplib::Request& request,
-                                         httplib::Response& response) const {
+                                        httplib::Response& response) const {
   const std::string origin = HeaderValue(request, "Origin");
   if (origin.empty() || !cors.enabled()) return;
   std::vector<std::string> exposed;
@@ -213,7 +213,7 @@ void BridgeServer::Impl::Handle(const httplib::Request& request, httplib::Respon
 }
 
 void BridgeServer::Impl::Serve(const httplib::Request& request, httplib::Response& response,
-                                const CallTrace& trace, const std::shared_ptr<RequestSpan>& span) {
+                               const CallTrace& trace, const std::shared_ptr<RequestSpan>& span) {
   const absl::string_view target = request.target;
   const size_t question = target.find('?');
   const absl::string_view raw_path = target.substr(0, question);
@@ -258,8 +258,8 @@ void BridgeServer::Impl::Serve(const httplib::Request& request, httplib::Respons
     const std::string origin = request.get_header_value("Origin");
     if (!cors.Allows(origin)) {
       return SetLocalError(response, *span,
-                           {403, absl::PermissionDeniedError(
-                                     absl::StrCat("origin ", SafeText(origin, 200), " is not allowed"))});
+                           {403, absl::PermissionDeniedError(absl::StrCat(
+                                     "origin ", SafeText(origin, 200), " is not allowed"))});
     }
     // Tell the browser every method the path accepts; it refuses the rest.
     absl::StatusOr<RouteMatch> any = routes->Match("", raw_path);
@@ -271,11 +271,11 @@ void BridgeServer::Impl::Serve(const httplib::Request& request, httplib::Respons
   }
   if (match->route == nullptr) {
     response.set_header("Allow", absl::StrJoin(match->allowed_methods, ", "));
-    return SetLocalError(
-        response, *span,
-        {405, absl::UnimplementedError(absl::StrCat(
-                  "method ", SafeText(request.method, 200), " is not allowed for ", SafeText(raw_path, 200),
-                  "; allowed: ", absl::StrJoin(match->allowed_methods, ", ")))});
+    return SetLocalError(response, *span,
+                         {405, absl::UnimplementedError(absl::StrCat(
+                                   "method ", SafeText(request.method, 200), " is not allowed for ",
+                                   SafeText(raw_path, 200),
+                                   "; allowed: ", absl::StrJoin(match->allowed_methods, ", ")))});
   }
   const Route& route = *match->route;
   span->SetRoute(route.path.text(), route.grpc_method);
@@ -321,8 +321,8 @@ void BridgeServer::Impl::Serve(const httplib::Request& request, httplib::Respons
 }
 
 void BridgeServer::Impl::CallBackend(const Route& route, const std::string& payload,
-                                      const OutgoingCall& outgoing, httplib::Response& response,
-                                      RequestSpan& span) {
+                                     const OutgoingCall& outgoing, httplib::Response& response,
+                                     RequestSpan& span) {
   BackendCall call(backends->ChannelFor(route.method->service()->full_name()), route.grpc_method,
                    outgoing, &active);
   std::string bytes;
@@ -376,8 +376,8 @@ std::string ErrorLine(const google::rpc::Status& status) {
 }  // namespace
 
 void BridgeServer::Impl::Stream(const Route& route, const std::string& payload,
-                                 const OutgoingCall& outgoing, httplib::Response& response,
-                                 std::shared_ptr<RequestSpan> span) {
+                                const OutgoingCall& outgoing, httplib::Response& response,
+                                std::shared_ptr<RequestSpan> span) {
   auto state = std::make_shared<StreamState>();
   state->route = &route;
   state->span = std::move(span);

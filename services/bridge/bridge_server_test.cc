@@ -94,16 +94,14 @@ class FakeBackend final : public shop::bridgetest::EchoService::Service,
     return grpc::Status::OK;
   }
   grpc::Status UpdateBook(grpc::ServerContext* ctx,
-                          const shop::bridgetest::UpdateBookRequest* request,
-                          Book* book) override {
+                          const shop::bridgetest::UpdateBookRequest* request, Book* book) override {
     ++calls;
     *book = request->book();
     if (request->allow_missing()) book->add_authors("allow_missing");
     return grpc::Status::OK;
   }
   grpc::Status CreateBook(grpc::ServerContext* ctx,
-                          const shop::bridgetest::CreateBookRequest* request,
-                          Book* book) override {
+                          const shop::bridgetest::CreateBookRequest* request, Book* book) override {
     ++calls;
     *book = request->book();
     book->set_name(absl::StrCat(request->parent(), "/books/new"));
@@ -248,7 +246,7 @@ std::unique_ptr<RouteTable> TestRoutes() {
 
 // The test API's routes unless `routes` is given.
 Bridge StartBridge(int backend_port, std::vector<std::string> cors_origins,
-                     std::shared_ptr<const RouteTable> routes = nullptr) {
+                   std::shared_ptr<const RouteTable> routes = nullptr) {
   if (routes == nullptr) routes = TestRoutes();
   BackendSpec spec;
   spec.default_address = absl::StrCat("127.0.0.1:", backend_port);

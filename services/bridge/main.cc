@@ -3,14 +3,14 @@
 #include <chrono>
 #include <memory>
 
-#include "core/grpc/audit_exporter.h"
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
-#include "core/span.h"
 #include "core/config.h"
-#include "core/log.h"
+#include "core/grpc/audit_exporter.h"
 #include "core/grpc/server.h"
 #include "core/grpc/tls.h"
+#include "core/log.h"
+#include "core/span.h"
 #include "services/bridge/backends.h"
 #include "services/bridge/bridge_server.h"
 #include "services/bridge/routes.h"
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   std::shared_ptr<const shop::bridge::RouteTable> table = *std::move(routes);
 
   auto spec = shop::bridge::ParseBackendSpec(absl::GetFlag(FLAGS_backend),
-                                              absl::GetFlag(FLAGS_default_backend));
+                                             absl::GetFlag(FLAGS_default_backend));
   if (!spec.ok()) shop::ExitOnStartupError("bad --backend", spec.status());
   auto backends =
       shop::bridge::Backends::Create(*spec, table->services(), [&tls](const std::string& address) {

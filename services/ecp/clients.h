@@ -28,8 +28,7 @@ class GrpcOrdersClient final : public OrdersClient {
                                               const std::string& reason) override;
   absl::StatusOr<shop::v1::Order> StartProcessing(const std::string& order_id,
                                                   const std::string& note) override;
-  absl::StatusOr<shop::v1::Order> ShipOrder(const std::string& order_id,
-                                            const std::string& carrier,
+  absl::StatusOr<shop::v1::Order> ShipOrder(const std::string& order_id, const std::string& carrier,
                                             const std::string& tracking_number) override;
   absl::StatusOr<shop::v1::Order> DeliverOrder(const std::string& order_id,
                                                const std::string& note) override;

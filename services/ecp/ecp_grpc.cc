@@ -100,8 +100,8 @@ grpc::Status CustomerGrpcService::CancelOrder(grpc::ServerContext* ctx,
   absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
   if (!user.ok()) return ToGrpcStatus(user.status());
   return ReplyInto(
-      storefront_->CancelOrder(user->customer_id, request->order_id(), request->reason()),
-      response, &shop::v1::CancelOrderResponse::mutable_order);
+      storefront_->CancelOrder(user->customer_id, request->order_id(), request->reason()), response,
+      &shop::v1::CancelOrderResponse::mutable_order);
 }
 
 grpc::Status CustomerGrpcService::BrowseCatalog(grpc::ServerContext* ctx,
@@ -134,10 +134,9 @@ grpc::Status FulfilmentGrpcService::ShipOrder(grpc::ServerContext* ctx,
   SHOP_RPC_ENTER(ctx);
   absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
   if (!user.ok()) return ToGrpcStatus(user.status());
-  return ReplyInto(
-      storefront_->ShipOrder({user->customer_id, user->staff}, request->order_id(),
-                             request->carrier(), request->tracking_number()),
-      response, &shop::v1::FulfilmentResponse::mutable_order);
+  return ReplyInto(storefront_->ShipOrder({user->customer_id, user->staff}, request->order_id(),
+                                          request->carrier(), request->tracking_number()),
+                   response, &shop::v1::FulfilmentResponse::mutable_order);
 }
 
 grpc::Status FulfilmentGrpcService::DeliverOrder(grpc::ServerContext* ctx,

@@ -9,7 +9,9 @@ namespace shop::ecp {
 
 EndUserAuthenticator::EndUserAuthenticator(std::unique_ptr<JwksFile> jwks, JwtPolicy policy,
                                            std::set<std::string> header_callers)
-    : jwks_(std::move(jwks)), policy_(std::move(policy)), header_callers_(std::move(header_callers)) {}
+    : jwks_(std::move(jwks)),
+      policy_(std::move(policy)),
+      header_callers_(std::move(header_callers)) {}
 
 absl::StatusOr<EndUser> EndUserAuthenticator::Authenticate(const CallCredentials& call,
                                                            absl::Time now) const {
@@ -17,8 +19,7 @@ absl::StatusOr<EndUser> EndUserAuthenticator::Authenticate(const CallCredentials
     absl::string_view value = absl::StripAsciiWhitespace(call.authorization);
     if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
       return ErrorWithReason(absl::StatusCode::kUnauthenticated,
-                             "the Authorization header must be \"Bearer <token>\"",
-                             kJwtMalformed);
+                             "the Authorization header must be \"Bearer <token>\"", kJwtMalformed);
     }
     if (jwks_ == nullptr) {
       return ErrorWithReason(absl::StatusCode::kUnauthenticated,
@@ -36,7 +37,8 @@ absl::StatusOr<EndUser> EndUserAuthenticator::Authenticate(const CallCredentials
     return EndUser{std::string(call.customer_header), false};
   }
   return ErrorWithReason(absl::StatusCode::kUnauthenticated,
-                         "sign in first: send Authorization: Bearer <token>", shop::v1::NOT_SIGNED_IN);
+                         "sign in first: send Authorization: Bearer <token>",
+                         shop::v1::NOT_SIGNED_IN);
 }
 
 }  // namespace shop::ecp

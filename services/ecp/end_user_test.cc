@@ -26,9 +26,9 @@ class EndUserTest : public ::testing::Test {
     std::ofstream(path_) << *jwks;
     auto file = JwksFile::Open(path_);
     ASSERT_TRUE(file.ok()) << file.status();
-    auth_ = std::make_unique<EndUserAuthenticator>(
-        std::move(*file), JwtPolicy{"https://id.test", "shopmesh"},
-        std::set<std::string>{kShopctl});
+    auth_ = std::make_unique<EndUserAuthenticator>(std::move(*file),
+                                                   JwtPolicy{"https://id.test", "shopmesh"},
+                                                   std::set<std::string>{kShopctl});
   }
   void TearDown() override { std::remove(path_.c_str()); }
 

@@ -1,27 +1,27 @@
 // ecp: the E-commerce Platform edge server.
 #include "absl/flags/flag.h"
 #include "core/config.h"
+#include "core/grpc/service_main.h"
 #include "core/jwt.h"
 #include "core/log.h"
-#include "core/grpc/service_main.h"
+#include "ecp_policy.h"
 #include "services/ecp/clients.h"
 #include "services/ecp/ecp_grpc.h"
 #include "services/ecp/storefront.h"
-#include "ecp_policy.h"
 
 ABSL_FLAG(std::string, ops_addr, "", "Address of the order processing service (host:port).");
 ABSL_FLAG(std::string, ims_addr, "", "Address of the inventory service (host:port).");
 ABSL_FLAG(std::string, jwks_file, "",
           "JWKS of the identity provider that signs end-user tokens (RS256/ES256); reloaded "
           "when it changes. Empty: no end-user tokens (only trusted tools' header).");
-ABSL_FLAG(std::string, jwt_issuer, "https://id.shopmesh.local", "Required `iss` of end-user tokens.");
+ABSL_FLAG(std::string, jwt_issuer, "https://id.shopmesh.local",
+          "Required `iss` of end-user tokens.");
 ABSL_FLAG(std::string, jwt_audience, "shopmesh", "Required `aud` of end-user tokens.");
 ABSL_FLAG(std::vector<std::string>, header_callers,
           std::vector<std::string>({"spiffe://shop.local/ns/shop/sa/shopctl",
                                     "spiffe://shop.local/ns/shop/sa/sre"}),
           "Workloads whose x-shop-customer-id header names the end user (internal tools; "
           "never the public JSON bridge).");
-
 
 int main(int argc, char** argv) {
   shop::BlockTerminationSignals();
@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string> callers = absl::GetFlag(FLAGS_header_callers);
   shop::ecp::EndUserAuthenticator users(
-      std::move(jwks), shop::JwtPolicy{absl::GetFlag(FLAGS_jwt_issuer), absl::GetFlag(FLAGS_jwt_audience)},
+      std::move(jwks),
+      shop::JwtPolicy{absl::GetFlag(FLAGS_jwt_issuer), absl::GetFlag(FLAGS_jwt_audience)},
       std::set<std::string>(callers.begin(), callers.end()));
   shop::ecp::CustomerGrpcService customers(&storefront, &users);
   shop::ecp::FulfilmentGrpcService fulfilment(&storefront, &users);

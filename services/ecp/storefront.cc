@@ -65,8 +65,7 @@ absl::StatusOr<shop::v1::Order> Storefront::GetOrder(const std::string& customer
   return orders_->GetOrder(order_id, customer_id);
 }
 
-absl::StatusOr<OrderPage> Storefront::ListOrders(const std::string& customer_id,
-                                                 int32_t page_size,
+absl::StatusOr<OrderPage> Storefront::ListOrders(const std::string& customer_id, int32_t page_size,
                                                  const std::string& page_token,
                                                  shop::v1::OrderStatus status) {
   SHOP_RETURN_IF_ERROR(RequireCustomer(customer_id));

@@ -42,8 +42,7 @@ class Storefront {
                                            const std::string& order_id);
   // `page_size` 0..100 (0: the service's default).
   absl::StatusOr<OrderPage> ListOrders(const std::string& customer_id, int32_t page_size,
-                                       const std::string& page_token,
-                                       shop::v1::OrderStatus status);
+                                       const std::string& page_token, shop::v1::OrderStatus status);
   absl::StatusOr<shop::v1::Order> CancelOrder(const std::string& customer_id,
                                               const std::string& order_id,
                                               const std::string& reason);

@@ -138,8 +138,7 @@ TEST_F(StorefrontTest, BadOrderNeverLeavesTheEdge) {
 TEST_F(StorefrontTest, GetOrderAsksForThisCustomersOrder) {
   ASSERT_TRUE(storefront_.GetOrder("cust_7", "ord_1").ok());
   EXPECT_EQ(orders_.lookups[0].customer_id, "cust_7");
-  EXPECT_EQ(storefront_.GetOrder("cust_7", "").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(storefront_.GetOrder("cust_7", "").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(StorefrontTest, CancelActsForTheAuthenticatedCustomerOnly) {
@@ -191,17 +190,19 @@ TEST_F(StorefrontTest, WatchEndsAtTheDeadlineOrWhenCancelledOrWhenTheWatcherLeav
   orders_.statuses = {shop::v1::ORDER_STATUS_PENDING};
   auto keep = [](const Order&) { return true; };
   const absl::Time start = clock_.Now();
-  absl::Status expired =
-      storefront_.WatchOrder("cust_7", "ord_1", start + absl::Seconds(2), keep, [] { return false; });
+  absl::Status expired = storefront_.WatchOrder("cust_7", "ord_1", start + absl::Seconds(2), keep,
+                                                [] { return false; });
   EXPECT_EQ(expired.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_LE(clock_.Now(), start + absl::Seconds(2));  // never sleeps past the deadline
-  EXPECT_EQ(storefront_.WatchOrder("cust_7", "ord_1", clock_.Now() + absl::Minutes(1), keep,
-                                   [] { return true; })
-                .code(),
-            absl::StatusCode::kCancelled);
+  EXPECT_EQ(
+      storefront_
+          .WatchOrder("cust_7", "ord_1", clock_.Now() + absl::Minutes(1), keep, [] { return true; })
+          .code(),
+      absl::StatusCode::kCancelled);
   EXPECT_TRUE(storefront_
-                  .WatchOrder("cust_7", "ord_1", clock_.Now() + absl::Minutes(1),
-                              [](const Order&) { return false; }, [] { return false; })
+                  .WatchOrder(
+                      "cust_7", "ord_1", clock_.Now() + absl::Minutes(1),
+                      [](const Order&) { return false; }, [] { return false; })
                   .ok());
 }
 

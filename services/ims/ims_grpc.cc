@@ -20,10 +20,14 @@ std::vector<LineRequest> ToLines(
 
 shop::v1::ReservationStatus ToProto(ReservationStatus status) {
   switch (status) {
-    case ReservationStatus::kReserved: return shop::v1::RESERVATION_STATUS_RESERVED;
-    case ReservationStatus::kCommitted: return shop::v1::RESERVATION_STATUS_COMMITTED;
-    case ReservationStatus::kReleased: return shop::v1::RESERVATION_STATUS_RELEASED;
-    case ReservationStatus::kRestocked: return shop::v1::RESERVATION_STATUS_RESTOCKED;
+    case ReservationStatus::kReserved:
+      return shop::v1::RESERVATION_STATUS_RESERVED;
+    case ReservationStatus::kCommitted:
+      return shop::v1::RESERVATION_STATUS_COMMITTED;
+    case ReservationStatus::kReleased:
+      return shop::v1::RESERVATION_STATUS_RELEASED;
+    case ReservationStatus::kRestocked:
+      return shop::v1::RESERVATION_STATUS_RESTOCKED;
   }
   return shop::v1::RESERVATION_STATUS_UNSPECIFIED;
 }

@@ -24,8 +24,7 @@ class InventoryGrpcService final : public shop::v1::InventoryService::Service {
                        shop::v1::RestockResponse* response) override;
   grpc::Status GetStock(grpc::ServerContext* ctx, const shop::v1::GetStockRequest* request,
                         shop::v1::GetStockResponse* response) override;
-  grpc::Status ListProducts(grpc::ServerContext* ctx,
-                            const shop::v1::ListProductsRequest* request,
+  grpc::Status ListProducts(grpc::ServerContext* ctx, const shop::v1::ListProductsRequest* request,
                             shop::v1::ListProductsResponse* response) override;
 
  private:

@@ -39,8 +39,8 @@ absl::StatusOr<Reservation> Inventory::Reserve(const std::string& order_id,
   absl::Duration ttl = ttl_seconds > 0 ? absl::Seconds(ttl_seconds) : options_.default_ttl;
   if (ttl_seconds < 0 || ttl > options_.max_ttl) {
     FieldViolations violations;
-    violations.Add("ttl_seconds", absl::StrCat("must be between 0 and ",
-                                               absl::ToInt64Seconds(options_.max_ttl)));
+    violations.Add("ttl_seconds",
+                   absl::StrCat("must be between 0 and ", absl::ToInt64Seconds(options_.max_ttl)));
     return violations.ToStatus();
   }
   return store_->Reserve(order_id, lines, ttl, actor);
@@ -62,8 +62,8 @@ absl::StatusOr<Reservation> Inventory::Release(const std::string& reservation_id
     return violations.ToStatus();
   }
   const bool by_order = reservation_id.empty();
-  SHOP_RETURN_IF_ERROR(ValidateId(by_order ? order_id : reservation_id,
-                                  by_order ? "order_id" : "reservation_id"));
+  SHOP_RETURN_IF_ERROR(
+      ValidateId(by_order ? order_id : reservation_id, by_order ? "order_id" : "reservation_id"));
   SHOP_RETURN_IF_ERROR(ValidateReason(reason));
   return store_->Release(by_order ? order_id : reservation_id, by_order, reason, actor);
 }

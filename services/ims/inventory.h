@@ -37,8 +37,8 @@ class Inventory {
   absl::StatusOr<Reservation> Release(const std::string& reservation_id,
                                       const std::string& order_id, const std::string& reason,
                                       const std::string& actor);
-  absl::StatusOr<Reservation> Restock(const std::string& reservation_id,
-                                      const std::string& reason, const std::string& actor);
+  absl::StatusOr<Reservation> Restock(const std::string& reservation_id, const std::string& reason,
+                                      const std::string& actor);
   // Gives back the stock of every reservation past its expiry; returns how
   // many reservations it released.
   absl::StatusOr<int> ExpireDue();

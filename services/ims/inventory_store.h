@@ -87,8 +87,7 @@ class InventoryStore {
   virtual absl::StatusOr<std::vector<Availability>> Check(
       const std::vector<LineRequest>& lines) = 0;
   virtual absl::StatusOr<StockLevel> GetStock(const std::string& sku) = 0;
-  virtual absl::StatusOr<ProductPage> ListProducts(int page_size,
-                                                   const std::string& after_sku) = 0;
+  virtual absl::StatusOr<ProductPage> ListProducts(int page_size, const std::string& after_sku) = 0;
 };
 
 }  // namespace shop::ims

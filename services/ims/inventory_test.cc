@@ -84,8 +84,7 @@ TEST_F(InventoryTest, ReserveUsesDefaultTtl) {
 }
 
 TEST_F(InventoryTest, ReserveRejectsBadLinesWithoutTouchingTheStore) {
-  auto reservation =
-      inventory_.Reserve("ord_1", {{"mug", 1}, {"MUG", 0}, {"MUG", 1}}, 0, "ops");
+  auto reservation = inventory_.Reserve("ord_1", {{"mug", 1}, {"MUG", 0}, {"MUG", 1}}, 0, "ops");
   EXPECT_EQ(reservation.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ViolatedFields(reservation.status()),
             (std::vector<std::string>{"lines[0].sku", "lines[1].quantity", "lines[2].sku"}));

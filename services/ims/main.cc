@@ -1,14 +1,14 @@
 // ims: the Inventory Management System server.
 #include "absl/flags/flag.h"
 #include "core/config.h"
+#include "core/grpc/service_main.h"
 #include "core/log.h"
 #include "core/periodic.h"
 #include "core/postgres/pool.h"
-#include "core/grpc/service_main.h"
+#include "ims_policy.h"
 #include "services/ims/ims_grpc.h"
 #include "services/ims/inventory.h"
 #include "services/ims/store.h"
-#include "ims_policy.h"
 
 ABSL_FLAG(std::string, db_url, "", "PostgreSQL URL of the inventory database.");
 ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
@@ -17,7 +17,6 @@ ABSL_FLAG(int32_t, reservation_ttl_seconds, 900, "Default lifetime of a stock re
 ABSL_FLAG(int32_t, expiry_interval_seconds, 5,
           "How often expired reservations are released back to stock.");
 
-
 int main(int argc, char** argv) {
   shop::BlockTerminationSignals();
   shop::InitProcess(argc, argv, "ims", "ims: inventory management service of shopmesh");
@@ -25,7 +24,8 @@ int main(int argc, char** argv) {
   if (auto s = shop::RequireFlags({"db_url"}); !s.ok()) {
     shop::ExitOnStartupError("bad configuration", s);
   }
-  auto pool = shop::PostgresPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
+  auto pool =
+      shop::PostgresPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
   if (!pool.ok()) shop::ExitOnStartupError("database unavailable", pool.status());
   shop::ims::PostgresInventoryStore store(pool->get());
   if (auto s = store.Prepare(absl::GetFlag(FLAGS_seed_demo_catalog)); !s.ok()) {

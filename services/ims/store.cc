@@ -1,7 +1,5 @@
 #include "services/ims/store.h"
 
-#include "services/ims/inventory.h"
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -9,18 +7,23 @@
 #include "core/log.h"
 #include "core/postgres/pool.h"
 #include "core/status.h"
-#include "shop/v1/types.pb.h"
 #include "ims_migrations.h"
+#include "services/ims/inventory.h"
+#include "shop/v1/types.pb.h"
 
 namespace shop::ims {
 namespace {
 
 const char* StatusText(ReservationStatus status) {
   switch (status) {
-    case ReservationStatus::kReserved: return "RESERVED";
-    case ReservationStatus::kCommitted: return "COMMITTED";
-    case ReservationStatus::kReleased: return "RELEASED";
-    case ReservationStatus::kRestocked: return "RESTOCKED";
+    case ReservationStatus::kReserved:
+      return "RESERVED";
+    case ReservationStatus::kCommitted:
+      return "COMMITTED";
+    case ReservationStatus::kReleased:
+      return "RELEASED";
+    case ReservationStatus::kRestocked:
+      return "RESTOCKED";
   }
   return "RESERVED";
 }
@@ -36,11 +39,11 @@ ReservationStatus ParseStatus(const std::string& text) {
 // row lock so that commit/release see and change a stable state.
 absl::StatusOr<Reservation> LoadReservation(pqxx::work& w, const std::string& column,
                                             const std::string& value, bool lock) {
-  pqxx::result header = w.exec_params(
-      absl::StrCat("SELECT reservation_id, order_id, status, "
-                   "extract(epoch from expires_at)::bigint FROM reservations WHERE ",
-                   column, " = $1", lock ? " FOR UPDATE" : ""),
-      value);
+  pqxx::result header =
+      w.exec_params(absl::StrCat("SELECT reservation_id, order_id, status, "
+                                 "extract(epoch from expires_at)::bigint FROM reservations WHERE ",
+                                 column, " = $1", lock ? " FOR UPDATE" : ""),
+                    value);
   if (header.empty()) {
     return absl::NotFoundError(absl::StrCat("reservation ", value, " not found"));
   }
@@ -54,9 +57,9 @@ absl::StatusOr<Reservation> LoadReservation(pqxx::work& w, const std::string& co
       "FROM reservation_lines WHERE reservation_id = $1 ORDER BY sku",
       reservation.reservation_id);
   for (const auto& row : lines) {
-    reservation.lines.push_back(ReservedLine{
-        row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int32_t>(),
-        Money{row[3].as<std::string>(), row[4].as<int64_t>(), row[5].as<int32_t>()}});
+    reservation.lines.push_back(
+        ReservedLine{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int32_t>(),
+                     Money{row[3].as<std::string>(), row[4].as<int64_t>(), row[5].as<int32_t>()}});
   }
   return reservation;
 }
@@ -89,16 +92,15 @@ absl::Status PostgresInventoryStore::Prepare(bool seed_demo_catalog) {
                     stock);
       RecordMovement(w, product.sku, "SEED", stock, "", "", "ims", "demo catalog");
     }
-    log::Info("seeded demo catalog",
-              {{"products", static_cast<int64_t>(DemoCatalog().size())}});
+    log::Info("seeded demo catalog", {{"products", static_cast<int64_t>(DemoCatalog().size())}});
     return absl::OkStatus();
   });
 }
 
 absl::StatusOr<Reservation> PostgresInventoryStore::Reserve(const std::string& order_id,
-                                                      const std::vector<LineRequest>& lines,
-                                                      absl::Duration ttl,
-                                                      const std::string& actor) {
+                                                            const std::vector<LineRequest>& lines,
+                                                            absl::Duration ttl,
+                                                            const std::string& actor) {
   absl::StatusOr<Reservation> result;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     std::string reservation_id = NewId("res");
@@ -144,9 +146,8 @@ absl::StatusOr<Reservation> PostgresInventoryStore::Reserve(const std::string& o
         absl::StrAppend(&message, " ", item.sku(), " (requested ", item.requested_quantity(),
                         ", available ", item.available_quantity(), ")");
       }
-      absl::Status out_of_stock = ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                                                  message, shop::v1::OUT_OF_STOCK,
-                                                  {{"order_id", order_id}});
+      absl::Status out_of_stock = ErrorWithReason(absl::StatusCode::kFailedPrecondition, message,
+                                                  shop::v1::OUT_OF_STOCK, {{"order_id", order_id}});
       AddDetail(out_of_stock, shortage);
       return out_of_stock;  // rolls back every decrement above
     }
@@ -166,7 +167,7 @@ absl::StatusOr<Reservation> PostgresInventoryStore::Reserve(const std::string& o
 }
 
 absl::StatusOr<Reservation> PostgresInventoryStore::Commit(const std::string& reservation_id,
-                                                     const std::string& actor) {
+                                                           const std::string& actor) {
   absl::StatusOr<Reservation> result;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     result = LoadReservation(w, "reservation_id", reservation_id, true);
@@ -183,8 +184,8 @@ absl::StatusOr<Reservation> PostgresInventoryStore::Commit(const std::string& re
           "UPDATE stock_levels SET reserved = reserved - $2, sold = sold + $2, "
           "updated_at = now() WHERE sku = $1",
           line.sku, line.quantity);
-      RecordMovement(w, line.sku, "COMMIT", line.quantity, result->order_id, reservation_id,
-                     actor, "");
+      RecordMovement(w, line.sku, "COMMIT", line.quantity, result->order_id, reservation_id, actor,
+                     "");
     }
     w.exec_params(
         "UPDATE reservations SET status = 'COMMITTED', updated_at = now() "
@@ -199,7 +200,7 @@ absl::StatusOr<Reservation> PostgresInventoryStore::Commit(const std::string& re
 
 // Gives a held reservation's stock back; the caller holds its row lock.
 static void ReleaseLocked(pqxx::work& w, Reservation& reservation, const std::string& reason,
-                   const std::string& actor) {
+                          const std::string& actor) {
   for (const ReservedLine& line : reservation.lines) {
     w.exec_params(
         "UPDATE stock_levels SET reserved = reserved - $2, available = available + $2, "
@@ -216,8 +217,8 @@ static void ReleaseLocked(pqxx::work& w, Reservation& reservation, const std::st
 }
 
 absl::StatusOr<Reservation> PostgresInventoryStore::Release(const std::string& id, bool by_order,
-                                                      const std::string& reason,
-                                                      const std::string& actor) {
+                                                            const std::string& reason,
+                                                            const std::string& actor) {
   absl::StatusOr<Reservation> result;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     result = LoadReservation(w, by_order ? "order_id" : "reservation_id", id, true);
@@ -237,27 +238,27 @@ absl::StatusOr<Reservation> PostgresInventoryStore::Release(const std::string& i
 }
 
 absl::StatusOr<Reservation> PostgresInventoryStore::Restock(const std::string& reservation_id,
-                                                      const std::string& reason,
-                                                      const std::string& actor) {
+                                                            const std::string& reason,
+                                                            const std::string& actor) {
   absl::StatusOr<Reservation> result;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     result = LoadReservation(w, "reservation_id", reservation_id, true);
     if (!result.ok()) return result.status();
     if (result->status == ReservationStatus::kRestocked) return absl::OkStatus();
     if (result->status != ReservationStatus::kCommitted) {
-      return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                             absl::StrCat("reservation ", reservation_id, " is ",
-                                          StatusText(result->status),
-                                          "; only committed stock can be restocked"),
-                             shop::v1::RESERVATION_NOT_COMMITTED);
+      return ErrorWithReason(
+          absl::StatusCode::kFailedPrecondition,
+          absl::StrCat("reservation ", reservation_id, " is ", StatusText(result->status),
+                       "; only committed stock can be restocked"),
+          shop::v1::RESERVATION_NOT_COMMITTED);
     }
     for (const ReservedLine& line : result->lines) {
       w.exec_params(
           "UPDATE stock_levels SET sold = sold - $2, available = available + $2, "
           "updated_at = now() WHERE sku = $1",
           line.sku, line.quantity);
-      RecordMovement(w, line.sku, "RESTOCK", line.quantity, result->order_id, reservation_id,
-                     actor, reason);
+      RecordMovement(w, line.sku, "RESTOCK", line.quantity, result->order_id, reservation_id, actor,
+                     reason);
     }
     w.exec_params(
         "UPDATE reservations SET status = 'RESTOCKED', release_reason = NULLIF($2, ''), "
@@ -314,16 +315,16 @@ absl::StatusOr<std::vector<Availability>> PostgresInventoryStore::Check(
 
 absl::StatusOr<StockLevel> PostgresInventoryStore::GetStock(const std::string& sku) {
   return pool_->Transact<StockLevel>([&](pqxx::work& w) -> absl::StatusOr<StockLevel> {
-    pqxx::result row = w.exec_params(
-        "SELECT available, reserved, sold FROM stock_levels WHERE sku = $1", sku);
+    pqxx::result row =
+        w.exec_params("SELECT available, reserved, sold FROM stock_levels WHERE sku = $1", sku);
     if (row.empty()) return absl::NotFoundError(absl::StrCat("SKU ", sku, " not found"));
     return StockLevel{sku, row[0][0].as<int32_t>(), row[0][1].as<int32_t>(),
-                       row[0][2].as<int32_t>()};
+                      row[0][2].as<int32_t>()};
   });
 }
 
 absl::StatusOr<ProductPage> PostgresInventoryStore::ListProducts(int page_size,
-                                                           const std::string& after_sku) {
+                                                                 const std::string& after_sku) {
   ProductPage page;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     page = ProductPage{};
@@ -337,10 +338,10 @@ absl::StatusOr<ProductPage> PostgresInventoryStore::ListProducts(int page_size,
         page.next_page_token = page.products.back().sku;
         break;
       }
-      page.products.push_back(Product{
-          row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
-          Money{row[3].as<std::string>(), row[4].as<int64_t>(), row[5].as<int32_t>()},
-          row[6].as<int32_t>()});
+      page.products.push_back(
+          Product{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                  Money{row[3].as<std::string>(), row[4].as<int64_t>(), row[5].as<int32_t>()},
+                  row[6].as<int32_t>()});
     }
     return absl::OkStatus();
   });

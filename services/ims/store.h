@@ -25,10 +25,8 @@ class PostgresInventoryStore final : public InventoryStore {
   absl::StatusOr<Reservation> Commit(const std::string& reservation_id,
                                      const std::string& actor) override;
   absl::StatusOr<Reservation> Release(const std::string& id, bool by_order,
-                                      const std::string& reason,
-                                      const std::string& actor) override;
-  absl::StatusOr<Reservation> Restock(const std::string& reservation_id,
-                                      const std::string& reason,
+                                      const std::string& reason, const std::string& actor) override;
+  absl::StatusOr<Reservation> Restock(const std::string& reservation_id, const std::string& reason,
                                       const std::string& actor) override;
   absl::StatusOr<std::vector<Reservation>> ExpireDue(int limit) override;
   absl::StatusOr<std::vector<Availability>> Check(const std::vector<LineRequest>& lines) override;

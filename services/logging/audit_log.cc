@@ -38,8 +38,7 @@ constexpr int kMaxTraceSpans = 10000;
 
 bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
   return t.seconds() >= TimeUtil::kTimestampMinSeconds &&
-         t.seconds() <= TimeUtil::kTimestampMaxSeconds && t.nanos() >= 0 &&
-         t.nanos() <= 999999999;
+         t.seconds() <= TimeUtil::kTimestampMaxSeconds && t.nanos() >= 0 && t.nanos() <= 999999999;
 }
 
 bool HasNul(const std::string& text) { return text.find('\0') != std::string::npos; }
@@ -297,7 +296,8 @@ void AuditLog::WriteGroup(std::vector<PendingIngest*>& group) {
   }
   for (PendingIngest* p : group) {
     if (!stored.ok()) {
-      p->result = absl::UnavailableError(absl::StrCat("audit events not stored: ", stored.message()));
+      p->result =
+          absl::UnavailableError(absl::StrCat("audit events not stored: ", stored.message()));
     }
     p->done.Notify();
   }
@@ -377,7 +377,8 @@ absl::Status AuditLog::PublishTreeHead() {
     head.root = tree_.Root();
   }
   head.timestamp_unix_ms = absl::ToUnixMillis(options_.clock->Now());
-  shop::v1::SignedTreeHead signed_head = UnsignedHead(static_cast<int64_t>(head.tree_size), head.root);
+  shop::v1::SignedTreeHead signed_head =
+      UnsignedHead(static_cast<int64_t>(head.tree_size), head.root);
   signed_head.set_timestamp_unix_ms(head.timestamp_unix_ms);
   signed_head.set_signature(signer_->Sign(head));
   signed_head.set_key_id(signer_->key_id());
@@ -428,9 +429,9 @@ absl::StatusOr<shop::v1::GetInclusionProofResponse> AuditLog::InclusionProof(
           absl::StrCat("tree_size ", tree_size, " is beyond the log (", tree_.size(), ")"));
     }
     if (sequence > tree_size) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "record ", sequence, " is not in the tree of size ", tree_size,
-          " yet; ask again after the next tree head"));
+      return absl::OutOfRangeError(absl::StrCat("record ", sequence, " is not in the tree of size ",
+                                                tree_size,
+                                                " yet; ask again after the next tree head"));
     }
     SHOP_ASSIGN_OR_RETURN(std::vector<Hash> path,
                           tree_.InclusionProof(static_cast<uint64_t>(sequence - 1),
@@ -460,8 +461,8 @@ absl::StatusOr<shop::v1::GetConsistencyProofResponse> AuditLog::ConsistencyProof
         absl::StrCat("second_size ", second, " is beyond the log (", tree_.size(), ")"));
   }
   if (request.first_size() > second) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "first_size ", request.first_size(), " is larger than second_size ", second));
+    return absl::InvalidArgumentError(
+        absl::StrCat("first_size ", request.first_size(), " is larger than second_size ", second));
   }
   SHOP_ASSIGN_OR_RETURN(std::vector<Hash> proof,
                         tree_.ConsistencyProof(static_cast<uint64_t>(request.first_size()),
@@ -509,11 +510,13 @@ absl::StatusOr<shop::v1::VerifyLogResponse> AuditLog::Verify() {
     response.set_rows_checked(response.rows_checked() + 1);
     if (row.sequence != index + 1) {
       if (row.sequence > index + 1) {
-        problem(index, absl::StrCat("leaf ", index, " is missing from storage (deleted?); next "
-                                    "row has sequence ", row.sequence));
+        problem(index, absl::StrCat("leaf ", index,
+                                    " is missing from storage (deleted?); next "
+                                    "row has sequence ",
+                                    row.sequence));
       } else {
-        problem(index, absl::StrCat("row with sequence ", row.sequence, " found where leaf ",
-                                    index, " belongs (inserted or renumbered?)"));
+        problem(index, absl::StrCat("row with sequence ", row.sequence, " found where leaf ", index,
+                                    " belongs (inserted or renumbered?)"));
       }
     }
     Hash leaf = LeafHash(row.record);
@@ -525,7 +528,8 @@ absl::StatusOr<shop::v1::VerifyLogResponse> AuditLog::Verify() {
                                   " (moved or reordered?)"));
     }
     if (HashToBytes(leaf) != row.leaf_hash) {
-      problem(index, absl::StrCat("leaf ", index, ": record does not match its stored hash "
+      problem(index, absl::StrCat("leaf ", index,
+                                  ": record does not match its stored hash "
                                   "(edited?)"));
     }
     recomputed.Append(leaf);
@@ -537,8 +541,8 @@ absl::StatusOr<shop::v1::VerifyLogResponse> AuditLog::Verify() {
   SHOP_RETURN_IF_ERROR(scanned);
   compare_chunk();
   if (index < logged_size) {
-    problem(index, absl::StrCat("storage ends at leaf ", index, " but the log has ",
-                                logged_size, " leaves (deleted?)"));
+    problem(index, absl::StrCat("storage ends at leaf ", index, " but the log has ", logged_size,
+                                " leaves (deleted?)"));
   }
   SHOP_ASSIGN_OR_RETURN(std::vector<shop::v1::SignedTreeHead> heads, store_->TreeHeads());
   for (const auto& head : heads) {
@@ -561,8 +565,8 @@ absl::StatusOr<shop::v1::VerifyLogResponse> AuditLog::Verify() {
   response.set_first_bad_index(first_bad);
   response.set_ok(response.problems_size() == 0);
   if (!response.ok()) {
-    log::Error("audit log verification failed", {{"first_bad_index", first_bad},
-                                                  {"problem", response.problems(0)}});
+    log::Error("audit log verification failed",
+               {{"first_bad_index", first_bad}, {"problem", response.problems(0)}});
   }
   return response;
 }
@@ -723,9 +727,8 @@ void LocalAuditSink::Run() {
     bool stopping;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !queue_.empty();
-      };
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
       mu_.Await(absl::Condition(&ready));
       while (!queue_.empty() && batch.size() < 500) {
         batch.push_back(std::move(queue_.front()));

@@ -231,8 +231,8 @@ TEST_F(AuditLogTest, ProofsVerifyAgainstSignedHeads) {
     ASSERT_TRUE(proof.ok()) << proof.status();
     std::vector<Hash> path;
     for (const auto& h : proof->audit_path()) path.push_back(*HashFromBytes(h));
-    EXPECT_TRUE(VerifyInclusion(LeafHash(proof->record()), proof->leaf_index(), 7, path,
-                                plain.root));
+    EXPECT_TRUE(
+        VerifyInclusion(LeafHash(proof->record()), proof->leaf_index(), 7, path, plain.root));
   }
   Fill(0);
   ASSERT_TRUE(log_->Ingest({Event("late1"), Event("late2")}).ok());
@@ -244,8 +244,8 @@ TEST_F(AuditLogTest, ProofsVerifyAgainstSignedHeads) {
   EXPECT_EQ(consistency->second().tree_size(), 9);
   std::vector<Hash> proof;
   for (const auto& h : consistency->proof()) proof.push_back(*HashFromBytes(h));
-  EXPECT_TRUE(VerifyConsistency(7, 9, plain.root,
-                                *HashFromBytes(consistency->second().root_hash()), proof));
+  EXPECT_TRUE(VerifyConsistency(7, 9, plain.root, *HashFromBytes(consistency->second().root_hash()),
+                                proof));
 }
 
 TEST_F(AuditLogTest, ProofRequestsOutsideTheTreeAreRefused) {

@@ -23,7 +23,7 @@ struct AppendResult {
 struct StoredRow {
   int64_t sequence = 0;
   const shop::v1::AuditEvent* event = nullptr;  // for the lookup columns
-  std::string record;                            // serialized AuditRecord: the leaf data
+  std::string record;                           // serialized AuditRecord: the leaf data
   Hash leaf_hash{};
   int64_t receive_unix_micros = 0;
 };
@@ -57,7 +57,7 @@ class AuditStore {
   // `fn` returns false to stop early.
   virtual absl::Status Scan(const std::function<bool(const LeafRow&)>& fn) = 0;
   virtual absl::StatusOr<int64_t> SequenceOf(const std::string& event_id) = 0;  // NOT_FOUND
-  virtual absl::StatusOr<std::string> RecordAt(int64_t sequence) = 0;             // NOT_FOUND
+  virtual absl::StatusOr<std::string> RecordAt(int64_t sequence) = 0;           // NOT_FOUND
   virtual absl::Status SaveTreeHead(const shop::v1::SignedTreeHead& head) = 0;
   virtual absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> TreeHeads() = 0;
 };

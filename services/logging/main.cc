@@ -1,14 +1,14 @@
 // logging: the central audit-log server.
 #include "absl/flags/flag.h"
 #include "core/config.h"
+#include "core/grpc/service_main.h"
 #include "core/log.h"
 #include "core/postgres/pool.h"
-#include "core/grpc/service_main.h"
+#include "logging_policy.h"
 #include "services/logging/audit_log.h"
 #include "services/logging/logging_grpc.h"
 #include "services/logging/store.h"
 #include "services/logging/tree_head.h"
-#include "logging_policy.h"
 
 ABSL_FLAG(std::string, db_url, "",
           "PostgreSQL URL the service runs with. Its role should only SELECT and INSERT.");
@@ -19,7 +19,6 @@ ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
 ABSL_FLAG(std::string, tree_head_key, "",
           "PEM Ed25519 private key that signs tree heads (scripts/dev-pki makes one).");
 ABSL_FLAG(int32_t, tree_head_interval_ms, 1000, "How often a new tree head is signed.");
-
 
 int main(int argc, char** argv) {
   shop::BlockTerminationSignals();

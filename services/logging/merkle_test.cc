@@ -162,8 +162,8 @@ TEST(MerkleTreeTest, InclusionProofsMatchTheRfc6962Vectors) {
     absl::StatusOr<std::vector<Hash>> proof = tree.InclusionProof(leaf_index, tree_size);
     ASSERT_TRUE(proof.ok()) << proof.status();
     EXPECT_EQ(*proof, Hashes(v.proof_hex));
-    EXPECT_TRUE(VerifyInclusion(tree.leaf(leaf_index), leaf_index, tree_size,
-                                Hashes(v.proof_hex), H(kRootsHex[tree_size - 1])));
+    EXPECT_TRUE(VerifyInclusion(tree.leaf(leaf_index), leaf_index, tree_size, Hashes(v.proof_hex),
+                                H(kRootsHex[tree_size - 1])));
   }
 }
 

@@ -1,6 +1,7 @@
 #include "services/logging/store.h"
 
 #include <google/protobuf/util/time_util.h>
+#include <libpq-fe.h>
 
 #include <limits>
 
@@ -10,8 +11,6 @@
 #include "core/postgres/pool.h"
 #include "core/status.h"
 #include "logging_migrations.h"
-
-#include <libpq-fe.h>
 
 namespace shop::logging {
 namespace {
@@ -33,7 +32,9 @@ std::string TextArray(const std::vector<std::string>& values) {
   return out + "}";
 }
 
-int64_t Micros(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToMicroseconds(t); }
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return TimeUtil::TimestampToMicroseconds(t);
+}
 
 // COPY's binary format (PostgreSQL docs, "Binary Format"): no text to
 // escape and no hex to decode on either side, which is most of the
@@ -73,8 +74,8 @@ void PutBinaryCopyRows(std::string& out, const StoredRow* begin, const StoredRow
     PutInt(out, static_cast<uint64_t>(row->sequence), 8);
     PutField(out, e.event_id());
     PutInt(out, static_cast<uint64_t>(e.kind()), 2);
-    for (const std::string* text : {&e.service(), &e.name(), &e.trace_id(), &e.order_id(),
-                                    &e.customer_id(), &e.caller()}) {
+    for (const std::string* text :
+         {&e.service(), &e.name(), &e.trace_id(), &e.order_id(), &e.customer_id(), &e.caller()}) {
       PutField(out, *text);
     }
     PutInt(out, static_cast<uint32_t>(e.status_code()), 4);
@@ -86,7 +87,8 @@ void PutBinaryCopyRows(std::string& out, const StoredRow* begin, const StoredRow
 }
 
 std::string ResultError(PGresult* result, PGconn* connection) {
-  const char* message = result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection);
+  const char* message =
+      result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection);
   return message != nullptr ? message : "unknown error";
 }
 
@@ -111,8 +113,8 @@ absl::Status PostgresAuditStore::Migrate(PostgresPool* owner_pool, const std::st
     std::string owner = w.exec1("SELECT current_user")[0].as<std::string>();
     if (writer_role == owner) return absl::OkStatus();  // dev setup: one role
     std::string role = w.quote_name(writer_role);
-    w.exec(absl::StrCat("GRANT CONNECT ON DATABASE ", w.quote_name(w.conn().dbname()), " TO ",
-                        role));
+    w.exec(
+        absl::StrCat("GRANT CONNECT ON DATABASE ", w.quote_name(w.conn().dbname()), " TO ", role));
     w.exec(absl::StrCat("GRANT USAGE ON SCHEMA public TO ", role));
     w.exec(absl::StrCat("REVOKE ALL ON audit_records, tree_heads, audit_events_v0 FROM ", role));
     w.exec(absl::StrCat("GRANT SELECT, INSERT ON audit_records, tree_heads TO ", role));
@@ -135,8 +137,8 @@ absl::Status PostgresAuditStore::LockAsSoleWriter(const std::string& url) {
   try {
     writer_lock_ = std::make_unique<WriterLock>(url);
     pqxx::nontransaction n(writer_lock_->connection);
-    bool locked = n.exec1("SELECT pg_try_advisory_lock(hashtext('shopmesh audit log writer'))")[0]
-                      .as<bool>();
+    bool locked =
+        n.exec1("SELECT pg_try_advisory_lock(hashtext('shopmesh audit log writer'))")[0].as<bool>();
     if (!locked) {
       return absl::FailedPreconditionError(
           "another logging process is writing this audit log (only one may number its leaves)");
@@ -187,11 +189,11 @@ absl::Status PostgresAuditStore::Append(const std::vector<StoredRow>& rows) {
     return status;
   };
   SHOP_RETURN_IF_ERROR(run("BEGIN", PGRES_COMMAND_OK));
-  absl::Status copied = run(
-      "COPY audit_records (sequence, event_id, kind, service, name, trace_id, order_id, "
-      "customer_id, caller, status_code, event_time, received_at, record, leaf_hash) "
-      "FROM STDIN (FORMAT binary)",
-      PGRES_COPY_IN);
+  absl::Status copied =
+      run("COPY audit_records (sequence, event_id, kind, service, name, trace_id, order_id, "
+          "customer_id, caller, status_code, event_time, received_at, record, leaf_hash) "
+          "FROM STDIN (FORMAT binary)",
+          PGRES_COPY_IN);
   if (copied.ok()) {
     // Sent in slices as they are encoded, so the server is already storing
     // the first rows while the last are being encoded.

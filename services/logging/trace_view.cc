@@ -69,7 +69,8 @@ std::string ToOtlpJson(const std::vector<AuditEvent>& events) {
   };
   std::set<std::string> span_keys;
   for (const AuditEvent& e : events) {
-    if (e.kind() != shop::v1::EVENT_KIND_BUSINESS) span_keys.insert(e.trace_id() + "/" + e.span_id());
+    if (e.kind() != shop::v1::EVENT_KIND_BUSINESS)
+      span_keys.insert(e.trace_id() + "/" + e.span_id());
   }
   // Business events attached to their parent span.
   std::map<std::string, json> span_events;
@@ -78,8 +79,8 @@ std::string ToOtlpJson(const std::vector<AuditEvent>& events) {
     std::string parent = e.trace_id() + "/" + e.parent_span_id();
     if (span_keys.count(parent) == 0) continue;
     json attributes = json::array();
-    for (const auto& [k, v] : std::map<std::string, std::string>(e.attributes().begin(),
-                                                                  e.attributes().end())) {
+    for (const auto& [k, v] :
+         std::map<std::string, std::string>(e.attributes().begin(), e.attributes().end())) {
       attributes.push_back(string_attr(k, v));
     }
     if (!e.order_id().empty()) attributes.push_back(string_attr("shop.order_id", e.order_id()));
@@ -98,8 +99,8 @@ std::string ToOtlpJson(const std::vector<AuditEvent>& events) {
     if (e.kind() == shop::v1::EVENT_KIND_SERVER_SPAN) kind = 2;
     if (e.kind() == shop::v1::EVENT_KIND_CLIENT_SPAN) kind = 3;
     json attributes = json::array();
-    for (const auto& [k, v] : std::map<std::string, std::string>(e.attributes().begin(),
-                                                                  e.attributes().end())) {
+    for (const auto& [k, v] :
+         std::map<std::string, std::string>(e.attributes().begin(), e.attributes().end())) {
       if (k == "rpc.grpc.status_code") {
         attributes.push_back({{"key", k}, {"value", {{"intValue", v}}}});
       } else {
@@ -113,14 +114,14 @@ std::string ToOtlpJson(const std::vector<AuditEvent>& events) {
       attributes.push_back(string_attr("network.peer.address", e.peer_address()));
     }
     attributes.push_back(string_attr("shop.event_id", e.event_id()));
-    json span = {{"traceId", e.trace_id()},
-                 {"spanId", e.span_id()},
-                 {"name", e.name()},
-                 {"kind", kind},
-                 {"startTimeUnixNano", std::to_string(StartNanos(e))},
-                 {"endTimeUnixNano",
-                  std::to_string(TimeUtil::TimestampToNanoseconds(e.end_time()))},
-                 {"attributes", attributes}};
+    json span = {
+        {"traceId", e.trace_id()},
+        {"spanId", e.span_id()},
+        {"name", e.name()},
+        {"kind", kind},
+        {"startTimeUnixNano", std::to_string(StartNanos(e))},
+        {"endTimeUnixNano", std::to_string(TimeUtil::TimestampToNanoseconds(e.end_time()))},
+        {"attributes", attributes}};
     if (!e.parent_span_id().empty()) span["parentSpanId"] = e.parent_span_id();
     if (e.status_code() != 0) {
       span["status"] = {{"code", 2}, {"message", e.status_message()}};

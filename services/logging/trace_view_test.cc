@@ -50,10 +50,10 @@ TEST(TraceViewTest, OtlpJsonHasTheDocumentedShape) {
   server.set_status_code(9);
   server.set_status_message("out of stock");
   (*server.mutable_attributes())["rpc.grpc.status_code"] = "9";
-  auto client = Span("00f067aa0ba902b8", "00f067aa0ba902b7", shop::v1::EVENT_KIND_CLIENT_SPAN,
-                     "ecp", 1001);
-  auto business = Span("00f067aa0ba902b9", "00f067aa0ba902b7", shop::v1::EVENT_KIND_BUSINESS,
-                       "ops", 1002);
+  auto client =
+      Span("00f067aa0ba902b8", "00f067aa0ba902b7", shop::v1::EVENT_KIND_CLIENT_SPAN, "ecp", 1001);
+  auto business =
+      Span("00f067aa0ba902b9", "00f067aa0ba902b7", shop::v1::EVENT_KIND_BUSINESS, "ops", 1002);
   auto json = nlohmann::json::parse(ToOtlpJson({server, client, business}));
   ASSERT_TRUE(json["resourceSpans"].is_array());
   ASSERT_EQ(json["resourceSpans"].size(), 1u);  // the business event rides on its parent

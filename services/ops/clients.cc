@@ -31,8 +31,8 @@ absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Reserve(
   shop::v1::ReserveRequest request;
   request.set_order_id(order_id);
   *request.mutable_lines() = lines;
-  auto response = CallUnary(*stub_, &shop::v1::InventoryService::Stub::Reserve, request, kInventoryTimeout,
-                            kInheritCallerDeadline);
+  auto response = CallUnary(*stub_, &shop::v1::InventoryService::Stub::Reserve, request,
+                            kInventoryTimeout, kInheritCallerDeadline);
   if (!response.ok()) return response.status();
   return response->reservation();
 }
@@ -41,8 +41,8 @@ absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Commit(
     const std::string& reservation_id) {
   shop::v1::CommitRequest request;
   request.set_reservation_id(reservation_id);
-  auto response = CallUnary(*stub_, &shop::v1::InventoryService::Stub::Commit, request, kInventoryTimeout,
-                            kInheritCallerDeadline);
+  auto response = CallUnary(*stub_, &shop::v1::InventoryService::Stub::Commit, request,
+                            kInventoryTimeout, kInheritCallerDeadline);
   if (!response.ok()) return response.status();
   return response->reservation();
 }
@@ -53,8 +53,8 @@ absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Release(
   request.set_reservation_id(reservation_id);
   request.set_order_id(order_id);
   request.set_reason(reason);
-  auto response = CallUnary(*stub_, &shop::v1::InventoryService::Stub::Release, request, kInventoryTimeout,
-                            kInheritCallerDeadline);
+  auto response = CallUnary(*stub_, &shop::v1::InventoryService::Stub::Release, request,
+                            kInventoryTimeout, kInheritCallerDeadline);
   if (!response.ok()) return response.status();
   return response->reservation();
 }
@@ -64,8 +64,8 @@ absl::StatusOr<shop::v1::Reservation> GrpcInventoryClient::Restock(
   shop::v1::RestockRequest request;
   request.set_reservation_id(reservation_id);
   request.set_reason(reason);
-  auto response = CallUnary(*stub_, &shop::v1::InventoryService::Stub::Restock, request, kInventoryTimeout,
-                            kInheritCallerDeadline);
+  auto response = CallUnary(*stub_, &shop::v1::InventoryService::Stub::Restock, request,
+                            kInventoryTimeout, kInheritCallerDeadline);
   if (!response.ok()) return response.status();
   return response->reservation();
 }
@@ -78,8 +78,8 @@ absl::StatusOr<shop::v1::Payment> GrpcPaymentClient::Authorize(
   *request.mutable_amount() = amount;
   request.set_payment_method_token(payment_method_token);
   request.set_idempotency_key(idempotency_key);
-  auto response = CallUnary(*stub_, &shop::v1::PaymentGatewayService::Stub::Authorize, request, kPaymentTimeout,
-                            kInheritCallerDeadline);
+  auto response = CallUnary(*stub_, &shop::v1::PaymentGatewayService::Stub::Authorize, request,
+                            kPaymentTimeout, kInheritCallerDeadline);
   if (!response.ok()) return response.status();
   return response->payment();
 }
@@ -89,8 +89,8 @@ absl::StatusOr<shop::v1::Payment> GrpcPaymentClient::Capture(const std::string& 
   shop::v1::CaptureRequest request;
   request.set_payment_id(payment_id);
   request.set_idempotency_key(idempotency_key);
-  auto response = CallUnary(*stub_, &shop::v1::PaymentGatewayService::Stub::Capture, request, kPaymentTimeout,
-                            kInheritCallerDeadline);
+  auto response = CallUnary(*stub_, &shop::v1::PaymentGatewayService::Stub::Capture, request,
+                            kPaymentTimeout, kInheritCallerDeadline);
   if (!response.ok()) return response.status();
   return response->payment();
 }
@@ -102,21 +102,20 @@ absl::StatusOr<shop::v1::Payment> GrpcPaymentClient::Void(const std::string& pay
   request.set_payment_id(payment_id);
   request.set_authorization_key(authorization_key);
   request.set_idempotency_key(idempotency_key);
-  auto response = CallUnary(*stub_, &shop::v1::PaymentGatewayService::Stub::Void, request, kPaymentTimeout,
-                            kInheritCallerDeadline);
+  auto response = CallUnary(*stub_, &shop::v1::PaymentGatewayService::Stub::Void, request,
+                            kPaymentTimeout, kInheritCallerDeadline);
   if (!response.ok()) return response.status();
   return response->payment();
 }
 
 absl::StatusOr<shop::v1::RefundResponse> GrpcPaymentClient::Refund(
-    const std::string& payment_id, const std::string& idempotency_key,
-    const std::string& reason) {
+    const std::string& payment_id, const std::string& idempotency_key, const std::string& reason) {
   shop::v1::RefundRequest request;
   request.set_payment_id(payment_id);
   request.set_idempotency_key(idempotency_key);
   request.set_reason(reason);
   return CallUnary(*stub_, &shop::v1::PaymentGatewayService::Stub::Refund, request, kPaymentTimeout,
-                            kInheritCallerDeadline);
+                   kInheritCallerDeadline);
 }
 
 }  // namespace shop::ops

@@ -2,9 +2,9 @@
 #ifndef SHOP_SERVICES_OPS_CLIENTS_H_
 #define SHOP_SERVICES_OPS_CLIENTS_H_
 
-#include <chrono>
 #include <grpcpp/channel.h>
 
+#include <chrono>
 #include <memory>
 
 #include "services/ops/inventory_client.h"

@@ -1,15 +1,15 @@
 // ops: the Order Processing System server (runs the order saga).
 #include "absl/flags/flag.h"
 #include "core/config.h"
+#include "core/grpc/service_main.h"
 #include "core/log.h"
 #include "core/periodic.h"
 #include "core/postgres/pool.h"
-#include "core/grpc/service_main.h"
+#include "ops_policy.h"
 #include "services/ops/clients.h"
 #include "services/ops/ops_grpc.h"
 #include "services/ops/order_processor.h"
 #include "services/ops/store.h"
-#include "ops_policy.h"
 
 ABSL_FLAG(std::string, db_url, "", "PostgreSQL URL of the orders database.");
 ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
@@ -21,7 +21,6 @@ ABSL_FLAG(int32_t, saga_lease_seconds, 30,
 ABSL_FLAG(int32_t, recovery_interval_seconds, 5,
           "How often abandoned sagas are looked for (also once at start).");
 
-
 int main(int argc, char** argv) {
   shop::BlockTerminationSignals();
   shop::InitProcess(argc, argv, "ops", "ops: order processing service of shopmesh");
@@ -31,15 +30,15 @@ int main(int argc, char** argv) {
   }
   auto ims_channel = shop::MakeChannel(absl::GetFlag(FLAGS_ims_addr), runtime.server.tls);
   if (!ims_channel.ok()) shop::ExitOnStartupError("bad --ims_addr", ims_channel.status());
-  auto payments_channel =
-      shop::MakeChannel(absl::GetFlag(FLAGS_payments_addr), runtime.server.tls);
+  auto payments_channel = shop::MakeChannel(absl::GetFlag(FLAGS_payments_addr), runtime.server.tls);
   if (!payments_channel.ok()) {
     shop::ExitOnStartupError("bad --payments_addr", payments_channel.status());
   }
-  auto pool = shop::PostgresPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
+  auto pool =
+      shop::PostgresPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
   if (!pool.ok()) shop::ExitOnStartupError("database unavailable", pool.status());
   shop::ops::PostgresOrderStore store(pool->get(),
-                               absl::Seconds(absl::GetFlag(FLAGS_saga_lease_seconds)));
+                                      absl::Seconds(absl::GetFlag(FLAGS_saga_lease_seconds)));
   if (auto s = store.Prepare(); !s.ok()) shop::ExitOnStartupError("cannot prepare database", s);
 
   shop::ops::GrpcInventoryClient inventory(*ims_channel);
@@ -47,13 +46,12 @@ int main(int argc, char** argv) {
   shop::ops::PricingPolicy pricing;
   pricing.tax_basis_points = absl::GetFlag(FLAGS_tax_basis_points);
   shop::ops::OrderProcessor processor(&store, &inventory, &payments, runtime.server.audit, pricing);
-  shop::PeriodicTask recovery(absl::Seconds(absl::GetFlag(FLAGS_recovery_interval_seconds)),
-                              [&] {
-                                int finished = processor.RecoverAbandoned();
-                                if (finished > 0) {
-                                  shop::log::Info("recovered orders", {{"count", finished}});
-                                }
-                              });
+  shop::PeriodicTask recovery(absl::Seconds(absl::GetFlag(FLAGS_recovery_interval_seconds)), [&] {
+    int finished = processor.RecoverAbandoned();
+    if (finished > 0) {
+      shop::log::Info("recovered orders", {{"count", finished}});
+    }
+  });
   shop::ops::OrderProcessingGrpcService service(&processor);
   shop::ServeUntilSignal(runtime, {&service});
   return 0;

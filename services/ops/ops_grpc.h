@@ -12,26 +12,25 @@ class OrderProcessingGrpcService final : public shop::ops::v1::OrderProcessingSe
   explicit OrderProcessingGrpcService(OrderProcessor* processor) : processor_(processor) {}
 
   grpc::Status PlaceOrder(grpc::ServerContext* ctx, const shop::ops::v1::PlaceOrderRequest* request,
-                            shop::ops::v1::PlaceOrderResponse* response) override;
+                          shop::ops::v1::PlaceOrderResponse* response) override;
   grpc::Status GetOrder(grpc::ServerContext* ctx, const shop::ops::v1::GetOrderRequest* request,
-                           shop::ops::v1::GetOrderResponse* response) override;
-  grpc::Status ListOrders(grpc::ServerContext* ctx,
-                                  const shop::ops::v1::ListOrdersRequest* request,
-                                  shop::ops::v1::ListOrdersResponse* response) override;
+                        shop::ops::v1::GetOrderResponse* response) override;
+  grpc::Status ListOrders(grpc::ServerContext* ctx, const shop::ops::v1::ListOrdersRequest* request,
+                          shop::ops::v1::ListOrdersResponse* response) override;
   grpc::Status CancelOrder(grpc::ServerContext* ctx,
-                                   const shop::ops::v1::CancelOrderRequest* request,
-                                   shop::ops::v1::CancelOrderResponse* response) override;
+                           const shop::ops::v1::CancelOrderRequest* request,
+                           shop::ops::v1::CancelOrderResponse* response) override;
   grpc::Status RecordPaymentEvent(grpc::ServerContext* ctx,
                                   const shop::ops::v1::RecordPaymentEventRequest* request,
                                   shop::ops::v1::RecordPaymentEventResponse* response) override;
   grpc::Status StartProcessing(grpc::ServerContext* ctx,
-                              const shop::ops::v1::StartProcessingRequest* request,
-                              shop::ops::v1::StartProcessingResponse* response) override;
+                               const shop::ops::v1::StartProcessingRequest* request,
+                               shop::ops::v1::StartProcessingResponse* response) override;
   grpc::Status ShipOrder(grpc::ServerContext* ctx, const shop::ops::v1::ShipOrderRequest* request,
-                           shop::ops::v1::ShipOrderResponse* response) override;
+                         shop::ops::v1::ShipOrderResponse* response) override;
   grpc::Status DeliverOrder(grpc::ServerContext* ctx,
-                             const shop::ops::v1::DeliverOrderRequest* request,
-                             shop::ops::v1::DeliverOrderResponse* response) override;
+                            const shop::ops::v1::DeliverOrderRequest* request,
+                            shop::ops::v1::DeliverOrderResponse* response) override;
 
  private:
   OrderProcessor* processor_;

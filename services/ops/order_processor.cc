@@ -1,18 +1,17 @@
 #include "services/ops/order_processor.h"
 
-#include <optional>
-
 #include <openssl/sha.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "core/span.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/span.h"
 #include "core/status.h"
 #include "core/validation.h"
 #include "google/rpc/error_details.pb.h"
@@ -36,9 +35,9 @@ absl::Status WithOrderId(absl::Status error, const std::string& order_id) {
 }
 
 absl::Status InProgress(const std::string& order_id) {
-  absl::Status status = ErrorWithReason(
-      absl::StatusCode::kAborted, "this order is still being processed; retry shortly",
-      shop::v1::ORDER_IN_PROGRESS, {{"order_id", order_id}});
+  absl::Status status = ErrorWithReason(absl::StatusCode::kAborted,
+                                        "this order is still being processed; retry shortly",
+                                        shop::v1::ORDER_IN_PROGRESS, {{"order_id", order_id}});
   google::rpc::RetryInfo retry;
   retry.mutable_retry_delay()->set_seconds(1);
   AddDetail(status, retry);
@@ -128,7 +127,7 @@ class StepRun {
 }  // namespace
 
 absl::StatusOr<Order> OrderProcessor::PlaceOrder(const OrderRequest& request,
-                                                   const std::string& actor) {
+                                                 const std::string& actor) {
   SHOP_RETURN_IF_ERROR(ValidateOrderRequest(request));
   Order order;
   order.set_order_id(NewId("ord"));
@@ -269,8 +268,8 @@ absl::StatusOr<Order> OrderProcessor::RunForward(OrderRecord record, const std::
                                               "payment captured", "ORDER_CONFIRMATION");
   if (!confirmed.ok()) {
     // Someone else (recovery) finished it first: answer with what it became.
-    log::Warn("order finished elsewhere", {{"order_id", order_id},
-                                           {"error", std::string(confirmed.message())}});
+    log::Warn("order finished elsewhere",
+              {{"order_id", order_id}, {"error", std::string(confirmed.message())}});
     return store_->Get(order_id);
   }
   Emit("order.confirmed", order, {{"payment_id", order.payment_id()}});
@@ -322,8 +321,8 @@ absl::Status OrderProcessor::Compensate(OrderRecord& record, const std::string& 
   order.set_status(record.target);
   std::string history_note = note;
   if (history_note.empty()) history_note = cancelling ? "cancelled" : order.failure_reason();
-  SHOP_RETURN_IF_ERROR(store_->Transition(order, from, actor, history_note,
-                                          cancelling ? "ORDER_CANCELLATION" : ""));
+  SHOP_RETURN_IF_ERROR(
+      store_->Transition(order, from, actor, history_note, cancelling ? "ORDER_CANCELLATION" : ""));
   SHOP_RETURN_IF_ERROR(step.Done(order.refund_id()));
   if (cancelling) {
     Emit("order.cancelled", order, {{"refund_id", order.refund_id()}});
@@ -338,9 +337,8 @@ absl::Status OrderProcessor::Compensate(OrderRecord& record, const std::string& 
 absl::Status OrderProcessor::Unwind(Order& order, const std::string& reason) {
   const std::string& order_id = order.order_id();
   // Stock: release what is held, restock what was sold.
-  absl::StatusOr<shop::v1::Reservation> released =
-      inventory_->Release(order.reservation_id(), order.reservation_id().empty() ? order_id : "",
-                          reason);
+  absl::StatusOr<shop::v1::Reservation> released = inventory_->Release(
+      order.reservation_id(), order.reservation_id().empty() ? order_id : "", reason);
   if (!released.ok()) {
     if (ReasonOf(released.status()) == shop::v1::RESERVATION_COMMITTED &&
         !order.reservation_id().empty()) {
@@ -352,9 +350,9 @@ absl::Status OrderProcessor::Unwind(Order& order, const std::string& reason) {
     }
   }
   // Money: void what is authorized, refund what was captured.
-  absl::StatusOr<shop::v1::Payment> voided = payments_->Void(
-      order.payment_id(), order.payment_id().empty() ? AuthorizeKey(order_id) : "",
-      order_id + ":void");
+  absl::StatusOr<shop::v1::Payment> voided =
+      payments_->Void(order.payment_id(), order.payment_id().empty() ? AuthorizeKey(order_id) : "",
+                      order_id + ":void");
   if (voided.ok()) {
     if (voided->status() == shop::v1::PAYMENT_STATUS_VOIDED) {
       order.set_payment_status(shop::v1::PAYMENT_STATUS_VOIDED);
@@ -403,9 +401,9 @@ int OrderProcessor::RecoverAbandoned() {
         Span span("saga.recover", order_id);
         span.SetAttribute("saga.compensating",
                           batch[i].saga == SagaState::kCompensating ? "true" : "false");
-        log::Info("recovering order",
-                  {{"order_id", order_id},
-                   {"compensating", batch[i].saga == SagaState::kCompensating}});
+        log::Info(
+            "recovering order",
+            {{"order_id", order_id}, {"compensating", batch[i].saga == SagaState::kCompensating}});
         Emit("order.recovery", batch[i].order);
         absl::StatusOr<Order> result = Resume(std::move(batch[i]), "ops-recovery");
         absl::StatusOr<OrderRecord> after = store_->GetRecord(order_id);
@@ -497,17 +495,17 @@ absl::StatusOr<Order> OrderProcessor::Fulfil(const std::string& order_id,
 }
 
 absl::StatusOr<Order> OrderProcessor::StartProcessing(const std::string& order_id,
-                                                     const std::string& note,
-                                                     const std::string& actor) {
+                                                      const std::string& note,
+                                                      const std::string& actor) {
   SHOP_RETURN_IF_ERROR(ValidateOrderAndNote(order_id, note));
   return Fulfil(order_id, shop::v1::ORDER_STATUS_CONFIRMED, shop::v1::ORDER_STATUS_PROCESSING,
                 actor, note, [](Order&) {});
 }
 
 absl::StatusOr<Order> OrderProcessor::ShipOrder(const std::string& order_id,
-                                                  const std::string& carrier,
-                                                  const std::string& tracking_number,
-                                                  const std::string& actor) {
+                                                const std::string& carrier,
+                                                const std::string& tracking_number,
+                                                const std::string& actor) {
   FieldViolations violations;
   RequireId("order_id", order_id, violations);
   if (carrier.empty() || carrier.size() > 64 || !IsValidUtf8(carrier)) {
@@ -517,19 +515,19 @@ absl::StatusOr<Order> OrderProcessor::ShipOrder(const std::string& order_id,
     violations.Add("tracking_number", "is required: 1-64 printable characters");
   }
   SHOP_RETURN_IF_ERROR(violations.ToStatus());
-  return Fulfil(order_id, shop::v1::ORDER_STATUS_PROCESSING, shop::v1::ORDER_STATUS_SHIPPED,
-                actor, absl::StrCat(carrier, " ", tracking_number), [&](Order& order) {
+  return Fulfil(order_id, shop::v1::ORDER_STATUS_PROCESSING, shop::v1::ORDER_STATUS_SHIPPED, actor,
+                absl::StrCat(carrier, " ", tracking_number), [&](Order& order) {
                   order.mutable_tracking()->set_carrier(carrier);
                   order.mutable_tracking()->set_tracking_number(tracking_number);
                 });
 }
 
 absl::StatusOr<Order> OrderProcessor::DeliverOrder(const std::string& order_id,
-                                                    const std::string& note,
-                                                    const std::string& actor) {
+                                                   const std::string& note,
+                                                   const std::string& actor) {
   SHOP_RETURN_IF_ERROR(ValidateOrderAndNote(order_id, note));
-  return Fulfil(order_id, shop::v1::ORDER_STATUS_SHIPPED, shop::v1::ORDER_STATUS_DELIVERED,
-                actor, note, [](Order&) {});
+  return Fulfil(order_id, shop::v1::ORDER_STATUS_SHIPPED, shop::v1::ORDER_STATUS_DELIVERED, actor,
+                note, [](Order&) {});
 }
 
 absl::StatusOr<bool> OrderProcessor::RecordPaymentEvent(const PaymentEvent& event) {
@@ -560,7 +558,7 @@ void OrderProcessor::Emit(const std::string& name, const Order& order,
 }
 
 absl::StatusOr<Order> OrderProcessor::GetOrder(const std::string& order_id,
-                                                  const std::string& customer_id) {
+                                               const std::string& customer_id) {
   FieldViolations violations;
   RequireId("order_id", order_id, violations);
   RequireId("customer_id", customer_id, violations);
@@ -577,9 +575,9 @@ absl::StatusOr<Order> OrderProcessor::GetOrder(const std::string& order_id,
 }
 
 absl::StatusOr<OrderPage> OrderProcessor::ListOrders(const std::string& customer_id,
-                                                             int32_t page_size,
-                                                             const std::string& page_token,
-                                                             shop::v1::OrderStatus status) {
+                                                     int32_t page_size,
+                                                     const std::string& page_token,
+                                                     shop::v1::OrderStatus status) {
   FieldViolations violations;
   RequireId("customer_id", customer_id, violations);
   if (page_size < 0 || page_size > 100) violations.Add("page_size", "must be between 0 and 100");

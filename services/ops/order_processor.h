@@ -9,11 +9,10 @@
 #ifndef SHOP_SERVICES_OPS_ORDER_PROCESSOR_H_
 #define SHOP_SERVICES_OPS_ORDER_PROCESSOR_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <functional>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -48,29 +47,24 @@ class OrderProcessor {
   // payment decline reason, UNAVAILABLE when a dependency is down. Every
   // error carries ErrorInfo metadata order_id once the order exists. The same
   // key replays the first answer; ABORTED (ORDER_IN_PROGRESS) while running.
-  absl::StatusOr<shop::v1::Order> PlaceOrder(const OrderRequest& request,
-                                               const std::string& actor);
+  absl::StatusOr<shop::v1::Order> PlaceOrder(const OrderRequest& request, const std::string& actor);
   absl::StatusOr<shop::v1::Order> GetOrder(const std::string& order_id,
-                                              const std::string& customer_id);
-  absl::StatusOr<OrderPage> ListOrders(const std::string& customer_id,
-                                               int32_t page_size, const std::string& page_token,
-                                               shop::v1::OrderStatus status);
+                                           const std::string& customer_id);
+  absl::StatusOr<OrderPage> ListOrders(const std::string& customer_id, int32_t page_size,
+                                       const std::string& page_token, shop::v1::OrderStatus status);
   // Refund (or void) and restock, then CANCELLED. Idempotent.
   absl::StatusOr<shop::v1::Order> CancelOrder(const std::string& order_id,
                                               const std::string& customer_id,
-                                              const std::string& reason,
-                                              const std::string& actor);
+                                              const std::string& reason, const std::string& actor);
   // Staff transitions.
   absl::StatusOr<shop::v1::Order> StartProcessing(const std::string& order_id,
-                                                 const std::string& note,
-                                                 const std::string& actor);
-  absl::StatusOr<shop::v1::Order> ShipOrder(const std::string& order_id,
-                                              const std::string& carrier,
-                                              const std::string& tracking_number,
-                                              const std::string& actor);
-  absl::StatusOr<shop::v1::Order> DeliverOrder(const std::string& order_id,
-                                                const std::string& note,
-                                                const std::string& actor);
+                                                  const std::string& note,
+                                                  const std::string& actor);
+  absl::StatusOr<shop::v1::Order> ShipOrder(const std::string& order_id, const std::string& carrier,
+                                            const std::string& tracking_number,
+                                            const std::string& actor);
+  absl::StatusOr<shop::v1::Order> DeliverOrder(const std::string& order_id, const std::string& note,
+                                               const std::string& actor);
 
   // Records a late payment outcome (webhook) against its order.
   // False when this gateway event had been recorded before.
@@ -89,8 +83,7 @@ class OrderProcessor {
                     const std::string& actor);
   // Unwinds and moves the order to record.target (a failure, or CANCELLED)
   // from whatever status it has; `note` goes to the status history.
-  absl::Status Compensate(OrderRecord& record, const std::string& actor,
-                          const std::string& note);
+  absl::Status Compensate(OrderRecord& record, const std::string& actor, const std::string& note);
   // A transient failure of `step` after authorization (journaled already):
   // the saga stays RUNNING for the recovery loop; the caller gets ABORTED
   // (retry with the same key).
@@ -98,9 +91,9 @@ class OrderProcessor {
   // Gives back stock and money for `order`: release or restock; void or
   // refund. Fills payment status and refund id.
   absl::Status Unwind(shop::v1::Order& order, const std::string& reason);
-  absl::StatusOr<shop::v1::Order> Fulfil(const std::string& order_id,
-                                         shop::v1::OrderStatus from, shop::v1::OrderStatus to,
-                                         const std::string& actor, const std::string& note,
+  absl::StatusOr<shop::v1::Order> Fulfil(const std::string& order_id, shop::v1::OrderStatus from,
+                                         shop::v1::OrderStatus to, const std::string& actor,
+                                         const std::string& note,
                                          const std::function<void(shop::v1::Order&)>& change);
   void Emit(const std::string& name, const shop::v1::Order& order,
             const std::map<std::string, std::string>& attributes = {});

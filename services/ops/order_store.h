@@ -27,8 +27,8 @@ struct OrderRecord {
   std::string payment_method_token;
   SagaState saga = SagaState::kRunning;
   shop::v1::OrderStatus target = shop::v1::ORDER_STATUS_UNSPECIFIED;  // when compensating
-  absl::Status failure_status;      // the error the caller got (OK when none)
-  std::string placement_response;   // serialized Order first returned, when confirmed
+  absl::Status failure_status;     // the error the caller got (OK when none)
+  std::string placement_response;  // serialized Order first returned, when confirmed
   std::string request_hash;
 };
 
@@ -59,8 +59,7 @@ class OrderStore {
   virtual absl::Status SaveProgress(const shop::v1::Order& order) = 0;
   // Saga → COMPENSATING towards `target`, keeping `failure` (when not OK) for
   // replays. Allowed on a finished saga only towards CANCELLED.
-  virtual absl::Status BeginCompensation(const std::string& order_id,
-                                         shop::v1::OrderStatus target,
+  virtual absl::Status BeginCompensation(const std::string& order_id, shop::v1::OrderStatus target,
                                          const absl::Status& failure) = 0;
   // Sets the order's status (and every other field) if its status is still
   // `expected` (FAILED_PRECONDITION naming the current status otherwise),

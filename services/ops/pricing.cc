@@ -13,8 +13,8 @@ absl::Status PriceOrder(const PricingPolicy& policy, shop::v1::Order& order) {
   for (auto& line : *order.mutable_lines()) {
     SHOP_ASSIGN_OR_RETURN(Money unit, MoneyFromProto(line.unit_price()));
     if (unit.currency != currency) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "catalog prices mix currencies (", currency, " and ", unit.currency, ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("catalog prices mix currencies (", currency, " and ", unit.currency, ")"));
     }
     SHOP_ASSIGN_OR_RETURN(Money line_total, MultiplyMoney(unit, line.quantity()));
     MoneyToProto(line_total, line.mutable_line_total());

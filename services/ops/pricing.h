@@ -14,7 +14,7 @@ class Order;
 namespace shop::ops {
 
 struct PricingPolicy {
-  int64_t tax_basis_points = 800;             // 8.00 %
+  int64_t tax_basis_points = 800;              // 8.00 %
   Money flat_shipping{"USD", 5, 990'000'000};  // 5.99
   Money free_shipping_from{"USD", 50, 0};      // orders of 50.00 or more ship free
 };

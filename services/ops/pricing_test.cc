@@ -18,8 +18,8 @@ void AddLine(shop::v1::Order& order, int64_t units, int32_t cents, int quantity,
 
 TEST(PricingTest, SmallOrderPaysTaxAndShipping) {
   shop::v1::Order order;
-  AddLine(order, 12, 0, 2);   // 24.00
-  AddLine(order, 4, 99, 1);   // 4.99
+  AddLine(order, 12, 0, 2);  // 24.00
+  AddLine(order, 4, 99, 1);  // 4.99
   ASSERT_TRUE(PriceOrder(PricingPolicy{}, order).ok());
   const auto& t = order.totals();
   EXPECT_EQ(order.lines(0).line_total().units(), 24);

@@ -1,9 +1,9 @@
 #include "services/ops/store.h"
 
-#include <stdexcept>
-
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
+
+#include <stdexcept>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -13,8 +13,8 @@
 #include "core/postgres/pool.h"
 #include "core/status.h"
 #include "core/validation.h"
-#include "services/ops/lifecycle.h"
 #include "ops_migrations.h"
+#include "services/ops/lifecycle.h"
 
 namespace shop::ops {
 namespace {
@@ -54,8 +54,8 @@ std::string ToJson(const google::protobuf::Message& message) {
   options.preserve_proto_field_names = true;
   auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
   if (!status.ok()) {
-    throw std::runtime_error(absl::StrCat("cannot store ", message.GetTypeName(), ": ",
-                                          status.ToString()));
+    throw std::runtime_error(
+        absl::StrCat("cannot store ", message.GetTypeName(), ": ", status.ToString()));
   }
   return json;
 }
@@ -65,8 +65,8 @@ void FromJson(const std::string& json, google::protobuf::Message* message) {
   options.ignore_unknown_fields = true;
   auto status = google::protobuf::util::JsonStringToMessage(json, message, options);
   if (!status.ok()) {
-    throw std::runtime_error(absl::StrCat("stored ", message->GetTypeName(), " is corrupt: ",
-                                          status.ToString()));
+    throw std::runtime_error(
+        absl::StrCat("stored ", message->GetTypeName(), " is corrupt: ", status.ToString()));
   }
 }
 
@@ -86,11 +86,14 @@ const std::string& OrderColumns() {
       "tax_units, tax_nanos, shipping_units, shipping_nanos, total_units, total_nanos, "
       "shipping_address::text, billing_address::text, coalesce(payment_status, ''), "
       "coalesce(payment_id, ''), coalesce(reservation_id, ''), coalesce(failure_reason, ''), ",
-      Micros("created_at"), ", ", Micros("updated_at"), ", coalesce(refund_id, ''), "
+      Micros("created_at"), ", ", Micros("updated_at"),
+      ", coalesce(refund_id, ''), "
       "coalesce(carrier, ''), coalesce(tracking_number, ''), ",
-      Micros("shipped_at"), ", ", Micros("delivered_at"), ", "
+      Micros("shipped_at"), ", ", Micros("delivered_at"),
+      ", "
       // The saga's own columns follow (index 25...).
-      "request_hash, payment_method_token, saga_state, coalesce(target_status, ''), failure_status, "
+      "request_hash, payment_method_token, saga_state, coalesce(target_status, ''), "
+      "failure_status, "
       "placement_response"));
   return *columns;
 }
@@ -108,8 +111,7 @@ Order OrderFromRow(pqxx::work& w, const pqxx::row& row, bool history) {
     SetMoney(currency, row[4].as<int64_t>(), row[5].as<int32_t>(), totals->mutable_subtotal());
     SetMoney(currency, row[6].as<int64_t>(), row[7].as<int32_t>(), totals->mutable_tax());
     SetMoney(currency, row[8].as<int64_t>(), row[9].as<int32_t>(), totals->mutable_shipping());
-    SetMoney(currency, row[10].as<int64_t>(), row[11].as<int32_t>(),
-             totals->mutable_grand_total());
+    SetMoney(currency, row[10].as<int64_t>(), row[11].as<int32_t>(), totals->mutable_grand_total());
   }
   FromJson(row[12].as<std::string>(), order.mutable_shipping_address());
   FromJson(row[13].as<std::string>(), order.mutable_billing_address());
@@ -152,10 +154,11 @@ Order OrderFromRow(pqxx::work& w, const pqxx::row& row, bool history) {
     }
   }
   if (history) {
-    pqxx::result changes = w.exec_params(
-        absl::StrCat("SELECT status, ", Micros("changed_at"), ", actor, coalesce(note, '') "
-                     "FROM order_status_history WHERE order_id = $1 ORDER BY seq"),
-        order.order_id());
+    pqxx::result changes =
+        w.exec_params(absl::StrCat("SELECT status, ", Micros("changed_at"),
+                                   ", actor, coalesce(note, '') "
+                                   "FROM order_status_history WHERE order_id = $1 ORDER BY seq"),
+                      order.order_id());
     for (const auto& c : changes) {
       auto* change = order.add_status_history();
       change->set_status(ParseStatus(c[0].as<std::string>()));
@@ -207,8 +210,8 @@ void WriteFields(pqxx::work& w, const Order& order) {
       totals.subtotal().nanos(), totals.tax().units(), totals.tax().nanos(),
       totals.shipping().units(), totals.shipping().nanos(), totals.grand_total().units(),
       totals.grand_total().nanos(), PaymentName(order.payment_status()), order.payment_id(),
-      order.reservation_id(), order.failure_reason(), order.refund_id(),
-      order.tracking().carrier(), order.tracking().tracking_number());
+      order.reservation_id(), order.failure_reason(), order.refund_id(), order.tracking().carrier(),
+      order.tracking().tracking_number());
   int line_number = 0;
   for (const auto& line : order.lines()) {
     w.exec_params(
@@ -234,11 +237,12 @@ absl::StatusOr<OrderStore::Created> PostgresOrderStore::CreatePending(
   Created created;
   absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
     pqxx::result inserted = w.exec_params(
-        absl::StrCat("INSERT INTO orders (order_id, customer_id, idempotency_key, request_hash, "
-                     "status, shipping_address, billing_address, payment_method_token, lease_until) "
-                     "VALUES ($1, $2, $3, $4, 'PENDING', $5::jsonb, $6::jsonb, $7, ",
-                     LeaseSql(lease_),
-                     ") ON CONFLICT (customer_id, idempotency_key) DO NOTHING RETURNING order_id"),
+        absl::StrCat(
+            "INSERT INTO orders (order_id, customer_id, idempotency_key, request_hash, "
+            "status, shipping_address, billing_address, payment_method_token, lease_until) "
+            "VALUES ($1, $2, $3, $4, 'PENDING', $5::jsonb, $6::jsonb, $7, ",
+            LeaseSql(lease_),
+            ") ON CONFLICT (customer_id, idempotency_key) DO NOTHING RETURNING order_id"),
         order.order_id(), order.customer_id(), idempotency_key, request_hash,
         ToJson(order.shipping_address()), ToJson(order.billing_address()), payment_method_token);
     std::string order_id = order.order_id();
@@ -251,7 +255,8 @@ absl::StatusOr<OrderStore::Created> PostgresOrderStore::CreatePending(
       int line_number = 0;
       for (const auto& line : order.lines()) {
         w.exec_params(
-            "INSERT INTO order_lines (order_id, line_number, sku, quantity) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO order_lines (order_id, line_number, sku, quantity) VALUES ($1, $2, $3, "
+            "$4)",
             order_id, ++line_number, line.sku(), line.quantity());
       }
       w.exec_params(
@@ -276,25 +281,26 @@ absl::Status PostgresOrderStore::SaveProgress(const Order& order) {
 }
 
 absl::Status PostgresOrderStore::BeginCompensation(const std::string& order_id,
-                                             shop::v1::OrderStatus target,
-                                             const absl::Status& failure) {
+                                                   shop::v1::OrderStatus target,
+                                                   const absl::Status& failure) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params(
         "UPDATE orders SET saga_state = 'COMPENSATING', target_status = $2, "
         "failure_status = CASE WHEN $3 = '' THEN failure_status ELSE decode($3, 'hex') END, "
         "updated_at = clock_timestamp() "
         "WHERE order_id = $1 AND (saga_state <> 'DONE' OR $2 = 'CANCELLED')",
-        order_id, ShortName(target), failure.ok() ? "" : absl::BytesToHexString(SerializeStatus(failure)));
+        order_id, ShortName(target),
+        failure.ok() ? "" : absl::BytesToHexString(SerializeStatus(failure)));
     return absl::OkStatus();
   });
 }
 
 absl::Status PostgresOrderStore::Transition(const Order& order, shop::v1::OrderStatus expected,
-                                      const std::string& actor, const std::string& note,
-                                      const std::string& notification) {
+                                            const std::string& actor, const std::string& note,
+                                            const std::string& notification) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
-    pqxx::result current = w.exec_params(
-        "SELECT status FROM orders WHERE order_id = $1 FOR UPDATE", order.order_id());
+    pqxx::result current =
+        w.exec_params("SELECT status FROM orders WHERE order_id = $1 FOR UPDATE", order.order_id());
     if (current.empty()) return absl::NotFoundError("order " + order.order_id() + " not found");
     shop::v1::OrderStatus now = ParseStatus(current[0][0].as<std::string>());
     if (now != expected) return IllegalTransition(order.order_id(), now, order.status());
@@ -319,7 +325,7 @@ absl::Status PostgresOrderStore::Transition(const Order& order, shop::v1::OrderS
 }
 
 absl::Status PostgresOrderStore::SavePlacementResponse(const std::string& order_id,
-                                                 const std::string& response) {
+                                                       const std::string& response) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params(
         "UPDATE orders SET placement_response = decode($2, 'hex') "
@@ -333,7 +339,8 @@ absl::Status PostgresOrderStore::RecordStep(const std::string& order_id, SagaSte
                                             StepState state, const std::string& detail) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params(
-        "INSERT INTO saga_steps (order_id, step, state, detail) VALUES ($1, $2, $3, NULLIF($4, ''))",
+        "INSERT INTO saga_steps (order_id, step, state, detail) VALUES ($1, $2, $3, NULLIF($4, "
+        "''))",
         order_id, std::string(SagaStepName(step)), std::string(StepStateName(state)), detail);
     // Each step renews the owner's lease: a live saga is never taken over.
     w.exec_params(absl::StrCat("UPDATE orders SET lease_until = ", LeaseSql(lease_),
@@ -358,8 +365,8 @@ absl::StatusOr<Order> PostgresOrderStore::Get(const std::string& order_id) {
 }
 
 absl::StatusOr<OrderPage> PostgresOrderStore::List(const std::string& customer_id, int page_size,
-                                             const std::string& page_token,
-                                             shop::v1::OrderStatus status_filter) {
+                                                   const std::string& page_token,
+                                                   shop::v1::OrderStatus status_filter) {
   // The token is "<created_at micros>.<order_id>" of the last order shown.
   int64_t after_micros = INT64_MAX;
   std::string after_id = "\x7f";
@@ -377,7 +384,8 @@ absl::StatusOr<OrderPage> PostgresOrderStore::List(const std::string& customer_i
     page = OrderPage{};
     pqxx::result rows = w.exec_params(
         absl::StrCat("SELECT ", OrderColumns(), " FROM orders WHERE customer_id = $1 AND (",
-                     Micros("created_at"), ", order_id) < ($2, $3) "
+                     Micros("created_at"),
+                     ", order_id) < ($2, $3) "
                      "AND ($4 = '' OR status = $4) "
                      "ORDER BY created_at DESC, order_id DESC LIMIT $5"),
         customer_id, after_micros, after_id,
@@ -400,11 +408,11 @@ absl::StatusOr<OrderPage> PostgresOrderStore::List(const std::string& customer_i
 
 absl::StatusOr<bool> PostgresOrderStore::TryLease(const std::string& order_id) {
   return pool_->Transact<bool>([&](pqxx::work& w) -> absl::StatusOr<bool> {
-    pqxx::result row = w.exec_params(
-        absl::StrCat("UPDATE orders SET lease_until = ", LeaseSql(lease_),
-                     " WHERE order_id = $1 AND (lease_until IS NULL OR lease_until < "
-                     "clock_timestamp()) RETURNING order_id"),
-        order_id);
+    pqxx::result row =
+        w.exec_params(absl::StrCat("UPDATE orders SET lease_until = ", LeaseSql(lease_),
+                                   " WHERE order_id = $1 AND (lease_until IS NULL OR lease_until < "
+                                   "clock_timestamp()) RETURNING order_id"),
+                      order_id);
     return !row.empty();
   });
 }
@@ -444,11 +452,11 @@ absl::StatusOr<bool> PostgresOrderStore::RecordPaymentEvent(const PaymentEvent& 
       return absl::NotFoundError(absl::StrCat("order ", order_id, " not found"));
     }
     return !w.exec_params(
-                     "INSERT INTO payment_events (gateway_event_id, order_id, event_type, detail) "
-                     "VALUES ($1, $2, $3, NULLIF($4, '')) ON CONFLICT DO NOTHING "
-                     "RETURNING gateway_event_id",
-                     event.gateway_event_id, order_id, event.event_type, event.detail)
-                    .empty();
+                 "INSERT INTO payment_events (gateway_event_id, order_id, event_type, detail) "
+                 "VALUES ($1, $2, $3, NULLIF($4, '')) ON CONFLICT DO NOTHING "
+                 "RETURNING gateway_event_id",
+                 event.gateway_event_id, order_id, event.event_type, event.detail)
+                .empty();
   });
 }
 

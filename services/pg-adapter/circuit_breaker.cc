@@ -6,15 +6,17 @@ namespace shop::payments {
 
 const char* CircuitStateName(CircuitBreaker::State state) {
   switch (state) {
-    case CircuitBreaker::State::kClosed: return "closed";
-    case CircuitBreaker::State::kOpen: return "open";
-    case CircuitBreaker::State::kHalfOpen: return "half-open";
+    case CircuitBreaker::State::kClosed:
+      return "closed";
+    case CircuitBreaker::State::kOpen:
+      return "open";
+    case CircuitBreaker::State::kHalfOpen:
+      return "half-open";
   }
   return "closed";
 }
 
-CircuitBreaker::CircuitBreaker(Options options, Clock* clock)
-    : options_(options), clock_(clock) {}
+CircuitBreaker::CircuitBreaker(Options options, Clock* clock) : options_(options), clock_(clock) {}
 
 void CircuitBreaker::SetListener(Listener listener) {
   absl::MutexLock lock(&mu_);
@@ -83,8 +85,8 @@ void CircuitBreaker::Notify(State state) {
     absl::MutexLock lock(&mu_);
     listener = listener_;
   }
-  (state == State::kOpen ? log::Warn : log::Info)(
-      "payment gateway circuit breaker", {{"state", CircuitStateName(state)}});
+  (state == State::kOpen ? log::Warn : log::Info)("payment gateway circuit breaker",
+                                                  {{"state", CircuitStateName(state)}});
   if (listener) listener(state);
 }
 

@@ -26,7 +26,8 @@ struct CurlGatewayClientOptions {
 // handle per idle slot), every request bounded by the given timeout.
 class CurlGatewayClient final : public GatewayClient {
  public:
-  static absl::StatusOr<std::unique_ptr<CurlGatewayClient>> Create(CurlGatewayClientOptions options);
+  static absl::StatusOr<std::unique_ptr<CurlGatewayClient>> Create(
+      CurlGatewayClientOptions options);
   ~CurlGatewayClient() override;
   GatewayResponse Send(const GatewayRequest& request, absl::Duration timeout) override;
 

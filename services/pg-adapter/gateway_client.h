@@ -23,7 +23,7 @@ struct GatewayRequest {
 };
 
 struct GatewayResponse {
-  int http_status = 0;          // 0: no HTTP answer (see transport_error)
+  int http_status = 0;  // 0: no HTTP answer (see transport_error)
   std::string body;
   std::string transport_error;  // connect/TLS/timeout failure
   int64_t retry_after_seconds = -1;

@@ -3,14 +3,14 @@
 
 #include "absl/flags/flag.h"
 #include "core/config.h"
-#include "core/postgres/pool.h"
 #include "core/grpc/service_main.h"
+#include "core/postgres/pool.h"
+#include "pg_adapter_policy.h"
 #include "services/pg-adapter/curl_gateway_client.h"
 #include "services/pg-adapter/payments.h"
 #include "services/pg-adapter/payments_grpc.h"
 #include "services/pg-adapter/store.h"
 #include "services/pg-adapter/webhook_server.h"
-#include "pg_adapter_policy.h"
 
 ABSL_FLAG(std::string, db_url, "", "PostgreSQL URL of the payments database.");
 ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
@@ -29,7 +29,6 @@ ABSL_FLAG(int32_t, webhook_tolerance_seconds, 300, "Accepted age of a webhook si
 ABSL_FLAG(std::string, webhook_port_file, "", "Write the webhook port here once listening.");
 ABSL_FLAG(std::string, ops_addr, "", "Address of ops, where webhook outcomes are forwarded.");
 
-
 int main(int argc, char** argv) {
   shop::BlockTerminationSignals();
   shop::InitProcess(argc, argv, "pg-adapter", "pg-adapter: payment gateway adapter of shopmesh");
@@ -39,11 +38,12 @@ int main(int argc, char** argv) {
       !s.ok()) {
     shop::ExitOnStartupError("bad configuration", s);
   }
-  auto transport = shop::payments::CurlGatewayClient::Create({absl::GetFlag(FLAGS_gateway_url),
-                                                          absl::GetFlag(FLAGS_gateway_ca),
-                                                          absl::GetFlag(FLAGS_gateway_api_key)});
+  auto transport = shop::payments::CurlGatewayClient::Create(
+      {absl::GetFlag(FLAGS_gateway_url), absl::GetFlag(FLAGS_gateway_ca),
+       absl::GetFlag(FLAGS_gateway_api_key)});
   if (!transport.ok()) shop::ExitOnStartupError("bad gateway configuration", transport.status());
-  auto pool = shop::PostgresPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
+  auto pool =
+      shop::PostgresPool::Connect(absl::GetFlag(FLAGS_db_url), absl::GetFlag(FLAGS_db_pool_size));
   if (!pool.ok()) shop::ExitOnStartupError("database unavailable", pool.status());
   shop::payments::PostgresPaymentStore store(pool->get());
   if (auto s = store.Prepare(); !s.ok()) shop::ExitOnStartupError("cannot prepare database", s);
@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
     webhook_options.tls = runtime.server.tls;
     webhook_options.port_file = absl::GetFlag(FLAGS_webhook_port_file);
     auto started = shop::payments::WebhookServer::Start(webhook_options, &store);
-    if (!started.ok()) shop::ExitOnStartupError("cannot start the webhook endpoint", started.status());
+    if (!started.ok())
+      shop::ExitOnStartupError("cannot start the webhook endpoint", started.status());
     webhooks = std::move(*started);
   }
   // The breaker's state is the health of shop.v1.PaymentGatewayService (the

@@ -15,7 +15,14 @@ namespace shop::payments {
 // kFailed: nothing is held at the gateway. kUnknown: the gateway may have
 // authorized (the answer was lost); replaying the request tells.
 enum class PaymentState {
-  kPending, kAuthorized, kCaptured, kVoided, kRefunded, kPartiallyRefunded, kDeclined, kFailed,
+  kPending,
+  kAuthorized,
+  kCaptured,
+  kVoided,
+  kRefunded,
+  kPartiallyRefunded,
+  kDeclined,
+  kFailed,
   kUnknown
 };
 const char* PaymentStateName(PaymentState state);

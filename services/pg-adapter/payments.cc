@@ -7,8 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/ids.h"
-#include "core/span.h"
 #include "core/log.h"
+#include "core/span.h"
 #include "core/status.h"
 #include "core/validation.h"
 
@@ -17,11 +17,16 @@ namespace {
 
 const char* OperationName(Operation op) {
   switch (op) {
-    case Operation::kAuthorize: return "authorize";
-    case Operation::kCapture: return "capture";
-    case Operation::kVoid: return "void";
-    case Operation::kRefund: return "refund";
-    case Operation::kReconcile: return "reconcile";
+    case Operation::kAuthorize:
+      return "authorize";
+    case Operation::kCapture:
+      return "capture";
+    case Operation::kVoid:
+      return "void";
+    case Operation::kRefund:
+      return "refund";
+    case Operation::kReconcile:
+      return "reconcile";
   }
   return "unknown";
 }
@@ -56,34 +61,43 @@ absl::Status ValidateKey(const std::string& key) {
 absl::Status StateError(const Payment& payment, const char* wanted) {
   return ErrorWithReason(
       absl::StatusCode::kFailedPrecondition,
-      absl::StrCat("payment ", payment.payment_id, " is ", PaymentStateName(payment.state),
-                   "; ", wanted),
-      shop::v1::PAYMENT_STATE, {{"payment_id", payment.payment_id},
-                        {"state", PaymentStateName(payment.state)}});
+      absl::StrCat("payment ", payment.payment_id, " is ", PaymentStateName(payment.state), "; ",
+                   wanted),
+      shop::v1::PAYMENT_STATE,
+      {{"payment_id", payment.payment_id}, {"state", PaymentStateName(payment.state)}});
 }
 
 }  // namespace
 
 const char* PaymentStateName(PaymentState state) {
   switch (state) {
-    case PaymentState::kPending: return "PENDING";
-    case PaymentState::kAuthorized: return "AUTHORIZED";
-    case PaymentState::kCaptured: return "CAPTURED";
-    case PaymentState::kVoided: return "VOIDED";
-    case PaymentState::kRefunded: return "REFUNDED";
-    case PaymentState::kPartiallyRefunded: return "PARTIALLY_REFUNDED";
-    case PaymentState::kDeclined: return "DECLINED";
-    case PaymentState::kFailed: return "FAILED";
-    case PaymentState::kUnknown: return "UNKNOWN";
+    case PaymentState::kPending:
+      return "PENDING";
+    case PaymentState::kAuthorized:
+      return "AUTHORIZED";
+    case PaymentState::kCaptured:
+      return "CAPTURED";
+    case PaymentState::kVoided:
+      return "VOIDED";
+    case PaymentState::kRefunded:
+      return "REFUNDED";
+    case PaymentState::kPartiallyRefunded:
+      return "PARTIALLY_REFUNDED";
+    case PaymentState::kDeclined:
+      return "DECLINED";
+    case PaymentState::kFailed:
+      return "FAILED";
+    case PaymentState::kUnknown:
+      return "UNKNOWN";
   }
   return "PENDING";
 }
 
 std::optional<PaymentState> ParsePaymentState(absl::string_view name) {
-  for (PaymentState s : {PaymentState::kPending, PaymentState::kAuthorized,
-                         PaymentState::kCaptured, PaymentState::kVoided, PaymentState::kRefunded,
-                         PaymentState::kPartiallyRefunded, PaymentState::kDeclined,
-                         PaymentState::kFailed, PaymentState::kUnknown}) {
+  for (PaymentState s :
+       {PaymentState::kPending, PaymentState::kAuthorized, PaymentState::kCaptured,
+        PaymentState::kVoided, PaymentState::kRefunded, PaymentState::kPartiallyRefunded,
+        PaymentState::kDeclined, PaymentState::kFailed, PaymentState::kUnknown}) {
     if (name == PaymentStateName(s)) return s;
   }
   return std::nullopt;
@@ -92,7 +106,8 @@ std::optional<PaymentState> ParsePaymentState(absl::string_view name) {
 absl::Status GatewayErrorToStatus(int http_status, const std::string& body,
                                   const std::string& order_id, std::string* decline_code) {
   nlohmann::json json = ParseJson(body);
-  nlohmann::json error = json.is_object() && json.contains("error") ? json["error"] : nlohmann::json();
+  nlohmann::json error =
+      json.is_object() && json.contains("error") ? json["error"] : nlohmann::json();
   std::string type = JsonString(error, "type");
   std::string code = JsonString(error, "code");
   std::string decline = JsonString(error, "decline_code");
@@ -118,10 +133,10 @@ absl::Status GatewayErrorToStatus(int http_status, const std::string& body,
                              "invalid payment method: the card number is incorrect", reason,
                              metadata);
     }
-    return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                           absl::StrCat("payment declined: ",
-                                        message.empty() ? *decline_code : message),
-                           reason, metadata);
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition,
+        absl::StrCat("payment declined: ", message.empty() ? *decline_code : message), reason,
+        metadata);
   }
   if (http_status == 400 && JsonString(error, "param") == "payment_method") {
     return ErrorWithReason(absl::StatusCode::kInvalidArgument,
@@ -137,8 +152,7 @@ absl::Status GatewayErrorToStatus(int http_status, const std::string& body,
 
 PaymentService::PaymentService(PaymentStore* store, GatewayClient* gateway,
                                PaymentServiceOptions options, CircuitBreaker* breaker)
-    : store_(store), gateway_(gateway), options_(std::move(options)), breaker_(breaker) {
-}
+    : store_(store), gateway_(gateway), options_(options), breaker_(breaker) {}
 
 absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& payment,
                                                                 Operation op,
@@ -157,9 +171,9 @@ absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& p
       // Fail fast: the gateway has been failing; nothing is sent.
       return Unavailable("the gateway is failing (circuit open); retry later");
     }
-    SHOP_ASSIGN_OR_RETURN(int64_t attempt_id, store_->BeginAttempt(payment.payment_id, op,
-                                                                    request.idempotency_key,
-                                                                    attempt));
+    SHOP_ASSIGN_OR_RETURN(
+        int64_t attempt_id,
+        store_->BeginAttempt(payment.payment_id, op, request.idempotency_key, attempt));
     {
       // One span per HTTPS attempt, with OpenTelemetry's HTTP client names.
       Span span(absl::StrCat("gateway ", OperationName(op)));
@@ -198,8 +212,8 @@ absl::StatusOr<PaymentService::CallResult> PaymentService::Call(const Payment& p
     if (attempt == options_.max_tries) break;
     // Full jitter keeps many adapters from retrying in lockstep...
     thread_local absl::BitGen random;
-    absl::Duration wait = absl::Milliseconds(
-        absl::Uniform<int64_t>(random, 1, std::max<int64_t>(2, absl::ToInt64Milliseconds(backoff))));
+    absl::Duration wait = absl::Milliseconds(absl::Uniform<int64_t>(
+        random, 1, std::max<int64_t>(2, absl::ToInt64Milliseconds(backoff))));
     // ...but never sooner than the gateway asked.
     if (r.http_status == 429 && r.retry_after_seconds >= 0) {
       wait = std::max(wait, absl::Seconds(r.retry_after_seconds));
@@ -217,8 +231,7 @@ absl::Mutex& PaymentService::LockFor(const std::string& authorization_key) {
   return locks_[std::hash<std::string>{}(authorization_key) % 64];
 }
 
-absl::StatusOr<Payment> PaymentService::Authorize(const std::string& order_id,
-                                                  const Money& amount,
+absl::StatusOr<Payment> PaymentService::Authorize(const std::string& order_id, const Money& amount,
                                                   const std::string& payment_method_token,
                                                   const std::string& idempotency_key,
                                                   absl::Time deadline) {
@@ -266,8 +279,8 @@ absl::StatusOr<Payment> PaymentService::AuthorizeLocked(const std::string& order
     case PaymentState::kUnknown:
       break;  // (re)try at the gateway under the same Idempotency-Key
     case PaymentState::kVoided:
-      return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                             "this authorization was voided", shop::v1::PAYMENT_VOIDED,
+      return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "this authorization was voided",
+                             shop::v1::PAYMENT_VOIDED,
                              {{"payment_id", payment.payment_id}, {"order_id", order_id}});
     case PaymentState::kDeclined: {
       std::string code;
@@ -366,8 +379,8 @@ absl::StatusOr<Payment> PaymentService::Capture(const std::string& payment_id,
   }
   if (call.response.http_status != 200) {
     std::string code;
-    return GatewayErrorToStatus(call.response.http_status, call.response.body,
-                                payment.order_id, &code);
+    return GatewayErrorToStatus(call.response.http_status, call.response.body, payment.order_id,
+                                &code);
   }
   payment.state = PaymentState::kCaptured;
   payment.captured_minor = payment.amount_minor;
@@ -395,9 +408,8 @@ absl::StatusOr<Payment> PaymentService::Void(const std::string& payment_id,
     // what happened without charging twice; an authorization found is then
     // voided below.
     absl::StatusOr<Payment> resolved =
-        AuthorizeLocked(payment.order_id,
-                  *FromMinorUnits(payment.currency, payment.amount_minor),
-                  payment.payment_method_token, payment.idempotency_key, deadline);
+        AuthorizeLocked(payment.order_id, *FromMinorUnits(payment.currency, payment.amount_minor),
+                        payment.payment_method_token, payment.idempotency_key, deadline);
     if (resolved.ok()) {
       payment = *resolved;
     } else if (resolved.status().code() == absl::StatusCode::kUnavailable) {
@@ -428,16 +440,16 @@ absl::StatusOr<Payment> PaymentService::Void(const std::string& payment_id,
     SHOP_RETURN_IF_ERROR(Reconcile(payment, deadline));
     if (payment.state == PaymentState::kVoided) return payment;
     if (payment.state == PaymentState::kCaptured) {
-      return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                             absl::StrCat("payment ", payment.payment_id,
-                                          " is CAPTURED; refund it instead"),
-                             shop::v1::PAYMENT_CAPTURED, {{"payment_id", payment.payment_id}});
+      return ErrorWithReason(
+          absl::StatusCode::kFailedPrecondition,
+          absl::StrCat("payment ", payment.payment_id, " is CAPTURED; refund it instead"),
+          shop::v1::PAYMENT_CAPTURED, {{"payment_id", payment.payment_id}});
     }
   }
   if (call.response.http_status != 200) {
     std::string code;
-    return GatewayErrorToStatus(call.response.http_status, call.response.body,
-                                payment.order_id, &code);
+    return GatewayErrorToStatus(call.response.http_status, call.response.body, payment.order_id,
+                                &code);
   }
   payment.state = PaymentState::kVoided;
   SHOP_RETURN_IF_ERROR(store_->Update(payment));
@@ -465,8 +477,8 @@ absl::StatusOr<RefundResult> PaymentService::Refund(const std::string& payment_i
     if (!minor.ok() || amount->currency != payment.currency) {
       violations.Add("amount", absl::StrCat("must be in ", payment.currency, " minor units"));
     } else if (*minor <= 0 || *minor > refundable) {
-      violations.Add("amount", absl::StrCat("must be between 0.01 and the refundable ",
-                                            refundable, " minor units"));
+      violations.Add("amount", absl::StrCat("must be between 0.01 and the refundable ", refundable,
+                                            " minor units"));
     } else {
       refund_minor = *minor;
     }
@@ -480,8 +492,8 @@ absl::StatusOr<RefundResult> PaymentService::Refund(const std::string& payment_i
   SHOP_ASSIGN_OR_RETURN(CallResult call, Call(payment, Operation::kRefund, request, deadline));
   if (call.response.http_status != 200) {
     std::string code;
-    return GatewayErrorToStatus(call.response.http_status, call.response.body,
-                                payment.order_id, &code);
+    return GatewayErrorToStatus(call.response.http_status, call.response.body, payment.order_id,
+                                &code);
   }
   std::string gateway_refund_id = JsonString(ParseJson(call.response.body), "id");
   // The store adds the refund up and sets the state (concurrent refunds).

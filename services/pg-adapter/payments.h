@@ -48,13 +48,12 @@ class PaymentService {
   absl::StatusOr<Payment> Capture(const std::string& payment_id, const std::string& key,
                                   absl::Time deadline);
   // See PaymentGatewayService.Void: one of payment_id and authorization_key.
-  absl::StatusOr<Payment> Void(const std::string& payment_id,
-                               const std::string& authorization_key, const std::string& key,
-                               absl::Time deadline);
+  absl::StatusOr<Payment> Void(const std::string& payment_id, const std::string& authorization_key,
+                               const std::string& key, absl::Time deadline);
   // `amount` absent: everything not yet refunded.
   absl::StatusOr<RefundResult> Refund(const std::string& payment_id,
-                                      const std::optional<Money>& amount,
-                                      const std::string& key, absl::Time deadline);
+                                      const std::optional<Money>& amount, const std::string& key,
+                                      absl::Time deadline);
 
  private:
   struct CallResult {
@@ -63,8 +62,7 @@ class PaymentService {
   };
   absl::StatusOr<Payment> AuthorizeLocked(const std::string& order_id, const Money& amount,
                                           const std::string& payment_method_token,
-                                          const std::string& idempotency_key,
-                                          absl::Time deadline);
+                                          const std::string& idempotency_key, absl::Time deadline);
   // Reads the intent at the gateway and records its true state (after a
   // crash between a gateway call and our write, the two can differ).
   absl::Status Reconcile(Payment& payment, absl::Time deadline);

@@ -10,15 +10,23 @@ namespace {
 
 shop::v1::PaymentStatus ToProto(PaymentState state) {
   switch (state) {
-    case PaymentState::kAuthorized: return shop::v1::PAYMENT_STATUS_AUTHORIZED;
-    case PaymentState::kCaptured: return shop::v1::PAYMENT_STATUS_CAPTURED;
-    case PaymentState::kVoided: return shop::v1::PAYMENT_STATUS_VOIDED;
-    case PaymentState::kRefunded: return shop::v1::PAYMENT_STATUS_REFUNDED;
-    case PaymentState::kPartiallyRefunded: return shop::v1::PAYMENT_STATUS_PARTIALLY_REFUNDED;
-    case PaymentState::kDeclined: return shop::v1::PAYMENT_STATUS_DECLINED;
+    case PaymentState::kAuthorized:
+      return shop::v1::PAYMENT_STATUS_AUTHORIZED;
+    case PaymentState::kCaptured:
+      return shop::v1::PAYMENT_STATUS_CAPTURED;
+    case PaymentState::kVoided:
+      return shop::v1::PAYMENT_STATUS_VOIDED;
+    case PaymentState::kRefunded:
+      return shop::v1::PAYMENT_STATUS_REFUNDED;
+    case PaymentState::kPartiallyRefunded:
+      return shop::v1::PAYMENT_STATUS_PARTIALLY_REFUNDED;
+    case PaymentState::kDeclined:
+      return shop::v1::PAYMENT_STATUS_DECLINED;
     case PaymentState::kFailed:
-    case PaymentState::kUnknown: return shop::v1::PAYMENT_STATUS_FAILED;
-    case PaymentState::kPending: break;
+    case PaymentState::kUnknown:
+      return shop::v1::PAYMENT_STATUS_FAILED;
+    case PaymentState::kPending:
+      break;
   }
   return shop::v1::PAYMENT_STATUS_UNSPECIFIED;
 }
@@ -58,8 +66,7 @@ grpc::Status PaymentGatewayGrpcService::Authorize(grpc::ServerContext* ctx,
     violations.Add("amount", std::string(amount.status().message()));
     return ToGrpcStatus(violations.ToStatus());
   }
-  auto payment = payments_->Authorize(request->order_id(), *amount,
-                                      request->payment_method_token(),
+  auto payment = payments_->Authorize(request->order_id(), *amount, request->payment_method_token(),
                                       request->idempotency_key(), Deadline(*ctx));
   if (!payment.ok()) return ToGrpcStatus(payment.status());
   ToProto(*payment, response->mutable_payment());
@@ -102,8 +109,8 @@ grpc::Status PaymentGatewayGrpcService::Refund(grpc::ServerContext* ctx,
     }
     amount = *parsed;
   }
-  auto result = payments_->Refund(request->payment_id(), amount, request->idempotency_key(),
-                                  Deadline(*ctx));
+  auto result =
+      payments_->Refund(request->payment_id(), amount, request->idempotency_key(), Deadline(*ctx));
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(result->payment, response->mutable_payment());
   response->set_refund_id(result->refund_id);

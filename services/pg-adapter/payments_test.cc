@@ -49,14 +49,15 @@ class FakeStore final : public PaymentStore {
     if (it == refunds.end()) return std::optional<RecordedRefund>();
     return std::optional<RecordedRefund>(RecordedRefund{it->second.first, it->second.second});
   }
-  absl::Status RecordRefund(const Payment& p, const std::string& refund_id,
-                            const std::string& key, int64_t amount, const std::string&) override {
+  absl::Status RecordRefund(const Payment& p, const std::string& refund_id, const std::string& key,
+                            int64_t amount, const std::string&) override {
     if (refunds.count(key)) return absl::OkStatus();
     refunds[key] = {refund_id, amount};
     Payment& stored = payments[p.payment_id];
     stored.refunded_minor += amount;
-    stored.state = stored.refunded_minor == stored.captured_minor ? PaymentState::kRefunded
-                                                                  : PaymentState::kPartiallyRefunded;
+    stored.state = stored.refunded_minor == stored.captured_minor
+                       ? PaymentState::kRefunded
+                       : PaymentState::kPartiallyRefunded;
     return absl::OkStatus();
   }
   std::map<std::string, Payment> payments;
@@ -142,7 +143,8 @@ TEST_F(PaymentServiceTest, DeclinesMapToTypedReasons) {
 TEST_F(PaymentServiceTest, UnknownPaymentMethodIsInvalidArgument) {
   std::string code;
   absl::Status status = GatewayErrorToStatus(
-      400, R"({"error":{"type":"invalid_request_error","code":"resource_missing","param":"payment_method"}})",
+      400,
+      R"({"error":{"type":"invalid_request_error","code":"resource_missing","param":"payment_method"}})",
       "ord_1", &code);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ErrorReason(status), "INVALID_PAYMENT_METHOD");
@@ -174,7 +176,8 @@ TEST_F(PaymentServiceTest, RetriesTransportErrorsAndServerErrorsThenSucceeds) {
 }
 
 TEST_F(PaymentServiceTest, RateLimitIsRetriedNoSoonerThanRetryAfter) {
-  gateway_.script.push_back({429, R"({"error":{"type":"invalid_request_error","code":"rate_limit"}})",
+  gateway_.script.push_back({429,
+                             R"({"error":{"type":"invalid_request_error","code":"rate_limit"}})",
                              "", /*retry_after_seconds=*/3, false});
   gateway_.Answer(200, kIntent);
   PaymentService service = Service();
@@ -265,7 +268,7 @@ TEST_F(PaymentServiceTest, VoidByKeyResolvesAnUnknownOutcomeThenVoids) {
   for (int i = 0; i < 3; ++i) gateway_.FailTransport();
   PaymentService service = Service();
   EXPECT_EQ(Authorize(service).status().code(), absl::StatusCode::kUnavailable);
-  gateway_.Answer(200, kIntent);                                    // replayed authorization
+  gateway_.Answer(200, kIntent);                                   // replayed authorization
   gateway_.Answer(200, R"({"id":"pi_123","status":"canceled"})");  // the void
   auto voided = service.Void("", "ord_1:authorize", "ord_1", absl::Now() + absl::Seconds(5));
   ASSERT_TRUE(voided.ok()) << voided.status();
@@ -292,7 +295,9 @@ TEST_F(PaymentServiceTest, VoidOfAnIntentCapturedBehindOurBackAsksForARefund) {
   PaymentService service = Service();
   auto payment = Authorize(service, 1000);
   ASSERT_TRUE(payment.ok());
-  gateway_.Answer(400, R"({"error":{"type":"invalid_request_error","code":"payment_intent_unexpected_state"}})");
+  gateway_.Answer(
+      400,
+      R"({"error":{"type":"invalid_request_error","code":"payment_intent_unexpected_state"}})");
   gateway_.Answer(200, R"({"id":"pi_123","status":"succeeded","amount_received":1000})");
   auto voided = service.Void(payment->payment_id, "", "ord_1", absl::Now() + absl::Seconds(5));
   EXPECT_EQ(ErrorReason(voided.status()), "PAYMENT_CAPTURED");

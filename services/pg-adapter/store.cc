@@ -31,11 +31,16 @@ Payment FromRow(const pqxx::row& row) {
 
 const char* OperationText(Operation op) {
   switch (op) {
-    case Operation::kAuthorize: return "AUTHORIZE";
-    case Operation::kCapture: return "CAPTURE";
-    case Operation::kVoid: return "VOID";
-    case Operation::kRefund: return "REFUND";
-    case Operation::kReconcile: return "RECONCILE";
+    case Operation::kAuthorize:
+      return "AUTHORIZE";
+    case Operation::kCapture:
+      return "CAPTURE";
+    case Operation::kVoid:
+      return "VOID";
+    case Operation::kRefund:
+      return "REFUND";
+    case Operation::kReconcile:
+      return "RECONCILE";
   }
   return "AUTHORIZE";
 }
@@ -93,9 +98,10 @@ absl::Status PostgresPaymentStore::Update(const Payment& p) {
   });
 }
 
-absl::StatusOr<int64_t> PostgresPaymentStore::BeginAttempt(const std::string& payment_id, Operation op,
-                                                     const std::string& gateway_key,
-                                                     int try_number) {
+absl::StatusOr<int64_t> PostgresPaymentStore::BeginAttempt(const std::string& payment_id,
+                                                           Operation op,
+                                                           const std::string& gateway_key,
+                                                           int try_number) {
   return pool_->Transact<int64_t>([&](pqxx::work& w) -> absl::StatusOr<int64_t> {
     pqxx::result row = w.exec_params(
         "INSERT INTO payment_attempts (payment_id, operation, gateway_idempotency_key, "
@@ -106,8 +112,8 @@ absl::StatusOr<int64_t> PostgresPaymentStore::BeginAttempt(const std::string& pa
 }
 
 absl::Status PostgresPaymentStore::FinishAttempt(int64_t attempt_id, int http_status,
-                                           const std::string& outcome,
-                                           const std::string& detail) {
+                                                 const std::string& outcome,
+                                                 const std::string& detail) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     w.exec_params(
         "UPDATE payment_attempts SET finished_at = now(), http_status = NULLIF($2, 0), "
@@ -122,17 +128,16 @@ absl::StatusOr<std::optional<RecordedRefund>> PostgresPaymentStore::FindRefund(
   using Found = std::optional<RecordedRefund>;
   return pool_->Transact<Found>([&](pqxx::work& w) -> absl::StatusOr<Found> {
     pqxx::result row = w.exec_params(
-        "SELECT refund_id, amount_minor FROM refunds WHERE idempotency_key = $1",
-        idempotency_key);
+        "SELECT refund_id, amount_minor FROM refunds WHERE idempotency_key = $1", idempotency_key);
     if (row.empty()) return Found();
     return Found(RecordedRefund{row[0][0].as<std::string>(), row[0][1].as<int64_t>()});
   });
 }
 
 absl::Status PostgresPaymentStore::RecordRefund(const Payment& p, const std::string& refund_id,
-                                          const std::string& idempotency_key,
-                                          int64_t amount_minor,
-                                          const std::string& gateway_refund_id) {
+                                                const std::string& idempotency_key,
+                                                int64_t amount_minor,
+                                                const std::string& gateway_refund_id) {
   return pool_->Transact([&](pqxx::work& w) -> absl::Status {
     pqxx::result inserted = w.exec_params(
         "INSERT INTO refunds (refund_id, payment_id, idempotency_key, amount_minor, "
@@ -155,18 +160,18 @@ absl::Status PostgresPaymentStore::RecordRefund(const Payment& p, const std::str
 }
 
 absl::StatusOr<bool> PostgresPaymentStore::RecordWebhook(const std::string& event_id,
-                                                   const std::string& type,
-                                                   const std::string& order_id,
-                                                   const std::string& body) {
+                                                         const std::string& type,
+                                                         const std::string& order_id,
+                                                         const std::string& body) {
   return pool_->Transact<bool>([&](pqxx::work& w) -> absl::StatusOr<bool> {
     w.exec_params(
         "INSERT INTO webhook_events (event_id, type, order_id, body) "
         "VALUES ($1, $2, NULLIF($3, ''), $4) ON CONFLICT (event_id) DO NOTHING",
         event_id, type, order_id, body);
-    return w.exec_params(
-                   "SELECT 1 FROM webhook_events WHERE event_id = $1 AND forwarded_at IS NULL",
-                   event_id)
-                  .size() > 0;
+    return !w.exec_params(
+                 "SELECT 1 FROM webhook_events WHERE event_id = $1 AND forwarded_at IS NULL",
+                 event_id)
+                .empty();
   });
 }
 

@@ -3,14 +3,13 @@
 #include <grpcpp/channel.h>
 #include <httplib.h>
 
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/grpc/client_call.h"
+#include "core/grpc/server.h"
 #include "core/listen_address.h"
 #include "core/log.h"
 #include "core/status.h"
-#include "core/grpc/server.h"
 #include "services/pg-adapter/store.h"
 #include "services/pg-adapter/webhooks.h"
 #include "shop/ops/v1/ops.grpc.pb.h"
@@ -20,7 +19,8 @@ namespace {
 
 class Sink final : public WebhookSink {
  public:
-  Sink(PostgresPaymentStore* store, std::unique_ptr<shop::ops::v1::OrderProcessingService::Stub> ops)
+  Sink(PostgresPaymentStore* store,
+       std::unique_ptr<shop::ops::v1::OrderProcessingService::Stub> ops)
       : store_(store), ops_(std::move(ops)) {}
 
   absl::StatusOr<bool> RecordOnce(const WebhookEvent& event, absl::string_view body) override {
@@ -51,14 +51,15 @@ class Sink final : public WebhookSink {
 }  // namespace
 
 struct WebhookServer::Impl {
-  explicit Impl(const WebhookServerOptions& o) : options(o), server(o.cert_file.c_str(), o.key_file.c_str()) {}
+  explicit Impl(const WebhookServerOptions& o)
+      : options(o), server(o.cert_file.c_str(), o.key_file.c_str()) {}
   WebhookServerOptions options;
   httplib::SSLServer server;
   std::unique_ptr<Sink> sink;
 };
 
-absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(WebhookServerOptions options,
-                                                                     PostgresPaymentStore* store) {
+absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(
+    const WebhookServerOptions& options, PostgresPaymentStore* store) {
   if (options.secret.size() < 16) {
     return absl::InvalidArgumentError("the webhook secret must have at least 16 characters");
   }
@@ -70,7 +71,8 @@ absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(WebhookServe
   if (!impl.server.is_valid()) {
     return absl::InvalidArgumentError("webhook server: cannot use the TLS certificate and key");
   }
-  impl.sink = std::make_unique<Sink>(store, shop::ops::v1::OrderProcessingService::NewStub(*channel));
+  impl.sink =
+      std::make_unique<Sink>(store, shop::ops::v1::OrderProcessingService::NewStub(*channel));
   impl.server.set_payload_max_length(size_t{64} * 1024);
   impl.server.Post("/webhooks/gateway", [&impl](const httplib::Request& request,
                                                 httplib::Response& response) {

@@ -15,10 +15,10 @@ namespace shop::payments {
 class PostgresPaymentStore;
 
 struct WebhookServerOptions {
-  std::string listen;      // "127.0.0.1:7444"; port 0 picks one
-  std::string cert_file;   // the adapter's own certificate and key
+  std::string listen;     // "127.0.0.1:7444"; port 0 picks one
+  std::string cert_file;  // the adapter's own certificate and key
   std::string key_file;
-  std::string secret;      // the endpoint's signing secret
+  std::string secret;  // the endpoint's signing secret
   absl::Duration tolerance = absl::Minutes(5);
   std::string ops_address;  // where outcomes are forwarded (mTLS)
   TlsFiles tls;             // the adapter's mesh identity, for ops
@@ -27,7 +27,7 @@ struct WebhookServerOptions {
 
 class WebhookServer {
  public:
-  static absl::StatusOr<std::unique_ptr<WebhookServer>> Start(WebhookServerOptions options,
+  static absl::StatusOr<std::unique_ptr<WebhookServer>> Start(const WebhookServerOptions& options,
                                                               PostgresPaymentStore* store);
   ~WebhookServer();
   int port() const { return port_; }

@@ -40,7 +40,8 @@ absl::Status VerifyWebhookSignature(absl::string_view secret, absl::string_view 
   int64_t timestamp = -1;
   std::vector<std::string> signatures;
   for (absl::string_view part : absl::StrSplit(header, ',')) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(part, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(part, absl::MaxSplits('=', 1));
     if (kv.first == "t" && !absl::SimpleAtoi(kv.second, &timestamp)) timestamp = -1;
     if (kv.first == "v1") signatures.emplace_back(kv.second);
   }
@@ -102,16 +103,16 @@ WebhookResult HandleWebhook(WebhookSink& sink, absl::string_view secret,
   if (!event->order_id.empty()) {
     if (absl::Status forwarded = sink.Forward(*event); !forwarded.ok()) {
       // Not acknowledged: the gateway sends it again and we forward again.
-      log::Error("webhook not forwarded to ops", {{"event_id", event->event_id},
-                                                  {"error", std::string(forwarded.message())}});
+      log::Error("webhook not forwarded to ops",
+                 {{"event_id", event->event_id}, {"error", std::string(forwarded.message())}});
       return {503, "could not forward the event; send it again"};
     }
   }
   if (!sink.MarkForwarded(event->event_id).ok()) {
     return {500, "could not record the event; send it again"};
   }
-  log::Info("webhook applied", {{"event_id", event->event_id}, {"type", event->type},
-                                {"order_id", event->order_id}});
+  log::Info("webhook applied",
+            {{"event_id", event->event_id}, {"type", event->type}, {"order_id", event->order_id}});
   return {200, "ok"};
 }
 

@@ -30,7 +30,7 @@ struct WebhookEvent {
   std::string type;      // "charge.dispute.created"
   std::string payment_intent;
   std::string order_id;
-  std::string detail;    // e.g. the dispute reason or failure message
+  std::string detail;  // e.g. the dispute reason or failure message
 };
 
 // Parses the JSON body of an event; INVALID_ARGUMENT when it is not one.

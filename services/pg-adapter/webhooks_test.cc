@@ -41,13 +41,15 @@ const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 TEST(WebhooksTest, AValidEventIsForwardedOnce) {
   MemorySink sink;
   const int64_t t = absl::ToUnixSeconds(kNow);
-  WebhookResult first = HandleWebhook(sink, kSecret, Header(t, kBody), kBody, kNow, absl::Minutes(5));
+  WebhookResult first =
+      HandleWebhook(sink, kSecret, Header(t, kBody), kBody, kNow, absl::Minutes(5));
   EXPECT_EQ(first.http_status, 200);
   ASSERT_EQ(sink.forwards.size(), 1u);
   EXPECT_EQ(sink.forwards[0].order_id, "ord_1");
   EXPECT_EQ(sink.forwards[0].type, "charge.dispute.created");
   EXPECT_EQ(sink.forwards[0].detail, "fraudulent");
-  WebhookResult again = HandleWebhook(sink, kSecret, Header(t, kBody), kBody, kNow, absl::Minutes(5));
+  WebhookResult again =
+      HandleWebhook(sink, kSecret, Header(t, kBody), kBody, kNow, absl::Minutes(5));
   EXPECT_EQ(again.http_status, 200);
   EXPECT_EQ(again.message, "duplicate event; already applied");
   EXPECT_EQ(sink.forwards.size(), 1u);
@@ -58,17 +60,20 @@ TEST(WebhooksTest, BadSignaturesAndReplaysAreRefused) {
   const int64_t t = absl::ToUnixSeconds(kNow);
   std::string tampered = kBody;
   tampered.replace(tampered.find("fraudulent"), 10, "duplicate_");
-  EXPECT_EQ(HandleWebhook(sink, kSecret, Header(t, kBody), tampered, kNow, absl::Minutes(5)).message,
-            "signature does not match");
+  EXPECT_EQ(
+      HandleWebhook(sink, kSecret, Header(t, kBody), tampered, kNow, absl::Minutes(5)).message,
+      "signature does not match");
   EXPECT_EQ(HandleWebhook(sink, kSecret, Header(t, kBody, "whsec_other_secret_000"), kBody, kNow,
-                          absl::Minutes(5)).http_status,
+                          absl::Minutes(5))
+                .http_status,
             400);
   WebhookResult replay =
       HandleWebhook(sink, kSecret, Header(t - 600, kBody), kBody, kNow, absl::Minutes(5));
   EXPECT_EQ(replay.http_status, 400);
   EXPECT_EQ(replay.message, "signature timestamp outside the tolerance (a replay?)");
   EXPECT_EQ(HandleWebhook(sink, kSecret, "", kBody, kNow, absl::Minutes(5)).http_status, 400);
-  EXPECT_EQ(HandleWebhook(sink, kSecret, "t=abc,v1=zz", kBody, kNow, absl::Minutes(5)).http_status, 400);
+  EXPECT_EQ(HandleWebhook(sink, kSecret, "t=abc,v1=zz", kBody, kNow, absl::Minutes(5)).http_status,
+            400);
   EXPECT_TRUE(sink.forwards.empty());
 }
 
@@ -76,19 +81,24 @@ TEST(WebhooksTest, AnEventNotForwardedIsForwardedOnRedelivery) {
   MemorySink sink;
   sink.ops_up = false;
   const int64_t t = absl::ToUnixSeconds(kNow);
-  EXPECT_EQ(HandleWebhook(sink, kSecret, Header(t, kBody), kBody, kNow, absl::Minutes(5)).http_status, 503);
+  EXPECT_EQ(
+      HandleWebhook(sink, kSecret, Header(t, kBody), kBody, kNow, absl::Minutes(5)).http_status,
+      503);
   sink.ops_up = true;
-  EXPECT_EQ(HandleWebhook(sink, kSecret, Header(t, kBody), kBody, kNow, absl::Minutes(5)).http_status, 200);
+  EXPECT_EQ(
+      HandleWebhook(sink, kSecret, Header(t, kBody), kBody, kNow, absl::Minutes(5)).http_status,
+      200);
   EXPECT_EQ(sink.forwards.size(), 1u);
 }
 
 TEST(WebhooksTest, MalformedEventsAreRefusedWithoutForwarding) {
   MemorySink sink;
   const int64_t t = absl::ToUnixSeconds(kNow);
-  for (const std::string& body : {std::string("not json"), std::string(R"({"type":"x"})"),
-                           std::string("\xff\xfe\x00", 3)}) {
-    EXPECT_EQ(HandleWebhook(sink, kSecret, Header(t, body), body, kNow, absl::Minutes(5)).http_status,
-              400);
+  for (const std::string& body :
+       {std::string("not json"), std::string(R"({"type":"x"})"), std::string("\xff\xfe\x00", 3)}) {
+    EXPECT_EQ(
+        HandleWebhook(sink, kSecret, Header(t, body), body, kNow, absl::Minutes(5)).http_status,
+        400);
   }
   EXPECT_TRUE(sink.forwards.empty());
 }

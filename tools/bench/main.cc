@@ -22,8 +22,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/config.h"
-#include "core/ids.h"
 #include "core/grpc/tls.h"
+#include "core/ids.h"
 #include "core/trace.h"
 #include "shop/v1/audit.grpc.pb.h"
 #include "shop/v1/ecp.grpc.pb.h"
@@ -91,10 +91,10 @@ double Median(std::vector<double> v) {
 }
 
 int Ingest() {
-  auto channel = shop::MakeChannel(absl::GetFlag(FLAGS_logging_addr),
-                                   {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
-                                    absl::GetFlag(FLAGS_tls_key)},
-                                   shop::ChannelOptions{.traced = false});
+  auto channel = shop::MakeChannel(
+      absl::GetFlag(FLAGS_logging_addr),
+      {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)},
+      shop::ChannelOptions{.traced = false});
   if (!channel.ok()) return std::fprintf(stderr, "%s\n", channel.status().ToString().c_str()), 2;
   const int streams = absl::GetFlag(FLAGS_streams);
   const int batch = absl::GetFlag(FLAGS_batch);
@@ -168,12 +168,13 @@ int Ingest() {
     auto copy_start = std::chrono::steady_clock::now();
     for (size_t at = 0; at < lines.size(); at += batch) {
       pqxx::work w(c);
-      std::vector<std::string> columns = {"sequence", "event_id", "kind", "service", "name",
-                                          "trace_id", "order_id", "customer_id", "caller",
-                                          "status_code", "event_time", "received_at", "record",
-                                          "leaf_hash"};
+      std::vector<std::string> columns = {"sequence", "event_id",    "kind",       "service",
+                                          "name",     "trace_id",    "order_id",   "customer_id",
+                                          "caller",   "status_code", "event_time", "received_at",
+                                          "record",   "leaf_hash"};
       pqxx::tablewriter writer(w, "bench_copy_baseline", columns.begin(), columns.end());
-      for (size_t i = at; i < std::min(lines.size(), at + batch); ++i) writer.write_raw_line(lines[i]);
+      for (size_t i = at; i < std::min(lines.size(), at + batch); ++i)
+        writer.write_raw_line(lines[i]);
       writer.complete();
       w.commit();
     }
@@ -184,11 +185,13 @@ int Ingest() {
     w.exec("DROP TABLE bench_copy_baseline");
     w.commit();
   }
-  std::printf("{\"mode\":\"ingest\",\"streams\":%d,\"batch\":%d,\"spans_per_trace\":%d,"
-              "\"seconds\":%.2f,\"stored\":%lld,"
-              "\"events_per_s\":%.0f,\"copy_baseline_rows_per_s\":%.0f,\"ratio\":%.3f}\n",
-              streams, batch, absl::GetFlag(FLAGS_spans_per_trace), elapsed,
-              static_cast<long long>(stored.load()), ingest_rate, copy_rate, copy_rate > 0 ? ingest_rate / copy_rate : 0.0);
+  std::printf(
+      "{\"mode\":\"ingest\",\"streams\":%d,\"batch\":%d,\"spans_per_trace\":%d,"
+      "\"seconds\":%.2f,\"stored\":%lld,"
+      "\"events_per_s\":%.0f,\"copy_baseline_rows_per_s\":%.0f,\"ratio\":%.3f}\n",
+      streams, batch, absl::GetFlag(FLAGS_spans_per_trace), elapsed,
+      static_cast<long long>(stored.load()), ingest_rate, copy_rate,
+      copy_rate > 0 ? ingest_rate / copy_rate : 0.0);
   return failed ? 1 : 0;
 }
 
@@ -217,10 +220,11 @@ int Load(const char* mode, const std::function<bool()>& call) {
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::printf("{\"mode\":\"%s\",\"concurrency\":%d,\"seconds\":%.2f,\"ok\":%lld,\"failed\":%lld,"
-              "\"per_s\":%.1f,\"median_ms\":%.1f}\n",
-              mode, concurrency, elapsed, static_cast<long long>(ok.load()),
-              static_cast<long long>(failed.load()), ok / elapsed, Median(all));
+  std::printf(
+      "{\"mode\":\"%s\",\"concurrency\":%d,\"seconds\":%.2f,\"ok\":%lld,\"failed\":%lld,"
+      "\"per_s\":%.1f,\"median_ms\":%.1f}\n",
+      mode, concurrency, elapsed, static_cast<long long>(ok.load()),
+      static_cast<long long>(failed.load()), ok / elapsed, Median(all));
   return failed > ok / 100 ? 1 : 0;  // more than 1% failures spoils the figure
 }
 
@@ -242,9 +246,9 @@ shop::v1::PlaceOrderRequest Order() {
 }
 
 int Place() {
-  auto channel = shop::MakeChannel(absl::GetFlag(FLAGS_ecp_addr),
-                                   {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
-                                    absl::GetFlag(FLAGS_tls_key)});
+  auto channel = shop::MakeChannel(
+      absl::GetFlag(FLAGS_ecp_addr),
+      {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)});
   if (!channel.ok()) return std::fprintf(stderr, "%s\n", channel.status().ToString().c_str()), 2;
   auto stub = shop::v1::CustomerService::NewStub(*channel);
   return Load("place", [&] {

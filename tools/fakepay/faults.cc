@@ -25,14 +25,13 @@ constexpr Knob kKnobs[] = {
     {"latency_ms", &FaultPlan::latency_ms, FaultPlan::kMaxLatencyMs, false},
     {"error_500_percent", &FaultPlan::error_500_percent, 100, true},
     {"error_429_percent", &FaultPlan::error_429_percent, 100, true},
-    {"retry_after_seconds", &FaultPlan::retry_after_seconds,
-     FaultPlan::kMaxRetryAfterSeconds, false},
+    {"retry_after_seconds", &FaultPlan::retry_after_seconds, FaultPlan::kMaxRetryAfterSeconds,
+     false},
     {"timeout_percent", &FaultPlan::timeout_percent, 100, true},
     {"reset_percent", &FaultPlan::reset_percent, 100, true},
 };
 
-constexpr FaultKind kInjectedKinds[] = {FaultKind::kError500,
-                                        FaultKind::kError429,
+constexpr FaultKind kInjectedKinds[] = {FaultKind::kError500, FaultKind::kError429,
                                         FaultKind::kTimeout, FaultKind::kReset};
 
 const Knob* FindKnob(absl::string_view name) {
@@ -43,9 +42,8 @@ const Knob* FindKnob(absl::string_view name) {
 }
 
 KnobError OutOfRange(const Knob& knob) {
-  return {
-      knob.name, "parameter_invalid_integer",
-      absl::StrCat(knob.name, " must be an integer from 0 to ", knob.max, ".")};
+  return {knob.name, "parameter_invalid_integer",
+          absl::StrCat(knob.name, " must be an integer from 0 to ", knob.max, ".")};
 }
 
 // Accepts plain decimal digits only: no sign, no spaces, no exponent, which
@@ -67,8 +65,8 @@ std::optional<int> ParseKnobValue(absl::string_view value) {
 }
 
 int PercentSum(const FaultPlan& plan) {
-  return plan.error_500_percent + plan.error_429_percent +
-         plan.timeout_percent + plan.reset_percent;
+  return plan.error_500_percent + plan.error_429_percent + plan.timeout_percent +
+         plan.reset_percent;
 }
 
 KnobError SumTooLarge(const FaultPlan& plan, const char* param) {
@@ -123,8 +121,7 @@ FaultKind FaultPlan::Pick(double draw) const {
   return FaultKind::kNone;
 }
 
-std::optional<KnobError> UpdateFaultPlan(const Params& params,
-                                         FaultPlan* plan) {
+std::optional<KnobError> UpdateFaultPlan(const Params& params, FaultPlan* plan) {
   FaultPlan updated = *plan;
   // A sum over 100 is blamed on a percentage this request sets (the first
   // by name, as `params` is sorted): the stored plan was valid, so one of
@@ -135,9 +132,8 @@ std::optional<KnobError> UpdateFaultPlan(const Params& params,
     if (knob == nullptr) {
       // Names are echoed (short ones only); values never are, as elsewhere.
       return KnobError{name, "parameter_unknown",
-                       name.size() <= 64
-                           ? absl::StrCat("Received unknown parameter: ", name)
-                           : std::string("Received unknown parameter.")};
+                       name.size() <= 64 ? absl::StrCat("Received unknown parameter: ", name)
+                                         : std::string("Received unknown parameter.")};
     }
     std::optional<int> parsed = ParseKnobValue(value);
     if (!parsed.has_value() || *parsed > knob->max) return OutOfRange(*knob);
@@ -147,8 +143,7 @@ std::optional<KnobError> UpdateFaultPlan(const Params& params,
     }
   }
   if (PercentSum(updated) > 100) {
-    return SumTooLarge(updated, first_percent != nullptr ? first_percent
-                                                         : "error_500_percent");
+    return SumTooLarge(updated, first_percent != nullptr ? first_percent : "error_500_percent");
   }
   if (std::optional<KnobError> error = updated.Validate()) return error;
   *plan = updated;
@@ -188,8 +183,7 @@ Result FaultInjector::State() const {
   body["seed"] = seed_;
   OJson injected = OJson::object();
   for (FaultKind kind : kInjectedKinds) {
-    injected[std::string(FaultKindName(kind))] =
-        injected_[static_cast<size_t>(kind)];
+    injected[std::string(FaultKindName(kind))] = injected_[static_cast<size_t>(kind)];
   }
   body["injected"] = std::move(injected);
   return Result{200, body.dump()};

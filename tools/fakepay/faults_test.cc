@@ -60,11 +60,10 @@ TEST(FaultPlanTest, ZeroPercentSlicesAreSkipped) {
 }
 
 TEST(FaultPlanTest, HundredPercentCoversEveryDraw) {
-  for (auto [field, kind] :
-       {std::pair{&FaultPlan::error_500_percent, FaultKind::kError500},
-        std::pair{&FaultPlan::error_429_percent, FaultKind::kError429},
-        std::pair{&FaultPlan::timeout_percent, FaultKind::kTimeout},
-        std::pair{&FaultPlan::reset_percent, FaultKind::kReset}}) {
+  for (auto [field, kind] : {std::pair{&FaultPlan::error_500_percent, FaultKind::kError500},
+                             std::pair{&FaultPlan::error_429_percent, FaultKind::kError429},
+                             std::pair{&FaultPlan::timeout_percent, FaultKind::kTimeout},
+                             std::pair{&FaultPlan::reset_percent, FaultKind::kReset}}) {
     FaultPlan plan;
     plan.*field = 100;
     ASSERT_EQ(plan.Validate(), std::nullopt);
@@ -131,8 +130,7 @@ TEST(FaultPlanTest, PercentagesMaySumToExactlyHundred) {
 TEST(UpdateFaultPlanTest, SetsAnySubset) {
   FaultPlan plan;
   plan.error_500_percent = 20;
-  ASSERT_EQ(UpdateFaultPlan({{"timeout_percent", "30"}, {"latency_ms", "250"}},
-                            &plan),
+  ASSERT_EQ(UpdateFaultPlan({{"timeout_percent", "30"}, {"latency_ms", "250"}}, &plan),
             std::nullopt);
   EXPECT_EQ(plan.error_500_percent, 20);  // Untouched.
   EXPECT_EQ(plan.timeout_percent, 30);
@@ -161,14 +159,13 @@ TEST(UpdateFaultPlanTest, SetsEveryKnobByName) {
 
 TEST(UpdateFaultPlanTest, AcceptsBoundsAndLeadingZeros) {
   FaultPlan plan;
-  EXPECT_EQ(UpdateFaultPlan({{"error_429_percent", "100"},
-                             {"latency_ms", "60000"},
-                             {"retry_after_seconds", "0"}},
-                            &plan),
-            std::nullopt);
+  EXPECT_EQ(
+      UpdateFaultPlan(
+          {{"error_429_percent", "100"}, {"latency_ms", "60000"}, {"retry_after_seconds", "0"}},
+          &plan),
+      std::nullopt);
   EXPECT_EQ(plan.error_429_percent, 100);
-  EXPECT_EQ(UpdateFaultPlan({{"error_429_percent", "007"}}, &plan),
-            std::nullopt);
+  EXPECT_EQ(UpdateFaultPlan({{"error_429_percent", "007"}}, &plan), std::nullopt);
   EXPECT_EQ(plan.error_429_percent, 7);
 }
 
@@ -193,15 +190,13 @@ TEST(UpdateFaultPlanTest, RejectsBadValues) {
            {"reset_percent", "200"},
        }) {
     FaultPlan plan;
-    std::optional<KnobError> error =
-        UpdateFaultPlan({{c.name, c.value}}, &plan);
+    std::optional<KnobError> error = UpdateFaultPlan({{c.name, c.value}}, &plan);
     ASSERT_TRUE(error.has_value()) << c.name << "=" << c.value;
     EXPECT_EQ(error->param, c.name);
     EXPECT_EQ(error->code, "parameter_invalid_integer");
     // Values are not echoed back.
     if (*c.value != '\0') {
-      EXPECT_EQ(error->message.find(c.value), std::string::npos)
-          << error->message;
+      EXPECT_EQ(error->message.find(c.value), std::string::npos) << error->message;
     }
   }
 }
@@ -226,8 +221,7 @@ TEST(UpdateFaultPlanTest, SumOverHundredBlamesTheRequestAndChangesNothing) {
   EXPECT_EQ(plan.latency_ms, 0);
   EXPECT_EQ(plan.reset_percent, 0);
   // Lowering one while raising another in the same request is fine.
-  EXPECT_EQ(UpdateFaultPlan(
-                {{"error_500_percent", "0"}, {"reset_percent", "100"}}, &plan),
+  EXPECT_EQ(UpdateFaultPlan({{"error_500_percent", "0"}, {"reset_percent", "100"}}, &plan),
             std::nullopt);
   EXPECT_EQ(plan.reset_percent, 100);
 }
@@ -274,9 +268,8 @@ TEST(FaultInjectorTest, StateShowsKnobsSeedAndCounters) {
   FaultInjector faults(plan, 99);
   EXPECT_EQ(faults.Decide().kind, FaultKind::kError500);
   EXPECT_EQ(faults.Decide().kind, FaultKind::kError500);
-  ASSERT_EQ(
-      faults.Update({{"error_500_percent", "0"}, {"error_429_percent", "100"}}),
-      std::nullopt);
+  ASSERT_EQ(faults.Update({{"error_500_percent", "0"}, {"error_429_percent", "100"}}),
+            std::nullopt);
   FaultInjector::Decision decision = faults.Decide();
   EXPECT_EQ(decision.kind, FaultKind::kError429);
   EXPECT_EQ(decision.retry_after_seconds, 7);
@@ -284,11 +277,10 @@ TEST(FaultInjectorTest, StateShowsKnobsSeedAndCounters) {
   Result state = faults.State();
   EXPECT_EQ(state.http_status, 200);
   // Key order is part of the shape: knobs, seed, then the counters.
-  EXPECT_EQ(state.body,
-            R"({"latency_ms":0,"error_500_percent":0,"error_429_percent":100,)"
-            R"("retry_after_seconds":7,"timeout_percent":0,"reset_percent":0,)"
-            R"("seed":99,"injected":{"error_500":2,"error_429":1,)"
-            R"("timeout":0,"reset":0}})");
+  EXPECT_EQ(state.body, R"({"latency_ms":0,"error_500_percent":0,"error_429_percent":100,)"
+                        R"("retry_after_seconds":7,"timeout_percent":0,"reset_percent":0,)"
+                        R"("seed":99,"injected":{"error_500":2,"error_429":1,)"
+                        R"("timeout":0,"reset":0}})");
 }
 
 TEST(FaultInjectorTest, RejectedUpdateKeepsTheLiveKnobs) {

@@ -103,21 +103,18 @@ struct IdempotentResponse {
   std::string body;
 };
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CardToken, id, brand, last4, exp_month,
-                                   exp_year, outcome, created)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Intent, id, amount, amount_capturable,
-                                   amount_received, amount_refunded, currency,
-                                   status, capture_method, payment_method,
-                                   latest_charge, description, metadata,
-                                   created, canceled_at, cancellation_reason,
-                                   failed_outcome, failed_payment_method)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Refund, id, amount, currency, payment_intent,
-                                   charge, reason, metadata, created)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LedgerEntry, seq, type, payment_intent,
-                                   amount, currency, order_id, decline_code,
-                                   idempotency_key, created)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IdempotentResponse, key, fingerprint,
-                                   http_status, body)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CardToken, id, brand, last4, exp_month, exp_year, outcome,
+                                   created)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Intent, id, amount, amount_capturable, amount_received,
+                                   amount_refunded, currency, status, capture_method,
+                                   payment_method, latest_charge, description, metadata, created,
+                                   canceled_at, cancellation_reason, failed_outcome,
+                                   failed_payment_method)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Refund, id, amount, currency, payment_intent, charge, reason,
+                                   metadata, created)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LedgerEntry, seq, type, payment_intent, amount, currency,
+                                   order_id, decline_code, idempotency_key, created)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IdempotentResponse, key, fingerprint, http_status, body)
 
 // Everything one API call changes. It is the unit of journaling: one commit
 // is one journal line, so a torn write drops a whole call, never half of one.
@@ -133,8 +130,8 @@ struct Commit {
   std::vector<std::pair<std::string, OJson>> events;
 
   bool empty() const {
-    return tokens.empty() && intents.empty() && refunds.empty() &&
-           entries.empty() && idempotency.empty();
+    return tokens.empty() && intents.empty() && refunds.empty() && entries.empty() &&
+           idempotency.empty();
   }
 };
 
@@ -173,16 +170,15 @@ Commit CommitFromJson(const Json& j) {
 // ---------------------------------------------------------------------------
 
 absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  return absl::InternalError(
-      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
 class Journal {
  public:
   // Opens and locks `path`, returning its complete records in `records`.
-  static absl::StatusOr<std::unique_ptr<Journal>> Open(
-      const std::string& path, std::vector<Json>* records,
-      std::vector<std::string>* warnings);
+  static absl::StatusOr<std::unique_ptr<Journal>> Open(const std::string& path,
+                                                       std::vector<Json>* records,
+                                                       std::vector<std::string>* warnings);
 
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -204,17 +200,17 @@ class Journal {
   size_t size_ = 0;  // Length of the valid prefix.
 };
 
-absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(
-    const std::string& path, std::vector<Json>* records,
-    std::vector<std::string>* warnings) {
+absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& path,
+                                                       std::vector<Json>* records,
+                                                       std::vector<std::string>* warnings) {
   // 0600: the journal holds idempotency keys and order metadata.
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoError("cannot open state file", path);
   auto journal = absl::WrapUnique(new Journal(fd, path));
   // Two servers appending to one journal would interleave and corrupt it.
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "state file ", path, " is locked by another fakepay process"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("state file ", path, " is locked by another fakepay process"));
   }
   std::string contents;
   absl::Status read = journal->ReadAll(&contents);
@@ -227,8 +223,7 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(
     size_t newline = contents.find('\n', pos);
     bool terminated = newline != std::string::npos;
     size_t next = terminated ? newline + 1 : contents.size();
-    absl::string_view line(contents.data() + pos,
-                           (terminated ? newline : contents.size()) - pos);
+    absl::string_view line(contents.data() + pos, (terminated ? newline : contents.size()) - pos);
     if (absl::StripAsciiWhitespace(line).empty()) {
       pos = next;  // Blank line: harmless.
       continue;
@@ -245,9 +240,9 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(
                                        "ignoring it"));
       break;
     } else {
-      return absl::DataLossError(absl::StrCat(
-          "state file ", path, " line ", line_no,
-          " is corrupt and is not the last line; refusing to start"));
+      return absl::DataLossError(
+          absl::StrCat("state file ", path, " line ", line_no,
+                       " is corrupt and is not the last line; refusing to start"));
     }
     pos = next;
   }
@@ -281,8 +276,7 @@ absl::Status Journal::Truncate(size_t length) {
 absl::Status Journal::Append(const Json& record) {
   // Replacement of invalid UTF-8 never triggers in practice (inputs are
   // validated in ParseForm) but keeps dump() from throwing.
-  std::string line =
-      record.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  std::string line = record.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   size_t written = 0;
   while (written < line.size()) {
     ssize_t n = write(fd_, line.data() + written, line.size() - written);
@@ -336,11 +330,9 @@ constexpr Outcome kOutcomes[] = {
     {kSuccess, "", "", ""},
     {"insufficient_funds", "card_declined", "insufficient_funds",
      "Your card has insufficient funds."},
-    {"generic_decline", "card_declined", "generic_decline",
-     "Your card was declined."},
+    {"generic_decline", "card_declined", "generic_decline", "Your card was declined."},
     {"expired_card", "expired_card", "expired_card", "Your card has expired."},
-    {"incorrect_cvc", "incorrect_cvc", "incorrect_cvc",
-     "Your card's security code is incorrect."},
+    {"incorrect_cvc", "incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect."},
     {"processing_error", "processing_error", "processing_error",
      "An error occurred while processing your card. Try again in a little "
      "bit."},
@@ -359,10 +351,8 @@ struct TestCard {
 };
 
 constexpr TestCard kTestCards[] = {
-    {"4000000000009995", "insufficient_funds"},
-    {"4000000000000002", "generic_decline"},
-    {"4000000000000069", "expired_card"},
-    {"4000000000000127", "incorrect_cvc"},
+    {"4000000000009995", "insufficient_funds"}, {"4000000000000002", "generic_decline"},
+    {"4000000000000069", "expired_card"},       {"4000000000000127", "incorrect_cvc"},
     {"4000000000000119", "processing_error"},
 };
 
@@ -384,8 +374,7 @@ struct MagicPaymentMethod {
 // fresh pm_ token, so the intent reports the minted id.
 constexpr MagicPaymentMethod kMagicPaymentMethods[] = {
     {"pm_card_visa", "4242", kSuccess},
-    {"pm_card_visa_chargeDeclinedInsufficientFunds", "9995",
-     "insufficient_funds"},
+    {"pm_card_visa_chargeDeclinedInsufficientFunds", "9995", "insufficient_funds"},
     {"pm_card_chargeDeclined", "0002", "generic_decline"},
     {"pm_card_chargeDeclinedExpiredCard", "0069", "expired_card"},
     {"pm_card_chargeDeclinedIncorrectCvc", "0127", "incorrect_cvc"},
@@ -434,8 +423,7 @@ std::string CardBrand(absl::string_view n) {
   if (in(Prefix(n, 2), 51, 55) || in(Prefix(n, 4), 2221, 2720)) {
     return "mastercard";
   }
-  if (Prefix(n, 4) == 6011 || Prefix(n, 2) == 65 ||
-      in(Prefix(n, 3), 644, 649)) {
+  if (Prefix(n, 4) == 6011 || Prefix(n, 2) == 65 || in(Prefix(n, 3), 644, 649)) {
     return "discover";
   }
   if (in(Prefix(n, 4), 3528, 3589)) return "jcb";
@@ -491,8 +479,8 @@ void AppendField(absl::string_view field, std::string* out) {
 
 // Keyed (HMAC) rather than a plain hash: a card number has so little entropy
 // that an unkeyed digest in the journal could be brute-forced.
-std::string Fingerprint(const std::string& secret, absl::string_view method,
-                        absl::string_view path, const Params& params) {
+std::string Fingerprint(const std::string& secret, absl::string_view method, absl::string_view path,
+                        const Params& params) {
   std::string canonical;
   AppendField(method, &canonical);
   AppendField(path, &canonical);
@@ -503,8 +491,8 @@ std::string Fingerprint(const std::string& secret, absl::string_view method,
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(canonical.data()),
-       canonical.size(), digest, &digest_len);
+       reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest,
+       &digest_len);
   std::string hex;
   for (unsigned int i = 0; i < digest_len; ++i) {
     absl::StrAppend(&hex, absl::Hex(digest[i], absl::kZeroPad2));
@@ -525,9 +513,7 @@ Result Respond(int http_status, const OJson& body) {
   return result;
 }
 
-OJson NullIfEmpty(const std::string& s) {
-  return s.empty() ? OJson() : OJson(s);
-}
+OJson NullIfEmpty(const std::string& s) { return s.empty() ? OJson() : OJson(s); }
 
 OJson MetadataJson(const std::map<std::string, std::string>& metadata) {
   OJson j = OJson::object();
@@ -572,8 +558,7 @@ OJson PaymentIntentJson(const Intent& i, const CardToken* failed_token) {
   j["created"] = i.created;
   j["currency"] = i.currency;
   j["description"] = NullIfEmpty(i.description);
-  j["last_payment_error"] =
-      i.failed_outcome.empty() ? OJson() : DeclineErrorJson(i, failed_token);
+  j["last_payment_error"] = i.failed_outcome.empty() ? OJson() : DeclineErrorJson(i, failed_token);
   j["latest_charge"] = NullIfEmpty(i.latest_charge);
   j["livemode"] = false;
   j["metadata"] = MetadataJson(i.metadata);
@@ -608,14 +593,10 @@ OJson RefundJson(const Refund& r) {
 // with charge.refunded only, so its status is "refunded" even after a
 // partial refund; `refunded` says whether the whole amount was returned.
 OJson ChargeJson(const Intent& i) {
-  return {{"id", i.latest_charge},
-          {"object", "charge"},
-          {"amount", i.amount_received},
-          {"amount_refunded", i.amount_refunded},
-          {"currency", i.currency},
-          {"metadata", MetadataJson(i.metadata)},
-          {"payment_intent", i.id},
-          {"refunded", i.amount_refunded >= i.amount_received},
+  return {{"id", i.latest_charge},       {"object", "charge"},
+          {"amount", i.amount_received}, {"amount_refunded", i.amount_refunded},
+          {"currency", i.currency},      {"metadata", MetadataJson(i.metadata)},
+          {"payment_intent", i.id},      {"refunded", i.amount_refunded >= i.amount_received},
           {"status", "refunded"}};
 }
 
@@ -636,8 +617,7 @@ Event MakeEvent(const State& s, const std::string& type, const OJson& object) {
   return event;
 }
 
-void EmitEvents(const State& s,
-                const std::vector<std::pair<std::string, OJson>>& events) {
+void EmitEvents(const State& s, const std::vector<std::pair<std::string, OJson>>& events) {
   if (!s.options.on_event) return;
   for (const auto& [type, object] : events) {
     s.options.on_event(MakeEvent(s, type, object));
@@ -656,32 +636,27 @@ OJson LedgerEntryJson(const LedgerEntry& e) {
           {"created", e.created}};
 }
 
-Result InvalidRequest(int http_status, absl::string_view message,
-                      absl::string_view code = "",
+Result InvalidRequest(int http_status, absl::string_view message, absl::string_view code = "",
                       absl::string_view param = "") {
-  return ErrorResult(http_status, "invalid_request_error", message, code,
-                     param);
+  return ErrorResult(http_status, "invalid_request_error", message, code, param);
 }
 
 Result NoSuchIntent(absl::string_view id, absl::string_view param) {
   return InvalidRequest(param == "intent" ? 404 : 400,
-                        absl::StrCat("No such payment_intent: '", id, "'"),
-                        "resource_missing", param);
+                        absl::StrCat("No such payment_intent: '", id, "'"), "resource_missing",
+                        param);
 }
 
-Result UnexpectedState(const State& s, const Intent& intent,
-                       absl::string_view action,
+Result UnexpectedState(const State& s, const Intent& intent, absl::string_view action,
                        absl::string_view allowed_statuses) {
-  OJson error = {
-      {"type", "invalid_request_error"},
-      {"code", "payment_intent_unexpected_state"},
-      {"message",
-       absl::StrCat("This PaymentIntent could not be ", action,
-                    " because it has a status of ", intent.status,
-                    ". Only a PaymentIntent with one of the following "
-                    "statuses may be ",
-                    action, ": ", allowed_statuses, ".")},
-      {"payment_intent", RenderIntent(s, intent)}};
+  OJson error = {{"type", "invalid_request_error"},
+                 {"code", "payment_intent_unexpected_state"},
+                 {"message", absl::StrCat("This PaymentIntent could not be ", action,
+                                          " because it has a status of ", intent.status,
+                                          ". Only a PaymentIntent with one of the following "
+                                          "statuses may be ",
+                                          action, ": ", allowed_statuses, ".")},
+                 {"payment_intent", RenderIntent(s, intent)}};
   return Respond(400, {{"error", error}});
 }
 
@@ -692,23 +667,20 @@ Result UnexpectedState(const State& s, const Intent& intent,
 
 constexpr int64_t kMaxAmount = 99999999;
 
-const std::string* RequireParam(const Params& p, const std::string& name,
-                                Result* error) {
+const std::string* RequireParam(const Params& p, const std::string& name, Result* error) {
   auto it = p.find(name);
   if (it == p.end()) {
-    *error =
-        InvalidRequest(400, absl::StrCat("Missing required param: ", name, "."),
-                       "parameter_missing", name);
+    *error = InvalidRequest(400, absl::StrCat("Missing required param: ", name, "."),
+                            "parameter_missing", name);
     return nullptr;
   }
   if (it->second.empty()) {
-    *error = InvalidRequest(
-        400,
-        absl::StrCat("You passed an empty string for '", name,
-                     "'. We assume empty values are an attempt to unset a "
-                     "parameter; however '",
-                     name, "' cannot be unset."),
-        "parameter_invalid_empty", name);
+    *error = InvalidRequest(400,
+                            absl::StrCat("You passed an empty string for '", name,
+                                         "'. We assume empty values are an attempt to unset a "
+                                         "parameter; however '",
+                                         name, "' cannot be unset."),
+                            "parameter_invalid_empty", name);
     return nullptr;
   }
   return &it->second;
@@ -728,27 +700,23 @@ bool ReadAmount(const Params& p, const std::string& name, bool required,
   const std::string* value = RequireParam(p, name, error);
   if (value == nullptr) return false;
   if (!AllDigits(*value)) {
-    *error = InvalidRequest(400, InvalidIntegerMessage(*value),
-                            "parameter_invalid_integer", name);
+    *error = InvalidRequest(400, InvalidIntegerMessage(*value), "parameter_invalid_integer", name);
     return false;
   }
   absl::string_view digits = *value;
   while (digits.size() > 1 && digits[0] == '0') digits.remove_prefix(1);
   int64_t amount = 0;
   // More than 18 digits would overflow int64; it is too large either way.
-  if (digits.size() > 18 || !absl::SimpleAtoi(digits, &amount) ||
-      amount > kMaxAmount) {
-    *error =
-        InvalidRequest(400,
-                       absl::StrCat("Amount must be no more than ", kMaxAmount,
-                                    " (in the currency's smallest unit)."),
-                       "amount_too_large", name);
+  if (digits.size() > 18 || !absl::SimpleAtoi(digits, &amount) || amount > kMaxAmount) {
+    *error = InvalidRequest(400,
+                            absl::StrCat("Amount must be no more than ", kMaxAmount,
+                                         " (in the currency's smallest unit)."),
+                            "amount_too_large", name);
     return false;
   }
   if (amount < 1) {
-    *error =
-        InvalidRequest(400, "This value must be greater than or equal to 1.",
-                       "parameter_invalid_integer", name);
+    *error = InvalidRequest(400, "This value must be greater than or equal to 1.",
+                            "parameter_invalid_integer", name);
     return false;
   }
   *out = amount;
@@ -756,14 +724,11 @@ bool ReadAmount(const Params& p, const std::string& name, bool required,
 }
 
 // Reads a required small non-negative integer such as an expiry month.
-bool ReadSmallInt(const Params& p, const std::string& name, int64_t* out,
-                  Result* error) {
+bool ReadSmallInt(const Params& p, const std::string& name, int64_t* out, Result* error) {
   const std::string* value = RequireParam(p, name, error);
   if (value == nullptr) return false;
-  if (!AllDigits(*value) || value->size() > 4 ||
-      !absl::SimpleAtoi(*value, out)) {
-    *error = InvalidRequest(400, InvalidIntegerMessage(*value),
-                            "parameter_invalid_integer", name);
+  if (!AllDigits(*value) || value->size() > 4 || !absl::SimpleAtoi(*value, out)) {
+    *error = InvalidRequest(400, InvalidIntegerMessage(*value), "parameter_invalid_integer", name);
     return false;
   }
   return true;
@@ -771,9 +736,8 @@ bool ReadSmallInt(const Params& p, const std::string& name, int64_t* out,
 
 // Reads an optional enum-valued parameter, defaulting when absent.
 bool ReadEnum(const Params& p, const std::string& name,
-              std::initializer_list<absl::string_view> allowed,
-              absl::string_view default_value, std::string* out,
-              Result* error) {
+              std::initializer_list<absl::string_view> allowed, absl::string_view default_value,
+              std::string* out, Result* error) {
   auto it = p.find(name);
   if (it == p.end()) {
     *out = std::string(default_value);
@@ -785,10 +749,9 @@ bool ReadEnum(const Params& p, const std::string& name,
       return true;
     }
   }
-  *error = InvalidRequest(400,
-                          absl::StrCat("Invalid ", name, ": must be one of ",
-                                       absl::StrJoin(allowed, ", "), "."),
-                          "", name);
+  *error = InvalidRequest(
+      400, absl::StrCat("Invalid ", name, ": must be one of ", absl::StrJoin(allowed, ", "), "."),
+      "", name);
   return false;
 }
 
@@ -806,8 +769,7 @@ bool ReadCurrency(const Params& p, std::string* out, Result* error) {
   *error = InvalidRequest(
       400,
       value->size() <= 8
-          ? absl::StrCat("Invalid currency: ", *value,
-                         ". fakepay supports usd, eur, gbp and jpy.")
+          ? absl::StrCat("Invalid currency: ", *value, ". fakepay supports usd, eur, gbp and jpy.")
           : "Invalid currency. fakepay supports usd, eur, gbp and jpy.",
       "", "currency");
   return false;
@@ -815,8 +777,7 @@ bool ReadCurrency(const Params& p, std::string* out, Result* error) {
 
 // Stripe's metadata limits: 50 keys, 40-character keys, 500-character
 // values. An empty value means "unset" and is dropped.
-bool ReadMetadata(const Params& p, std::map<std::string, std::string>* out,
-                  Result* error) {
+bool ReadMetadata(const Params& p, std::map<std::string, std::string>* out, Result* error) {
   constexpr absl::string_view kPrefix = "metadata[";
   for (auto it = p.lower_bound(std::string(kPrefix));
        it != p.end() && absl::StartsWith(it->first, kPrefix); ++it) {
@@ -828,15 +789,13 @@ bool ReadMetadata(const Params& p, std::map<std::string, std::string>* out,
       return false;
     }
     if (it->second.size() > 500) {
-      *error = InvalidRequest(
-          400, "Metadata values can have up to 500 characters.", "", it->first);
+      *error = InvalidRequest(400, "Metadata values can have up to 500 characters.", "", it->first);
       return false;
     }
     if (!it->second.empty()) (*out)[std::string(key)] = it->second;
   }
   if (out->size() > 50) {
-    *error =
-        InvalidRequest(400, "Metadata can have up to 50 keys.", "", "metadata");
+    *error = InvalidRequest(400, "Metadata can have up to 50 keys.", "", "metadata");
     return false;
   }
   return true;
@@ -855,13 +814,11 @@ const std::string* OptionalParam(const Params& p, const std::string& name) {
 
 int64_t Now(const State& s) { return s.options.now_seconds(); }
 
-std::string NewId(const State& s, absl::string_view prefix) {
-  return s.options.new_id(prefix);
-}
+std::string NewId(const State& s, absl::string_view prefix) { return s.options.new_id(prefix); }
 
 // Appends a ledger entry; the idempotency key is stamped later by Mutate.
-void AddEntry(const State& s, absl::string_view type, const Intent& intent,
-              int64_t amount, Commit* commit) {
+void AddEntry(const State& s, absl::string_view type, const Intent& intent, int64_t amount,
+              Commit* commit) {
   LedgerEntry e;
   e.seq = static_cast<int64_t>(s.entries.size() + commit->entries.size() + 1);
   e.type = std::string(type);
@@ -874,61 +831,53 @@ void AddEntry(const State& s, absl::string_view type, const Intent& intent,
   commit->entries.push_back(std::move(e));
 }
 
-Result CardError(absl::string_view code, absl::string_view message,
-                 absl::string_view param) {
+Result CardError(absl::string_view code, absl::string_view message, absl::string_view param) {
   return ErrorResult(402, "card_error", message, code, param);
 }
 
 // Card checks in Stripe's order: number, expiry, CVC. Returns false with a
 // 402 card error in `*error`.
-bool ValidateCard(const State& s, const std::string& number, int64_t exp_month,
-                  int64_t* exp_year, const Params& p, Result* error) {
+bool ValidateCard(const State& s, const std::string& number, int64_t exp_month, int64_t* exp_year,
+                  const Params& p, Result* error) {
   if (!AllDigits(number) || number.size() < 12 || number.size() > 19) {
-    *error = CardError("invalid_number",
-                       "Your card number is not a valid credit card number.",
+    *error = CardError("invalid_number", "Your card number is not a valid credit card number.",
                        "number");
     return false;
   }
   if (!LuhnValid(number)) {
-    *error = CardError("incorrect_number", "Your card number is incorrect.",
-                       "number");
+    *error = CardError("incorrect_number", "Your card number is incorrect.", "number");
     return false;
   }
   if (exp_month < 1 || exp_month > 12) {
-    *error = CardError("invalid_expiry_month",
-                       "Your card's expiration month is invalid.", "exp_month");
+    *error =
+        CardError("invalid_expiry_month", "Your card's expiration month is invalid.", "exp_month");
     return false;
   }
   if (*exp_year < 100) *exp_year += 2000;  // Two-digit years.
   YearMonth now = UtcYearMonth(Now(s));
   if (*exp_year < 2000 || *exp_year > now.year + 50) {
-    *error = CardError("invalid_expiry_year",
-                       "Your card's expiration year is invalid.", "exp_year");
+    *error =
+        CardError("invalid_expiry_year", "Your card's expiration year is invalid.", "exp_year");
     return false;
   }
-  if (*exp_year < now.year ||
-      (*exp_year == now.year && exp_month < now.month)) {
+  if (*exp_year < now.year || (*exp_year == now.year && exp_month < now.month)) {
     *error = CardError("expired_card", "Your card has expired.", "exp_month");
     return false;
   }
   const std::string* cvc = OptionalParam(p, "card[cvc]");
-  if (cvc != nullptr &&
-      (!AllDigits(*cvc) || cvc->size() < 3 || cvc->size() > 4)) {
-    *error = CardError("invalid_cvc", "Your card's security code is invalid.",
-                       "cvc");
+  if (cvc != nullptr && (!AllDigits(*cvc) || cvc->size() < 3 || cvc->size() > 4)) {
+    *error = CardError("invalid_cvc", "Your card's security code is invalid.", "cvc");
     return false;
   }
   return true;
 }
 
-Result PlanCreatePaymentMethod(const State& s, const Params& p,
-                               Commit* commit) {
+Result PlanCreatePaymentMethod(const State& s, const Params& p, Commit* commit) {
   Result error;
   const std::string* type = RequireParam(p, "type", &error);
   if (type == nullptr) return error;
   if (*type != "card") {
-    return InvalidRequest(400, "Invalid type: fakepay only supports card.", "",
-                          "type");
+    return InvalidRequest(400, "Invalid type: fakepay only supports card.", "", "type");
   }
   const std::string* number = RequireParam(p, "card[number]", &error);
   if (number == nullptr) return error;
@@ -953,8 +902,7 @@ Result PlanCreatePaymentMethod(const State& s, const Params& p,
 
 // Finds a tokenized card, or mints one for a Stripe magic test id (adding it
 // to `commit`). Call only after all other validation has passed.
-std::optional<CardToken> ResolvePaymentMethod(const State& s,
-                                              const std::string& id,
+std::optional<CardToken> ResolvePaymentMethod(const State& s, const std::string& id,
                                               Commit* commit) {
   if (const CardToken* token = FindToken(s, id)) return *token;
   const MagicPaymentMethod* magic = FindMagicPaymentMethod(id);
@@ -971,9 +919,7 @@ std::optional<CardToken> ResolvePaymentMethod(const State& s,
   return token;
 }
 
-bool IsManual(const Intent& intent) {
-  return intent.capture_method == "manual";
-}
+bool IsManual(const Intent& intent) { return intent.capture_method == "manual"; }
 
 Result Authorize(const State& s, Intent intent, Commit* commit) {
   intent.status = IsManual(intent) ? "requires_capture" : "succeeded";
@@ -991,8 +937,8 @@ Result Authorize(const State& s, Intent intent, Commit* commit) {
   return Respond(200, json);
 }
 
-Result Decline(const State& s, Intent intent, const CardToken& token,
-               const Outcome& outcome, Commit* commit) {
+Result Decline(const State& s, Intent intent, const CardToken& token, const Outcome& outcome,
+               Commit* commit) {
   intent.status = "requires_payment_method";
   intent.payment_method.clear();
   intent.failed_outcome = outcome.name;
@@ -1002,20 +948,18 @@ Result Decline(const State& s, Intent intent, const CardToken& token,
   commit->intents.push_back(intent);
   OJson error = DeclineErrorJson(intent, &token);
   error["payment_intent"] = PaymentIntentJson(intent, &token);
-  commit->events.emplace_back("payment_intent.payment_failed",
-                              error["payment_intent"]);
+  commit->events.emplace_back("payment_intent.payment_failed", error["payment_intent"]);
   return Respond(402, {{"error", error}});
 }
 
-Result PlanCreatePaymentIntent(const State& s, const Params& p,
-                               Commit* commit) {
+Result PlanCreatePaymentIntent(const State& s, const Params& p, Commit* commit) {
   Result error;
   Intent intent;
   std::optional<int64_t> amount;
   if (!ReadAmount(p, "amount", /*required=*/true, &amount, &error) ||
       !ReadCurrency(p, &intent.currency, &error) ||
-      !ReadEnum(p, "capture_method", {"automatic", "automatic_async", "manual"},
-                "automatic", &intent.capture_method, &error) ||
+      !ReadEnum(p, "capture_method", {"automatic", "automatic_async", "manual"}, "automatic",
+                &intent.capture_method, &error) ||
       !ReadMetadata(p, &intent.metadata, &error)) {
     return error;
   }
@@ -1030,8 +974,7 @@ Result PlanCreatePaymentIntent(const State& s, const Params& p,
   if (pm_id == nullptr) return error;
   std::optional<CardToken> token = ResolvePaymentMethod(s, *pm_id, commit);
   if (!token) {
-    return InvalidRequest(400,
-                          absl::StrCat("No such PaymentMethod: '", *pm_id, "'"),
+    return InvalidRequest(400, absl::StrCat("No such PaymentMethod: '", *pm_id, "'"),
                           "resource_missing", "payment_method");
   }
   if (const std::string* d = OptionalParam(p, "description")) {
@@ -1049,8 +992,7 @@ Result PlanCreatePaymentIntent(const State& s, const Params& p,
   return Decline(s, std::move(intent), *token, outcome, commit);
 }
 
-Result PlanCapture(const State& s, const std::string& id, const Params& p,
-                   Commit* commit) {
+Result PlanCapture(const State& s, const std::string& id, const Params& p, Commit* commit) {
   auto it = s.intents.find(id);
   if (it == s.intents.end()) return NoSuchIntent(id, "intent");
   Intent intent = it->second;
@@ -1059,18 +1001,16 @@ Result PlanCapture(const State& s, const std::string& id, const Params& p,
   }
   Result error;
   std::optional<int64_t> requested;
-  if (!ReadAmount(p, "amount_to_capture", /*required=*/false, &requested,
-                  &error)) {
+  if (!ReadAmount(p, "amount_to_capture", /*required=*/false, &requested, &error)) {
     return error;
   }
   int64_t amount = requested.value_or(intent.amount_capturable);
   if (amount > intent.amount_capturable) {
-    return InvalidRequest(
-        400,
-        absl::StrCat("The amount_to_capture (", amount,
-                     ") must be less than or equal to the amount_capturable (",
-                     intent.amount_capturable, ")."),
-        "amount_too_large", "amount_to_capture");
+    return InvalidRequest(400,
+                          absl::StrCat("The amount_to_capture (", amount,
+                                       ") must be less than or equal to the amount_capturable (",
+                                       intent.amount_capturable, ")."),
+                          "amount_too_large", "amount_to_capture");
   }
   int64_t released = intent.amount_capturable - amount;
   intent.status = "succeeded";
@@ -1085,22 +1025,18 @@ Result PlanCapture(const State& s, const std::string& id, const Params& p,
   return Respond(200, json);
 }
 
-Result PlanCancel(const State& s, const std::string& id, const Params& p,
-                  Commit* commit) {
+Result PlanCancel(const State& s, const std::string& id, const Params& p, Commit* commit) {
   auto it = s.intents.find(id);
   if (it == s.intents.end()) return NoSuchIntent(id, "intent");
   Intent intent = it->second;
-  if (intent.status != "requires_capture" &&
-      intent.status != "requires_payment_method") {
-    return UnexpectedState(s, intent, "canceled",
-                           "requires_payment_method, requires_capture");
+  if (intent.status != "requires_capture" && intent.status != "requires_payment_method") {
+    return UnexpectedState(s, intent, "canceled", "requires_payment_method, requires_capture");
   }
   Result error;
   std::string reason;
-  if (!ReadEnum(
-          p, "cancellation_reason",
-          {"duplicate", "fraudulent", "requested_by_customer", "abandoned"}, "",
-          &reason, &error)) {
+  if (!ReadEnum(p, "cancellation_reason",
+                {"duplicate", "fraudulent", "requested_by_customer", "abandoned"}, "", &reason,
+                &error)) {
     return error;
   }
   // Only releasing an authorization hold moves money; canceling a declined
@@ -1126,24 +1062,21 @@ Result PlanRefund(const State& s, const Params& p, Commit* commit) {
   if (it == s.intents.end()) return NoSuchIntent(*pi_id, "payment_intent");
   Intent intent = it->second;
   if (intent.status != "succeeded") {
-    return InvalidRequest(
-        400,
-        absl::StrCat("This PaymentIntent has a status of ", intent.status,
-                     "; only succeeded PaymentIntents can be refunded."),
-        "payment_intent_unexpected_state", "payment_intent");
+    return InvalidRequest(400,
+                          absl::StrCat("This PaymentIntent has a status of ", intent.status,
+                                       "; only succeeded PaymentIntents can be refunded."),
+                          "payment_intent_unexpected_state", "payment_intent");
   }
   int64_t remaining = intent.amount_received - intent.amount_refunded;
   if (remaining <= 0) {
-    return InvalidRequest(400,
-                          absl::StrCat("Charge ", intent.latest_charge,
-                                       " has already been refunded."),
-                          "charge_already_refunded");
+    return InvalidRequest(
+        400, absl::StrCat("Charge ", intent.latest_charge, " has already been refunded."),
+        "charge_already_refunded");
   }
   Refund refund;
   std::optional<int64_t> requested;
   if (!ReadAmount(p, "amount", /*required=*/false, &requested, &error) ||
-      !ReadEnum(p, "reason",
-                {"duplicate", "fraudulent", "requested_by_customer"}, "",
+      !ReadEnum(p, "reason", {"duplicate", "fraudulent", "requested_by_customer"}, "",
                 &refund.reason, &error) ||
       !ReadMetadata(p, &refund.metadata, &error)) {
     return error;
@@ -1153,8 +1086,7 @@ Result PlanRefund(const State& s, const Params& p, Commit* commit) {
     return InvalidRequest(
         400,
         absl::StrCat("Refund amount (", refund.amount,
-                     ") is greater than unrefunded amount on charge (",
-                     remaining, ")."),
+                     ") is greater than unrefunded amount on charge (", remaining, ")."),
         "amount_too_large", "amount");
   }
   refund.id = NewId(s, "re");
@@ -1208,8 +1140,7 @@ absl::Status Replay(const std::vector<Json>& records, State* s) {
       status = absl::DataLossError(e.what());
     }
     if (!status.ok()) {
-      return absl::DataLossError(
-          absl::StrCat("state file record ", i + 1, ": ", status.message()));
+      return absl::DataLossError(absl::StrCat("state file record ", i + 1, ": ", status.message()));
     }
   }
   return absl::OkStatus();
@@ -1217,16 +1148,13 @@ absl::Status Replay(const std::vector<Json>& records, State* s) {
 
 bool ValidIdempotencyKey(absl::string_view key) {
   if (key.size() > 255) return false;
-  return std::all_of(key.begin(), key.end(),
-                     [](char c) { return c >= 0x20 && c <= 0x7e; });
+  return std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
 // Stripe keeps results only for requests that executed: successes and card
 // errors. Validation failures are not saved, so a client can fix its
 // parameters and retry with the same key.
-bool IsSavedForIdempotency(int http_status) {
-  return http_status == 200 || http_status == 402;
-}
+bool IsSavedForIdempotency(int http_status) { return http_status == 200 || http_status == 402; }
 
 // ---------------------------------------------------------------------------
 // Form decoding.
@@ -1289,8 +1217,7 @@ bool IsValidUtf8(absl::string_view s) {
       cp = (cp << 6) | (cc & 0x3F);
     }
     static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[len] || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
+    if (cp < kMinForLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return false;
     }
     i += len;
@@ -1311,18 +1238,14 @@ absl::StatusOr<Params> ParseForm(absl::string_view body) {
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
     absl::string_view raw_name = pair.substr(0, eq);
-    absl::string_view raw_value =
-        eq == absl::string_view::npos ? "" : pair.substr(eq + 1);
+    absl::string_view raw_value = eq == absl::string_view::npos ? "" : pair.substr(eq + 1);
     std::string name;
     std::string value;
-    if (!internal::PercentDecode(raw_name, &name) ||
-        !internal::PercentDecode(raw_value, &value)) {
-      return absl::InvalidArgumentError(
-          "Malformed percent-encoding in the request body.");
+    if (!internal::PercentDecode(raw_name, &name) || !internal::PercentDecode(raw_value, &value)) {
+      return absl::InvalidArgumentError("Malformed percent-encoding in the request body.");
     }
     if (name.empty()) {
-      return absl::InvalidArgumentError(
-          "Empty parameter name in the request body.");
+      return absl::InvalidArgumentError("Empty parameter name in the request body.");
     }
     if (!internal::IsValidUtf8(name) || !internal::IsValidUtf8(value)) {
       return absl::InvalidArgumentError("The request body is not valid UTF-8.");
@@ -1332,9 +1255,8 @@ absl::StatusOr<Params> ParseForm(absl::string_view body) {
   return params;
 }
 
-Result ErrorResult(int http_status, absl::string_view type,
-                   absl::string_view message, absl::string_view code,
-                   absl::string_view param) {
+Result ErrorResult(int http_status, absl::string_view type, absl::string_view message,
+                   absl::string_view code, absl::string_view param) {
   OJson error = {{"type", type}};
   if (!code.empty()) error["code"] = code;
   error["message"] = message;
@@ -1346,8 +1268,8 @@ Processor::Processor(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 Processor::~Processor() = default;
 
-absl::StatusOr<std::unique_ptr<Processor>> Processor::Open(
-    ProcessorOptions options, std::vector<std::string>* warnings) {
+absl::StatusOr<std::unique_ptr<Processor>> Processor::Open(ProcessorOptions options,
+                                                           std::vector<std::string>* warnings) {
   auto state = std::make_unique<State>();
   if (!options.now_seconds) options.now_seconds = internal::SystemNow;
   if (!options.new_id) options.new_id = internal::RandomId;
@@ -1364,10 +1286,8 @@ absl::StatusOr<std::unique_ptr<Processor>> Processor::Open(
   return absl::WrapUnique(new Processor(std::move(state)));
 }
 
-Result Processor::Mutate(absl::string_view op, absl::string_view path,
-                         const Params& params,
-                         absl::string_view idempotency_key,
-                         const Planner& plan) {
+Result Processor::Mutate(absl::string_view op, absl::string_view path, const Params& params,
+                         absl::string_view idempotency_key, const Planner& plan) {
   absl::MutexLock lock(&mu_);
   State& s = *state_;
   std::string key(idempotency_key);
@@ -1378,18 +1298,15 @@ Result Processor::Mutate(absl::string_view op, absl::string_view path,
                          "Idempotency-Key must be at most 255 printable ASCII "
                          "characters.");
     }
-    fingerprint = internal::Fingerprint(s.options.fingerprint_secret, "POST",
-                                        path, params);
+    fingerprint = internal::Fingerprint(s.options.fingerprint_secret, "POST", path, params);
     auto it = s.idempotency.find(key);
     if (it != s.idempotency.end()) {
       if (it->second.fingerprint != fingerprint) {
-        return ErrorResult(
-            400, "idempotency_error",
-            absl::StrCat("Keys for idempotent requests can only be used with "
-                         "the same parameters they were first used with. Try "
-                         "using a key other than '",
-                         key,
-                         "' if you meant to execute a different request."));
+        return ErrorResult(400, "idempotency_error",
+                           absl::StrCat("Keys for idempotent requests can only be used with "
+                                        "the same parameters they were first used with. Try "
+                                        "using a key other than '",
+                                        key, "' if you meant to execute a different request."));
       }
       return Result{it->second.http_status, it->second.body, true};
     }
@@ -1399,8 +1316,7 @@ Result Processor::Mutate(absl::string_view op, absl::string_view path,
   Result result = plan(s, &commit);
   for (internal::LedgerEntry& e : commit.entries) e.idempotency_key = key;
   if (!key.empty() && internal::IsSavedForIdempotency(result.http_status)) {
-    commit.idempotency.push_back(
-        {key, fingerprint, result.http_status, result.body});
+    commit.idempotency.push_back({key, fingerprint, result.http_status, result.body});
   }
   if (commit.empty()) return result;
   if (s.journal != nullptr) {
@@ -1409,64 +1325,51 @@ Result Processor::Mutate(absl::string_view op, absl::string_view path,
       // Nothing was applied, so the client may safely retry.
       return ErrorResult(
           500, "api_error",
-          absl::StrCat("fakepay could not persist the operation: ",
-                       persisted.message()));
+          absl::StrCat("fakepay could not persist the operation: ", persisted.message()));
     }
   }
   absl::Status applied = internal::Apply(commit, &s);
   if (!applied.ok()) {
-    return ErrorResult(
-        500, "api_error",
-        absl::StrCat("fakepay internal error: ", applied.message()));
+    return ErrorResult(500, "api_error",
+                       absl::StrCat("fakepay internal error: ", applied.message()));
   }
   internal::EmitEvents(s, commit.events);
   return result;
 }
 
-Result Processor::CreatePaymentMethod(const Params& params,
-                                      absl::string_view idempotency_key) {
-  return Mutate("payment_method.create", "/v1/payment_methods", params,
-                idempotency_key, [&](const State& s, Commit* c) {
-                  return internal::PlanCreatePaymentMethod(s, params, c);
-                });
+Result Processor::CreatePaymentMethod(const Params& params, absl::string_view idempotency_key) {
+  return Mutate(
+      "payment_method.create", "/v1/payment_methods", params, idempotency_key,
+      [&](const State& s, Commit* c) { return internal::PlanCreatePaymentMethod(s, params, c); });
 }
 
-Result Processor::CreatePaymentIntent(const Params& params,
-                                      absl::string_view idempotency_key) {
-  return Mutate("payment_intent.create", "/v1/payment_intents", params,
-                idempotency_key, [&](const State& s, Commit* c) {
-                  return internal::PlanCreatePaymentIntent(s, params, c);
-                });
+Result Processor::CreatePaymentIntent(const Params& params, absl::string_view idempotency_key) {
+  return Mutate(
+      "payment_intent.create", "/v1/payment_intents", params, idempotency_key,
+      [&](const State& s, Commit* c) { return internal::PlanCreatePaymentIntent(s, params, c); });
 }
 
-Result Processor::CapturePaymentIntent(absl::string_view id,
-                                       const Params& params,
+Result Processor::CapturePaymentIntent(absl::string_view id, const Params& params,
                                        absl::string_view idempotency_key) {
   std::string intent_id(id);
-  return Mutate("payment_intent.capture",
-                absl::StrCat("/v1/payment_intents/", id, "/capture"), params,
-                idempotency_key, [&](const State& s, Commit* c) {
+  return Mutate("payment_intent.capture", absl::StrCat("/v1/payment_intents/", id, "/capture"),
+                params, idempotency_key, [&](const State& s, Commit* c) {
                   return internal::PlanCapture(s, intent_id, params, c);
                 });
 }
 
-Result Processor::CancelPaymentIntent(absl::string_view id,
-                                      const Params& params,
+Result Processor::CancelPaymentIntent(absl::string_view id, const Params& params,
                                       absl::string_view idempotency_key) {
   std::string intent_id(id);
-  return Mutate("payment_intent.cancel",
-                absl::StrCat("/v1/payment_intents/", id, "/cancel"), params,
-                idempotency_key, [&](const State& s, Commit* c) {
+  return Mutate("payment_intent.cancel", absl::StrCat("/v1/payment_intents/", id, "/cancel"),
+                params, idempotency_key, [&](const State& s, Commit* c) {
                   return internal::PlanCancel(s, intent_id, params, c);
                 });
 }
 
-Result Processor::CreateRefund(const Params& params,
-                               absl::string_view idempotency_key) {
+Result Processor::CreateRefund(const Params& params, absl::string_view idempotency_key) {
   return Mutate("refund.create", "/v1/refunds", params, idempotency_key,
-                [&](const State& s, Commit* c) {
-                  return internal::PlanRefund(s, params, c);
-                });
+                [&](const State& s, Commit* c) { return internal::PlanRefund(s, params, c); });
 }
 
 Result Processor::CreateTestDispute(const Params& params) {
@@ -1474,34 +1377,31 @@ Result Processor::CreateTestDispute(const Params& params) {
   absl::MutexLock lock(&mu_);
   const internal::State& s = *state_;
   Result error;
-  const std::string* pi_id =
-      internal::RequireParam(params, "payment_intent", &error);
+  const std::string* pi_id = internal::RequireParam(params, "payment_intent", &error);
   if (pi_id == nullptr) return error;
   auto it = s.intents.find(*pi_id);
   if (it == s.intents.end()) {
     return ErrorResult(404, "invalid_request_error",
-                       absl::StrCat("No such payment_intent: '", *pi_id, "'"),
-                       "resource_missing", "payment_intent");
+                       absl::StrCat("No such payment_intent: '", *pi_id, "'"), "resource_missing",
+                       "payment_intent");
   }
   const internal::Intent& intent = it->second;
   if (intent.status != "succeeded") {
-    return ErrorResult(
-        400, "invalid_request_error",
-        absl::StrCat("This PaymentIntent has a status of ", intent.status,
-                     "; only succeeded PaymentIntents can be disputed."),
-        "payment_intent_unexpected_state", "payment_intent");
+    return ErrorResult(400, "invalid_request_error",
+                       absl::StrCat("This PaymentIntent has a status of ", intent.status,
+                                    "; only succeeded PaymentIntents can be disputed."),
+                       "payment_intent_unexpected_state", "payment_intent");
   }
-  internal::OJson dispute = {
-      {"id", internal::NewId(s, "dp")},
-      {"object", "dispute"},
-      {"amount", intent.amount_received},
-      {"charge", internal::NullIfEmpty(intent.latest_charge)},
-      {"created", internal::Now(s)},
-      {"currency", intent.currency},
-      {"metadata", internal::MetadataJson(intent.metadata)},
-      {"payment_intent", intent.id},
-      {"reason", "fraudulent"},
-      {"status", "needs_response"}};
+  internal::OJson dispute = {{"id", internal::NewId(s, "dp")},
+                             {"object", "dispute"},
+                             {"amount", intent.amount_received},
+                             {"charge", internal::NullIfEmpty(intent.latest_charge)},
+                             {"created", internal::Now(s)},
+                             {"currency", intent.currency},
+                             {"metadata", internal::MetadataJson(intent.metadata)},
+                             {"payment_intent", intent.id},
+                             {"reason", "fraudulent"},
+                             {"status", "needs_response"}};
   internal::EmitEvents(s, {{"charge.dispute.created", dispute}});
   return internal::Respond(200, dispute);
 }

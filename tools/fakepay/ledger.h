@@ -53,9 +53,8 @@ absl::StatusOr<Params> ParseForm(absl::string_view body);
 
 // Builds a Stripe-shaped error response: {"error":{"type":..,"code":..,
 // "message":..,"param":..}}. Empty `code` / `param` are omitted.
-Result ErrorResult(int http_status, absl::string_view type,
-                   absl::string_view message, absl::string_view code = "",
-                   absl::string_view param = "");
+Result ErrorResult(int http_status, absl::string_view type, absl::string_view message,
+                   absl::string_view code = "", absl::string_view param = "");
 
 // A webhook event, emitted once the state change it reports is committed.
 // `body` is the complete event JSON: {"id":"evt_...","object":"event",
@@ -92,19 +91,17 @@ class Processor {
  public:
   // Opens (creating if needed) and replays the journal. A torn last line is
   // dropped and reported through `warnings`; any other damage is an error.
-  static absl::StatusOr<std::unique_ptr<Processor>> Open(
-      ProcessorOptions options, std::vector<std::string>* warnings);
+  static absl::StatusOr<std::unique_ptr<Processor>> Open(ProcessorOptions options,
+                                                         std::vector<std::string>* warnings);
 
   Processor(const Processor&) = delete;
   Processor& operator=(const Processor&) = delete;
   ~Processor();
 
   // POST /v1/payment_methods (card tokenization).
-  Result CreatePaymentMethod(const Params& params,
-                             absl::string_view idempotency_key);
+  Result CreatePaymentMethod(const Params& params, absl::string_view idempotency_key);
   // POST /v1/payment_intents (create + confirm in one step).
-  Result CreatePaymentIntent(const Params& params,
-                             absl::string_view idempotency_key);
+  Result CreatePaymentIntent(const Params& params, absl::string_view idempotency_key);
   // POST /v1/payment_intents/{id}/capture
   Result CapturePaymentIntent(absl::string_view id, const Params& params,
                               absl::string_view idempotency_key);
@@ -122,16 +119,14 @@ class Processor {
   Result GetLedger(absl::string_view order_id_filter);
 
  private:
-  using Planner =
-      std::function<Result(const internal::State&, internal::Commit*)>;
+  using Planner = std::function<Result(const internal::State&, internal::Commit*)>;
 
   explicit Processor(std::unique_ptr<internal::State> state);
 
   // Runs one mutating API call: idempotency lookup, planning, journaling and
   // applying, all under one lock so concurrent retries cannot double-charge.
-  Result Mutate(absl::string_view op, absl::string_view path,
-                const Params& params, absl::string_view idempotency_key,
-                const Planner& plan);
+  Result Mutate(absl::string_view op, absl::string_view path, const Params& params,
+                absl::string_view idempotency_key, const Planner& plan);
 
   absl::Mutex mu_;
   std::unique_ptr<internal::State> state_ ABSL_GUARDED_BY(mu_);

@@ -38,8 +38,7 @@ class ProcessorTest : public ::testing::Test {
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     // Parameterized test names contain '/'.
-    std::string name =
-        std::string(info->test_suite_name()) + "_" + info->name();
+    std::string name = std::string(info->test_suite_name()) + "_" + info->name();
     for (char& c : name) {
       if (c == '/') c = '_';
     }
@@ -58,9 +57,7 @@ class ProcessorTest : public ::testing::Test {
     options.journal_path = journal_path_;
     options.fingerprint_secret = "sk_test_unit";
     options.now_seconds = [] { return kNow; };
-    options.on_event = [events = events_](const Event& e) {
-      events->push_back(e);
-    };
+    options.on_event = [events = events_](const Event& e) { events->push_back(e); };
     return options;
   }
 
@@ -89,17 +86,13 @@ class ProcessorTest : public ::testing::Test {
   static Params IntentParams(const std::string& pm, int64_t amount = 1000,
                              const std::string& capture = "manual",
                              const std::string& order_id = "order-1") {
-    return {{"amount", std::to_string(amount)},
-            {"currency", "usd"},
-            {"payment_method", pm},
-            {"capture_method", capture},
-            {"confirm", "true"},
-            {"metadata[order_id]", order_id}};
+    return {
+        {"amount", std::to_string(amount)}, {"currency", "usd"}, {"payment_method", pm},
+        {"capture_method", capture},        {"confirm", "true"}, {"metadata[order_id]", order_id}};
   }
 
   // Creates an authorized (requires_capture) intent and returns its id.
-  std::string Authorize(int64_t amount = 1000,
-                        const std::string& order_id = "order-1") {
+  std::string Authorize(int64_t amount = 1000, const std::string& order_id = "order-1") {
     Result r = processor_->CreatePaymentIntent(
         IntentParams("pm_card_visa", amount, "manual", order_id), "");
     EXPECT_EQ(r.http_status, 200) << r.body;
@@ -113,20 +106,17 @@ class ProcessorTest : public ::testing::Test {
     return id;
   }
 
-  Json Ledger(const std::string& order_id = "") {
-    return Body(processor_->GetLedger(order_id));
-  }
+  Json Ledger(const std::string& order_id = "") { return Body(processor_->GetLedger(order_id)); }
 
   std::string journal_path_;
   std::vector<std::string> warnings_;
   // Every webhook event emitted, across Reopen().
-  std::shared_ptr<std::vector<Event>> events_ =
-      std::make_shared<std::vector<Event>>();
+  std::shared_ptr<std::vector<Event>> events_ = std::make_shared<std::vector<Event>>();
   std::unique_ptr<Processor> processor_;
 };
 
-void ExpectError(const Result& r, int status, const std::string& type,
-                 const std::string& code, const std::string& param = "") {
+void ExpectError(const Result& r, int status, const std::string& type, const std::string& code,
+                 const std::string& param = "") {
   EXPECT_EQ(r.http_status, status) << r.body;
   Json error = Body(r)["error"];
   EXPECT_EQ(error["type"], type) << r.body;
@@ -145,8 +135,7 @@ void ExpectError(const Result& r, int status, const std::string& type,
 // --------------------------------------------------------------------------
 
 TEST_F(ProcessorTest, TokenizesVisa) {
-  Result r =
-      processor_->CreatePaymentMethod(CardParams("4242424242424242"), "");
+  Result r = processor_->CreatePaymentMethod(CardParams("4242424242424242"), "");
   ASSERT_EQ(r.http_status, 200) << r.body;
   Json pm = Body(r);
   EXPECT_EQ(pm["object"], "payment_method");
@@ -161,58 +150,52 @@ TEST_F(ProcessorTest, TokenizesVisa) {
 
 TEST_F(ProcessorTest, DetectsOtherBrands) {
   Params p = CardParams("5555555555554444");
-  EXPECT_EQ(Body(processor_->CreatePaymentMethod(p, ""))["card"]["brand"],
-            "mastercard");
+  EXPECT_EQ(Body(processor_->CreatePaymentMethod(p, ""))["card"]["brand"], "mastercard");
   p = CardParams("378282246310005");
   p["card[cvc]"] = "1234";
-  EXPECT_EQ(Body(processor_->CreatePaymentMethod(p, ""))["card"]["brand"],
-            "amex");
+  EXPECT_EQ(Body(processor_->CreatePaymentMethod(p, ""))["card"]["brand"], "amex");
 }
 
 TEST_F(ProcessorTest, RejectsBadCards) {
   Params p = CardParams("4242424242424241");
-  ExpectError(processor_->CreatePaymentMethod(p, ""), 402, "card_error",
-              "incorrect_number", "number");
+  ExpectError(processor_->CreatePaymentMethod(p, ""), 402, "card_error", "incorrect_number",
+              "number");
 
   p = CardParams("4242-4242-4242-4242");
-  ExpectError(processor_->CreatePaymentMethod(p, ""), 402, "card_error",
-              "invalid_number", "number");
+  ExpectError(processor_->CreatePaymentMethod(p, ""), 402, "card_error", "invalid_number",
+              "number");
 
   p = CardParams("4242424242424242");
   p["card[exp_month]"] = "5";
   p["card[exp_year]"] = "2025";
-  ExpectError(processor_->CreatePaymentMethod(p, ""), 402, "card_error",
-              "expired_card");
+  ExpectError(processor_->CreatePaymentMethod(p, ""), 402, "card_error", "expired_card");
 
   p["card[exp_month]"] = "13";
-  ExpectError(processor_->CreatePaymentMethod(p, ""), 402, "card_error",
-              "invalid_expiry_month", "exp_month");
+  ExpectError(processor_->CreatePaymentMethod(p, ""), 402, "card_error", "invalid_expiry_month",
+              "exp_month");
 
   p = CardParams("4242424242424242");
   p["card[exp_year]"] = "2999";
-  ExpectError(processor_->CreatePaymentMethod(p, ""), 402, "card_error",
-              "invalid_expiry_year", "exp_year");
+  ExpectError(processor_->CreatePaymentMethod(p, ""), 402, "card_error", "invalid_expiry_year",
+              "exp_year");
 
   p = CardParams("4242424242424242");
   p["card[cvc]"] = "12";
-  ExpectError(processor_->CreatePaymentMethod(p, ""), 402, "card_error",
-              "invalid_cvc", "cvc");
+  ExpectError(processor_->CreatePaymentMethod(p, ""), 402, "card_error", "invalid_cvc", "cvc");
 
   p = CardParams("4242424242424242");
   p["card[exp_month]"] = "ab";
-  ExpectError(processor_->CreatePaymentMethod(p, ""), 400,
-              "invalid_request_error", "parameter_invalid_integer",
-              "card[exp_month]");
+  ExpectError(processor_->CreatePaymentMethod(p, ""), 400, "invalid_request_error",
+              "parameter_invalid_integer", "card[exp_month]");
 
   p = CardParams("4242424242424242");
   p.erase("card[number]");
-  ExpectError(processor_->CreatePaymentMethod(p, ""), 400,
-              "invalid_request_error", "parameter_missing", "card[number]");
+  ExpectError(processor_->CreatePaymentMethod(p, ""), 400, "invalid_request_error",
+              "parameter_missing", "card[number]");
 
   p = CardParams("4242424242424242");
   p["type"] = "sepa_debit";
-  ExpectError(processor_->CreatePaymentMethod(p, ""), 400,
-              "invalid_request_error", "", "type");
+  ExpectError(processor_->CreatePaymentMethod(p, ""), 400, "invalid_request_error", "", "type");
 }
 
 TEST_F(ProcessorTest, CurrentMonthIsNotExpiredAndTwoDigitYearsWork) {
@@ -231,8 +214,7 @@ TEST_F(ProcessorTest, UnknownLuhnValidNumberSucceeds) {
 }
 
 TEST_F(ProcessorTest, CardNumbersNeverReachTheJournal) {
-  const char* numbers[] = {"4242424242424242", "4000000000009995",
-                           "4000000000000002"};
+  const char* numbers[] = {"4242424242424242", "4000000000009995", "4000000000000002"};
   int n = 0;
   for (const char* number : numbers) {
     std::string key = "tok-" + std::to_string(n++);
@@ -245,8 +227,7 @@ TEST_F(ProcessorTest, CardNumbersNeverReachTheJournal) {
   for (const char* number : numbers) {
     EXPECT_EQ(journal.find(number), std::string::npos) << number;
     // Not even a long prefix of it.
-    EXPECT_EQ(journal.find(std::string(number).substr(0, 12)),
-              std::string::npos);
+    EXPECT_EQ(journal.find(std::string(number).substr(0, 12)), std::string::npos);
   }
   EXPECT_EQ(journal.find("\"123\""), std::string::npos) << "CVC leaked";
 }
@@ -262,8 +243,7 @@ struct OutcomeCase {
   const char* decline_code;
 };
 
-class CardOutcomeTest : public ProcessorTest,
-                        public ::testing::WithParamInterface<OutcomeCase> {
+class CardOutcomeTest : public ProcessorTest, public ::testing::WithParamInterface<OutcomeCase> {
  protected:
   void ExpectDecline(const std::string& pm) {
     const OutcomeCase& c = GetParam();
@@ -295,28 +275,23 @@ class CardOutcomeTest : public ProcessorTest,
   }
 };
 
-TEST_P(CardOutcomeTest, TokenizedNumberDeclines) {
-  ExpectDecline(Tokenize(GetParam().number));
-}
+TEST_P(CardOutcomeTest, TokenizedNumberDeclines) { ExpectDecline(Tokenize(GetParam().number)); }
 
-TEST_P(CardOutcomeTest, MagicPaymentMethodDeclines) {
-  ExpectDecline(GetParam().magic_pm);
-}
+TEST_P(CardOutcomeTest, MagicPaymentMethodDeclines) { ExpectDecline(GetParam().magic_pm); }
 
 INSTANTIATE_TEST_SUITE_P(
     StripeTestCards, CardOutcomeTest,
-    ::testing::Values(
-        OutcomeCase{"4000000000009995",
-                    "pm_card_visa_chargeDeclinedInsufficientFunds",
-                    "card_declined", "insufficient_funds"},
-        OutcomeCase{"4000000000000002", "pm_card_chargeDeclined",
-                    "card_declined", "generic_decline"},
-        OutcomeCase{"4000000000000069", "pm_card_chargeDeclinedExpiredCard",
-                    "expired_card", "expired_card"},
-        OutcomeCase{"4000000000000127", "pm_card_chargeDeclinedIncorrectCvc",
-                    "incorrect_cvc", "incorrect_cvc"},
-        OutcomeCase{"4000000000000119", "pm_card_chargeDeclinedProcessingError",
-                    "processing_error", "processing_error"}));
+    ::testing::Values(OutcomeCase{"4000000000009995",
+                                  "pm_card_visa_chargeDeclinedInsufficientFunds", "card_declined",
+                                  "insufficient_funds"},
+                      OutcomeCase{"4000000000000002", "pm_card_chargeDeclined", "card_declined",
+                                  "generic_decline"},
+                      OutcomeCase{"4000000000000069", "pm_card_chargeDeclinedExpiredCard",
+                                  "expired_card", "expired_card"},
+                      OutcomeCase{"4000000000000127", "pm_card_chargeDeclinedIncorrectCvc",
+                                  "incorrect_cvc", "incorrect_cvc"},
+                      OutcomeCase{"4000000000000119", "pm_card_chargeDeclinedProcessingError",
+                                  "processing_error", "processing_error"}));
 
 TEST_F(ProcessorTest, ManualSuccessRequiresCapture) {
   std::string pm = Tokenize("4242424242424242");
@@ -348,8 +323,7 @@ TEST_F(ProcessorTest, ManualSuccessRequiresCapture) {
 }
 
 TEST_F(ProcessorTest, AutomaticSuccessIsCapturedImmediately) {
-  Result r = processor_->CreatePaymentIntent(
-      IntentParams("pm_card_visa", 500, "automatic"), "");
+  Result r = processor_->CreatePaymentIntent(IntentParams("pm_card_visa", 500, "automatic"), "");
   ASSERT_EQ(r.http_status, 200) << r.body;
   Json pi = Body(r);
   EXPECT_EQ(pi["status"], "succeeded");
@@ -361,8 +335,7 @@ TEST_F(ProcessorTest, AutomaticSuccessIsCapturedImmediately) {
 }
 
 TEST_F(ProcessorTest, MagicPaymentMethodMintsAFreshToken) {
-  Json pi =
-      Body(processor_->CreatePaymentIntent(IntentParams("pm_card_visa"), ""));
+  Json pi = Body(processor_->CreatePaymentIntent(IntentParams("pm_card_visa"), ""));
   std::string pm = pi["payment_method"].get<std::string>();
   EXPECT_NE(pm, "pm_card_visa");
   EXPECT_EQ(pm.size(), 3u + 24u);
@@ -382,10 +355,10 @@ TEST_F(ProcessorTest, ValidatesIntentParameters) {
   };
   Params missing = IntentParams("pm_card_visa");
   missing.erase("amount");
-  ExpectError(processor_->CreatePaymentIntent(missing, ""), 400,
-              "invalid_request_error", "parameter_missing", "amount");
-  ExpectError(processor_->CreatePaymentIntent(with("amount", ""), ""), 400,
-              "invalid_request_error", "parameter_invalid_empty", "amount");
+  ExpectError(processor_->CreatePaymentIntent(missing, ""), 400, "invalid_request_error",
+              "parameter_missing", "amount");
+  ExpectError(processor_->CreatePaymentIntent(with("amount", ""), ""), 400, "invalid_request_error",
+              "parameter_invalid_empty", "amount");
   for (const char* bad : {"12.5", "abc", "-1", "1e3", " 12", "0x10"}) {
     ExpectError(processor_->CreatePaymentIntent(with("amount", bad), ""), 400,
                 "invalid_request_error", "parameter_invalid_integer", "amount");
@@ -396,27 +369,21 @@ TEST_F(ProcessorTest, ValidatesIntentParameters) {
     ExpectError(processor_->CreatePaymentIntent(with("amount", big), ""), 400,
                 "invalid_request_error", "amount_too_large", "amount");
   }
-  EXPECT_EQ(processor_->CreatePaymentIntent(with("amount", "99999999"), "")
-                .http_status,
-            200);
+  EXPECT_EQ(processor_->CreatePaymentIntent(with("amount", "99999999"), "").http_status, 200);
   ExpectError(processor_->CreatePaymentIntent(with("currency", "xyz"), ""), 400,
               "invalid_request_error", "", "currency");
-  EXPECT_EQ(Body(processor_->CreatePaymentIntent(with("currency", "JPY"),
-                                                 ""))["currency"],
-            "jpy");
-  ExpectError(
-      processor_->CreatePaymentIntent(with("capture_method", "later"), ""), 400,
-      "invalid_request_error", "", "capture_method");
-  ExpectError(processor_->CreatePaymentIntent(with("confirm", "false"), ""),
-              400, "invalid_request_error", "payment_intent_invalid_parameter",
-              "confirm");
+  EXPECT_EQ(Body(processor_->CreatePaymentIntent(with("currency", "JPY"), ""))["currency"], "jpy");
+  ExpectError(processor_->CreatePaymentIntent(with("capture_method", "later"), ""), 400,
+              "invalid_request_error", "", "capture_method");
+  ExpectError(processor_->CreatePaymentIntent(with("confirm", "false"), ""), 400,
+              "invalid_request_error", "payment_intent_invalid_parameter", "confirm");
   Params no_pm = IntentParams("x");
   no_pm.erase("payment_method");
-  ExpectError(processor_->CreatePaymentIntent(no_pm, ""), 400,
-              "invalid_request_error", "parameter_missing", "payment_method");
-  ExpectError(processor_->CreatePaymentIntent(
-                  with("metadata[" + std::string(41, 'k') + "]", "v"), ""),
-              400, "invalid_request_error", "");
+  ExpectError(processor_->CreatePaymentIntent(no_pm, ""), 400, "invalid_request_error",
+              "parameter_missing", "payment_method");
+  ExpectError(
+      processor_->CreatePaymentIntent(with("metadata[" + std::string(41, 'k') + "]", "v"), ""), 400,
+      "invalid_request_error", "");
 }
 
 // --------------------------------------------------------------------------
@@ -453,29 +420,24 @@ TEST_F(ProcessorTest, ReplayReturnsOriginalSnapshotEvenAfterStateChanges) {
 
 TEST_F(ProcessorTest, KeyReuseWithOtherParamsIsRejected) {
   ASSERT_EQ(
-      processor_
-          ->CreatePaymentIntent(IntentParams("pm_card_visa", 1000), "key-1")
-          .http_status,
+      processor_->CreatePaymentIntent(IntentParams("pm_card_visa", 1000), "key-1").http_status,
       200);
-  Result other = processor_->CreatePaymentIntent(
-      IntentParams("pm_card_visa", 2000), "key-1");
+  Result other = processor_->CreatePaymentIntent(IntentParams("pm_card_visa", 2000), "key-1");
   ExpectError(other, 400, "idempotency_error", "");
-  EXPECT_NE(Body(other)["error"]["message"].get<std::string>().find(
-                "same parameters"),
+  EXPECT_NE(Body(other)["error"]["message"].get<std::string>().find("same parameters"),
             std::string::npos);
   // Same key on another endpoint counts as different parameters too.
-  ExpectError(processor_->CreateRefund({{"payment_intent", "pi_x"}}, "key-1"),
-              400, "idempotency_error", "");
+  ExpectError(processor_->CreateRefund({{"payment_intent", "pi_x"}}, "key-1"), 400,
+              "idempotency_error", "");
   EXPECT_EQ(Ledger()["entries"].size(), 1u);
 }
 
 TEST_F(ProcessorTest, ValidationFailuresAreNotSavedUnderTheKey) {
   Params bad = IntentParams("pm_card_visa");
   bad["amount"] = "abc";
-  ExpectError(processor_->CreatePaymentIntent(bad, "key-1"), 400,
-              "invalid_request_error", "parameter_invalid_integer");
-  Result good =
-      processor_->CreatePaymentIntent(IntentParams("pm_card_visa"), "key-1");
+  ExpectError(processor_->CreatePaymentIntent(bad, "key-1"), 400, "invalid_request_error",
+              "parameter_invalid_integer");
+  Result good = processor_->CreatePaymentIntent(IntentParams("pm_card_visa"), "key-1");
   EXPECT_EQ(good.http_status, 200) << good.body;
   EXPECT_FALSE(good.idempotent_replayed);
 }
@@ -497,17 +459,15 @@ TEST_F(ProcessorTest, TokenizationIsIdempotent) {
   Result second = processor_->CreatePaymentMethod(p, "tok");
   EXPECT_TRUE(second.idempotent_replayed);
   EXPECT_EQ(first.body, second.body);
-  ExpectError(
-      processor_->CreatePaymentMethod(CardParams("4000000000009995"), "tok"),
-      400, "idempotency_error", "");
+  ExpectError(processor_->CreatePaymentMethod(CardParams("4000000000009995"), "tok"), 400,
+              "idempotency_error", "");
 }
 
 TEST_F(ProcessorTest, RejectsMalformedIdempotencyKeys) {
   Params p = IntentParams("pm_card_visa");
   ExpectError(processor_->CreatePaymentIntent(p, std::string(256, 'k')), 400,
               "invalid_request_error", "");
-  ExpectError(processor_->CreatePaymentIntent(p, "bad\nkey"), 400,
-              "invalid_request_error", "");
+  ExpectError(processor_->CreatePaymentIntent(p, "bad\nkey"), 400, "invalid_request_error", "");
   EXPECT_TRUE(Ledger()["entries"].empty());
 }
 
@@ -529,8 +489,7 @@ TEST_F(ProcessorTest, CapturesFullAmount) {
 
 TEST_F(ProcessorTest, PartialCaptureReleasesTheRest) {
   std::string id = Authorize(1000);
-  Result r =
-      processor_->CapturePaymentIntent(id, {{"amount_to_capture", "600"}}, "");
+  Result r = processor_->CapturePaymentIntent(id, {{"amount_to_capture", "600"}}, "");
   ASSERT_EQ(r.http_status, 200) << r.body;
   EXPECT_EQ(Body(r)["amount_received"], 600);
   Json totals = Ledger()["totals"];
@@ -541,31 +500,26 @@ TEST_F(ProcessorTest, PartialCaptureReleasesTheRest) {
 
 TEST_F(ProcessorTest, CaptureRules) {
   std::string id = Authorize(1000);
-  ExpectError(
-      processor_->CapturePaymentIntent(id, {{"amount_to_capture", "1001"}}, ""),
-      400, "invalid_request_error", "amount_too_large", "amount_to_capture");
-  ExpectError(
-      processor_->CapturePaymentIntent(id, {{"amount_to_capture", "nope"}}, ""),
-      400, "invalid_request_error", "parameter_invalid_integer");
+  ExpectError(processor_->CapturePaymentIntent(id, {{"amount_to_capture", "1001"}}, ""), 400,
+              "invalid_request_error", "amount_too_large", "amount_to_capture");
+  ExpectError(processor_->CapturePaymentIntent(id, {{"amount_to_capture", "nope"}}, ""), 400,
+              "invalid_request_error", "parameter_invalid_integer");
   ASSERT_EQ(processor_->CapturePaymentIntent(id, {}, "").http_status, 200);
   Result twice = processor_->CapturePaymentIntent(id, {}, "");
-  ExpectError(twice, 400, "invalid_request_error",
-              "payment_intent_unexpected_state");
+  ExpectError(twice, 400, "invalid_request_error", "payment_intent_unexpected_state");
   EXPECT_EQ(Body(twice)["error"]["payment_intent"]["id"], id);
-  ExpectError(processor_->CapturePaymentIntent("pi_missing", {}, ""), 404,
-              "invalid_request_error", "resource_missing", "intent");
+  ExpectError(processor_->CapturePaymentIntent("pi_missing", {}, ""), 404, "invalid_request_error",
+              "resource_missing", "intent");
   // Declined intents cannot be captured either.
-  Json declined = Body(processor_->CreatePaymentIntent(
-      IntentParams("pm_card_chargeDeclined"), ""));
-  ExpectError(processor_->CapturePaymentIntent(
-                  declined["error"]["payment_intent"]["id"], {}, ""),
+  Json declined = Body(processor_->CreatePaymentIntent(IntentParams("pm_card_chargeDeclined"), ""));
+  ExpectError(processor_->CapturePaymentIntent(declined["error"]["payment_intent"]["id"], {}, ""),
               400, "invalid_request_error", "payment_intent_unexpected_state");
 }
 
 TEST_F(ProcessorTest, CancelVoidsAnAuthorization) {
   std::string id = Authorize(900);
-  Result r = processor_->CancelPaymentIntent(
-      id, {{"cancellation_reason", "requested_by_customer"}}, "");
+  Result r =
+      processor_->CancelPaymentIntent(id, {{"cancellation_reason", "requested_by_customer"}}, "");
   ASSERT_EQ(r.http_status, 200) << r.body;
   Json pi = Body(r);
   EXPECT_EQ(pi["status"], "canceled");
@@ -573,15 +527,14 @@ TEST_F(ProcessorTest, CancelVoidsAnAuthorization) {
   EXPECT_EQ(pi["canceled_at"], kNow);
   EXPECT_EQ(pi["cancellation_reason"], "requested_by_customer");
   EXPECT_EQ(Ledger()["totals"]["voided"], 900);
-  ExpectError(processor_->CapturePaymentIntent(id, {}, ""), 400,
-              "invalid_request_error", "payment_intent_unexpected_state");
-  ExpectError(processor_->CancelPaymentIntent(id, {}, ""), 400,
-              "invalid_request_error", "payment_intent_unexpected_state");
+  ExpectError(processor_->CapturePaymentIntent(id, {}, ""), 400, "invalid_request_error",
+              "payment_intent_unexpected_state");
+  ExpectError(processor_->CancelPaymentIntent(id, {}, ""), 400, "invalid_request_error",
+              "payment_intent_unexpected_state");
 }
 
 TEST_F(ProcessorTest, CancelRules) {
-  Json declined = Body(processor_->CreatePaymentIntent(
-      IntentParams("pm_card_chargeDeclined"), ""));
+  Json declined = Body(processor_->CreatePaymentIntent(IntentParams("pm_card_chargeDeclined"), ""));
   std::string declined_id = declined["error"]["payment_intent"]["id"];
   Result r = processor_->CancelPaymentIntent(declined_id, {}, "");
   ASSERT_EQ(r.http_status, 200) << r.body;
@@ -589,19 +542,17 @@ TEST_F(ProcessorTest, CancelRules) {
   EXPECT_EQ(Ledger()["totals"]["voided"], 0);
 
   std::string captured = CapturedIntent();
-  ExpectError(processor_->CancelPaymentIntent(captured, {}, ""), 400,
-              "invalid_request_error", "payment_intent_unexpected_state");
-  ExpectError(processor_->CancelPaymentIntent("pi_missing", {}, ""), 404,
-              "invalid_request_error", "resource_missing");
-  ExpectError(processor_->CancelPaymentIntent(
-                  Authorize(), {{"cancellation_reason", "bored"}}, ""),
+  ExpectError(processor_->CancelPaymentIntent(captured, {}, ""), 400, "invalid_request_error",
+              "payment_intent_unexpected_state");
+  ExpectError(processor_->CancelPaymentIntent("pi_missing", {}, ""), 404, "invalid_request_error",
+              "resource_missing");
+  ExpectError(processor_->CancelPaymentIntent(Authorize(), {{"cancellation_reason", "bored"}}, ""),
               400, "invalid_request_error", "", "cancellation_reason");
 }
 
 TEST_F(ProcessorTest, RefundsPartialThenRemaining) {
   std::string id = CapturedIntent(1000);
-  Result partial =
-      processor_->CreateRefund({{"payment_intent", id}, {"amount", "300"}}, "");
+  Result partial = processor_->CreateRefund({{"payment_intent", id}, {"amount", "300"}}, "");
   ASSERT_EQ(partial.http_status, 200) << partial.body;
   Json refund = Body(partial);
   EXPECT_EQ(refund["object"], "refund");
@@ -611,38 +562,33 @@ TEST_F(ProcessorTest, RefundsPartialThenRemaining) {
   EXPECT_EQ(refund["payment_intent"], id);
   EXPECT_EQ(refund["status"], "succeeded");
 
-  ExpectError(
-      processor_->CreateRefund({{"payment_intent", id}, {"amount", "701"}}, ""),
-      400, "invalid_request_error", "amount_too_large", "amount");
+  ExpectError(processor_->CreateRefund({{"payment_intent", id}, {"amount", "701"}}, ""), 400,
+              "invalid_request_error", "amount_too_large", "amount");
   Result rest = processor_->CreateRefund({{"payment_intent", id}}, "");
   ASSERT_EQ(rest.http_status, 200) << rest.body;
   EXPECT_EQ(Body(rest)["amount"], 700);
-  ExpectError(processor_->CreateRefund({{"payment_intent", id}}, ""), 400,
+  ExpectError(processor_->CreateRefund({{"payment_intent", id}}, ""), 400, "invalid_request_error",
+              "charge_already_refunded");
+  ExpectError(processor_->CreateRefund({{"payment_intent", id}, {"amount", "1"}}, ""), 400,
               "invalid_request_error", "charge_already_refunded");
-  ExpectError(
-      processor_->CreateRefund({{"payment_intent", id}, {"amount", "1"}}, ""),
-      400, "invalid_request_error", "charge_already_refunded");
   EXPECT_EQ(Ledger()["totals"]["refunded"], 1000);
 }
 
 TEST_F(ProcessorTest, RefundRules) {
-  ExpectError(processor_->CreateRefund({{"payment_intent", Authorize()}}, ""),
-              400, "invalid_request_error", "payment_intent_unexpected_state");
-  ExpectError(processor_->CreateRefund({{"payment_intent", "pi_missing"}}, ""),
-              400, "invalid_request_error", "resource_missing",
+  ExpectError(processor_->CreateRefund({{"payment_intent", Authorize()}}, ""), 400,
+              "invalid_request_error", "payment_intent_unexpected_state");
+  ExpectError(processor_->CreateRefund({{"payment_intent", "pi_missing"}}, ""), 400,
+              "invalid_request_error", "resource_missing", "payment_intent");
+  ExpectError(processor_->CreateRefund({}, ""), 400, "invalid_request_error", "parameter_missing",
               "payment_intent");
-  ExpectError(processor_->CreateRefund({}, ""), 400, "invalid_request_error",
-              "parameter_missing", "payment_intent");
   std::string id = CapturedIntent();
-  ExpectError(
-      processor_->CreateRefund({{"payment_intent", id}, {"amount", "0"}}, ""),
-      400, "invalid_request_error", "parameter_invalid_integer");
+  ExpectError(processor_->CreateRefund({{"payment_intent", id}, {"amount", "0"}}, ""), 400,
+              "invalid_request_error", "parameter_invalid_integer");
   // A partial capture bounds refunds by what was actually received.
   std::string partial = Authorize(1000);
   processor_->CapturePaymentIntent(partial, {{"amount_to_capture", "400"}}, "");
-  ExpectError(processor_->CreateRefund(
-                  {{"payment_intent", partial}, {"amount", "401"}}, ""),
-              400, "invalid_request_error", "amount_too_large");
+  ExpectError(processor_->CreateRefund({{"payment_intent", partial}, {"amount", "401"}}, ""), 400,
+              "invalid_request_error", "amount_too_large");
 }
 
 TEST_F(ProcessorTest, RefundIsIdempotent) {
@@ -665,24 +611,21 @@ TEST_F(ProcessorTest, LedgerFiltersByOrderAndTotals) {
   processor_->CapturePaymentIntent(a, {}, "cap-a");
   processor_->CreateRefund({{"payment_intent", a}, {"amount", "250"}}, "");
   processor_->CancelPaymentIntent(b, {}, "");
-  processor_->CreatePaymentIntent(
-      IntentParams("pm_card_chargeDeclined", 50, "manual", "order-A"), "");
+  processor_->CreatePaymentIntent(IntentParams("pm_card_chargeDeclined", 50, "manual", "order-A"),
+                                  "");
 
   Json all = Ledger();
   ASSERT_EQ(all["entries"].size(), 6u);
   for (size_t i = 0; i < all["entries"].size(); ++i) {
     EXPECT_EQ(all["entries"][i]["seq"], i + 1);
   }
-  EXPECT_EQ(all["totals"], Json({{"authorized", 3000},
-                                 {"captured", 1000},
-                                 {"refunded", 250},
-                                 {"voided", 2000}}));
+  EXPECT_EQ(all["totals"],
+            Json({{"authorized", 3000}, {"captured", 1000}, {"refunded", 250}, {"voided", 2000}}));
 
   Json only_a = Ledger("order-A");
   std::vector<std::string> types;
   for (const Json& e : only_a["entries"]) types.push_back(e["type"]);
-  EXPECT_EQ(types, (std::vector<std::string>{"authorization", "capture",
-                                             "refund", "decline"}));
+  EXPECT_EQ(types, (std::vector<std::string>{"authorization", "capture", "refund", "decline"}));
   EXPECT_EQ(only_a["entries"][1]["idempotency_key"], "cap-a");
   EXPECT_TRUE(only_a["entries"][0]["idempotency_key"].is_null());
   EXPECT_EQ(only_a["totals"]["authorized"], 1000);
@@ -697,8 +640,7 @@ TEST_F(ProcessorTest, LedgerFiltersByOrderAndTotals) {
 
 TEST_F(ProcessorTest, ReloadRestoresStateExactly) {
   std::string pm = Tokenize("4242424242424242");
-  std::string a = Body(processor_->CreatePaymentIntent(IntentParams(pm, 1000),
-                                                       "create-a"))["id"];
+  std::string a = Body(processor_->CreatePaymentIntent(IntentParams(pm, 1000), "create-a"))["id"];
   processor_->CapturePaymentIntent(a, {{"amount_to_capture", "800"}}, "");
   processor_->CreateRefund({{"payment_intent", a}, {"amount", "300"}}, "rf");
   std::string b = Authorize(500, "order-2");
@@ -714,18 +656,15 @@ TEST_F(ProcessorTest, ReloadRestoresStateExactly) {
   EXPECT_EQ(processor_->GetLedger("").body, ledger);
 
   // Idempotency keys survive the restart...
-  Result replay =
-      processor_->CreatePaymentIntent(IntentParams(pm, 1000), "create-a");
+  Result replay = processor_->CreatePaymentIntent(IntentParams(pm, 1000), "create-a");
   EXPECT_TRUE(replay.idempotent_replayed);
   EXPECT_EQ(Body(replay)["id"], a);
-  ExpectError(processor_->CreatePaymentIntent(IntentParams(pm, 1), "create-a"),
-              400, "idempotency_error", "");
+  ExpectError(processor_->CreatePaymentIntent(IntentParams(pm, 1), "create-a"), 400,
+              "idempotency_error", "");
   // ...and so do the tokens and refund limits.
-  EXPECT_EQ(processor_->CreatePaymentIntent(IntentParams(pm), "").http_status,
-            200);
-  ExpectError(
-      processor_->CreateRefund({{"payment_intent", a}, {"amount", "501"}}, ""),
-      400, "invalid_request_error", "amount_too_large");
+  EXPECT_EQ(processor_->CreatePaymentIntent(IntentParams(pm), "").http_status, 200);
+  ExpectError(processor_->CreateRefund({{"payment_intent", a}, {"amount", "501"}}, ""), 400,
+              "invalid_request_error", "amount_too_large");
   EXPECT_EQ(processor_->CapturePaymentIntent(b, {}, "").http_status, 200);
 }
 
@@ -733,8 +672,7 @@ TEST_F(ProcessorTest, TornLastLineIsIgnoredWithWarning) {
   std::string id = Authorize(1000);
   std::string intact = processor_->GetLedger("").body;
   processor_.reset();
-  AppendToFile(journal_path_,
-               "{\"v\":1,\"op\":\"payment_intent.capture\",\"in");
+  AppendToFile(journal_path_, "{\"v\":1,\"op\":\"payment_intent.capture\",\"in");
 
   Reopen();
   ASSERT_EQ(warnings_.size(), 1u);
@@ -769,8 +707,7 @@ TEST_F(ProcessorTest, CorruptMiddleLineRefusesToStart) {
 
 TEST_F(ProcessorTest, SchemaViolationRefusesToStart) {
   processor_.reset();
-  AppendToFile(journal_path_,
-               "{\"v\":1,\"op\":\"x\",\"intents\":[{\"id\":1}]}\n");
+  AppendToFile(journal_path_, "{\"v\":1,\"op\":\"x\",\"intents\":[{\"id\":1}]}\n");
   std::vector<std::string> warnings;
   EXPECT_FALSE(Processor::Open(Options(), &warnings).ok());
 }
@@ -801,8 +738,7 @@ TEST(InMemoryProcessorTest, WorksWithoutJournal) {
 // --------------------------------------------------------------------------
 
 TEST(ParseFormTest, DecodesFields) {
-  auto params = ParseForm(
-      "amount=1000&currency=usd&metadata%5Border_id%5D=o+1%2F2&&flag&e=");
+  auto params = ParseForm("amount=1000&currency=usd&metadata%5Border_id%5D=o+1%2F2&&flag&e=");
   ASSERT_TRUE(params.ok()) << params.status();
   EXPECT_EQ((*params)["amount"], "1000");
   EXPECT_EQ((*params)["metadata[order_id]"], "o 1/2");
@@ -818,8 +754,8 @@ TEST(ParseFormTest, LastDuplicateWins) {
 }
 
 TEST(ParseFormTest, RejectsMalformedInput) {
-  for (const char* bad : {"a=%", "a=%4", "a=%zz", "=1", "a=%ff", "a=%c0%af",
-                          "a=%ed%a0%80", "%80=1"}) {
+  for (const char* bad :
+       {"a=%", "a=%4", "a=%zz", "=1", "a=%ff", "a=%c0%af", "a=%ed%a0%80", "%80=1"}) {
     EXPECT_FALSE(ParseForm(bad).ok()) << bad;
   }
   EXPECT_TRUE(ParseForm("").ok());
@@ -829,8 +765,7 @@ TEST(ParseFormTest, RejectsMalformedInput) {
 TEST(ParseFormTest, ErrorsDoNotEchoValues) {
   auto params = ParseForm("card%5Bnumber%5D=4242424242424242%zz");
   ASSERT_FALSE(params.ok());
-  EXPECT_EQ(std::string(params.status().message()).find("4242"),
-            std::string::npos);
+  EXPECT_EQ(std::string(params.status().message()).find("4242"), std::string::npos);
 }
 
 TEST_F(ProcessorTest, SurvivesRandomInput) {
@@ -840,11 +775,10 @@ TEST_F(ProcessorTest, SurvivesRandomInput) {
     for (char& c : s) c = static_cast<char>(rng() % 256);
     return s;
   };
-  const char* names[] = {
-      "amount",     "currency",       "payment_method",    "capture_method",
-      "confirm",    "card[number]",   "card[exp_month]",   "card[exp_year]",
-      "type",       "payment_intent", "amount_to_capture", "metadata[order_id]",
-      "description"};
+  const char* names[] = {"amount",     "currency",       "payment_method",    "capture_method",
+                         "confirm",    "card[number]",   "card[exp_month]",   "card[exp_year]",
+                         "type",       "payment_intent", "amount_to_capture", "metadata[order_id]",
+                         "description"};
   for (int i = 0; i < 1000; ++i) {
     std::string body = random_string(64);
     ParseForm(body).IgnoreError();
@@ -852,12 +786,10 @@ TEST_F(ProcessorTest, SurvivesRandomInput) {
     p[names[rng() % (sizeof(names) / sizeof(names[0]))]] = random_string(24);
     std::string key = i % 3 == 0 ? random_string(8) : "";
     for (const Result& r :
-         {processor_->CreatePaymentIntent(p, key),
-          processor_->CreatePaymentMethod(p, key),
+         {processor_->CreatePaymentIntent(p, key), processor_->CreatePaymentMethod(p, key),
           processor_->CapturePaymentIntent(random_string(8), p, key),
           processor_->CancelPaymentIntent(random_string(8), p, key),
-          processor_->CreateRefund(p, key),
-          processor_->GetPaymentIntent(random_string(40))}) {
+          processor_->CreateRefund(p, key), processor_->GetPaymentIntent(random_string(40))}) {
       EXPECT_TRUE(Json::accept(r.body)) << r.body;
       EXPECT_GE(r.http_status, 200);
       EXPECT_LT(r.http_status, 500);
@@ -947,8 +879,7 @@ TEST_F(EventTest, DeclineEmitsPaymentFailedWithError) {
 TEST_F(EventTest, RefundEmitsChargeRefunded) {
   std::string id = CapturedIntent(1000);
   events_->clear();
-  Result r = processor_->CreateRefund(
-      {{"payment_intent", id}, {"amount", "400"}}, "");
+  Result r = processor_->CreateRefund({{"payment_intent", id}, {"amount", "400"}}, "");
   ASSERT_EQ(r.http_status, 200) << r.body;
   Json charge = TakeOneEvent("charge.refunded");
   EXPECT_EQ(charge["object"], "charge");
@@ -977,55 +908,40 @@ TEST_F(EventTest, TestDisputeEmitsDisputeCreated) {
 }
 
 TEST_F(EventTest, TestDisputeRejectsUnknownAndUnsucceededIntents) {
-  ExpectError(processor_->CreateTestDispute({{"payment_intent", "pi_nope"}}),
-              404, "invalid_request_error", "resource_missing",
-              "payment_intent");
+  ExpectError(processor_->CreateTestDispute({{"payment_intent", "pi_nope"}}), 404,
+              "invalid_request_error", "resource_missing", "payment_intent");
   std::string id = Authorize();
-  ExpectError(processor_->CreateTestDispute({{"payment_intent", id}}), 400,
-              "invalid_request_error", "payment_intent_unexpected_state",
+  ExpectError(processor_->CreateTestDispute({{"payment_intent", id}}), 400, "invalid_request_error",
+              "payment_intent_unexpected_state", "payment_intent");
+  ExpectError(processor_->CreateTestDispute({}), 400, "invalid_request_error", "parameter_missing",
               "payment_intent");
-  ExpectError(processor_->CreateTestDispute({}), 400, "invalid_request_error",
-              "parameter_missing", "payment_intent");
   EXPECT_TRUE(events_->empty());
 }
 
 TEST_F(EventTest, IdempotentReplaysEmitNothing) {
-  Result first = processor_->CreatePaymentIntent(
-      IntentParams("pm_card_visa", 1000, "manual"), "key-create");
+  Result first =
+      processor_->CreatePaymentIntent(IntentParams("pm_card_visa", 1000, "manual"), "key-create");
   std::string id = Body(first)["id"];
-  ASSERT_EQ(processor_->CapturePaymentIntent(id, {}, "key-cap").http_status,
-            200);
-  ASSERT_EQ(processor_
-                ->CreateRefund({{"payment_intent", id}, {"amount", "100"}},
-                               "key-ref")
-                .http_status,
-            200);
-  Result declined = processor_->CreatePaymentIntent(
-      IntentParams("pm_card_chargeDeclined"), "key-decline");
-  std::string declined_id = Body(declined)["error"]["payment_intent"]["id"];
+  ASSERT_EQ(processor_->CapturePaymentIntent(id, {}, "key-cap").http_status, 200);
   ASSERT_EQ(
-      processor_->CancelPaymentIntent(declined_id, {}, "key-cancel").http_status,
+      processor_->CreateRefund({{"payment_intent", id}, {"amount", "100"}}, "key-ref").http_status,
       200);
+  Result declined =
+      processor_->CreatePaymentIntent(IntentParams("pm_card_chargeDeclined"), "key-decline");
+  std::string declined_id = Body(declined)["error"]["payment_intent"]["id"];
+  ASSERT_EQ(processor_->CancelPaymentIntent(declined_id, {}, "key-cancel").http_status, 200);
   ASSERT_EQ(events_->size(), 4u);  // succeeded, refunded, failed, canceled.
   events_->clear();
 
-  EXPECT_TRUE(processor_
-                  ->CreatePaymentIntent(
-                      IntentParams("pm_card_visa", 1000, "manual"),
-                      "key-create")
-                  .idempotent_replayed);
   EXPECT_TRUE(
-      processor_->CapturePaymentIntent(id, {}, "key-cap").idempotent_replayed);
-  EXPECT_TRUE(processor_
-                  ->CreateRefund({{"payment_intent", id}, {"amount", "100"}},
-                                 "key-ref")
+      processor_->CreatePaymentIntent(IntentParams("pm_card_visa", 1000, "manual"), "key-create")
+          .idempotent_replayed);
+  EXPECT_TRUE(processor_->CapturePaymentIntent(id, {}, "key-cap").idempotent_replayed);
+  EXPECT_TRUE(processor_->CreateRefund({{"payment_intent", id}, {"amount", "100"}}, "key-ref")
                   .idempotent_replayed);
-  EXPECT_TRUE(processor_
-                  ->CreatePaymentIntent(IntentParams("pm_card_chargeDeclined"),
-                                        "key-decline")
+  EXPECT_TRUE(processor_->CreatePaymentIntent(IntentParams("pm_card_chargeDeclined"), "key-decline")
                   .idempotent_replayed);
-  EXPECT_TRUE(processor_->CancelPaymentIntent(declined_id, {}, "key-cancel")
-                  .idempotent_replayed);
+  EXPECT_TRUE(processor_->CancelPaymentIntent(declined_id, {}, "key-cancel").idempotent_replayed);
   EXPECT_TRUE(events_->empty());
 
   // Nor does replaying the journal at startup.

@@ -32,8 +32,8 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <utility>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -88,8 +88,7 @@ ABSL_FLAG(int, fault_500_percent, 0,
 ABSL_FLAG(int, fault_429_percent, 0,
           "percent of mutating payment requests answered 429 (rate limited) "
           "without being applied");
-ABSL_FLAG(int, fault_retry_after_seconds, 1,
-          "Retry-After sent with injected 429s (0-3600)");
+ABSL_FLAG(int, fault_retry_after_seconds, 1, "Retry-After sent with injected 429s (0-3600)");
 ABSL_FLAG(int, fault_timeout_percent, 0,
           "percent of mutating payment requests applied and then never "
           "answered (the connection is held until the client gives up)");
@@ -123,15 +122,12 @@ constexpr absl::Duration kTimeoutHold = absl::Seconds(120);
 // Logging: one JSON object per line on stderr.
 // ---------------------------------------------------------------------------
 
-void Log(absl::string_view level, absl::string_view msg,
-         const Json& fields = Json::object()) {
-  Json line = {{"ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                       absl::UTCTimeZone())},
+void Log(absl::string_view level, absl::string_view msg, const Json& fields = Json::object()) {
+  Json line = {{"ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())},
                {"level", level},
                {"msg", msg}};
   for (const auto& [name, value] : fields.items()) line[name] = value;
-  std::string text =
-      line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   // One fwrite per line under a lock keeps concurrent lines from mixing.
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
@@ -155,8 +151,7 @@ std::string RedactDigitRuns(absl::string_view s) {
     }
     size_t j = i;
     while (j < s.size() && absl::ascii_isdigit(s[j])) ++j;
-    out += j - i >= 12 ? std::string("[redacted]")
-                       : std::string(s.substr(i, j - i));
+    out += j - i >= 12 ? std::string("[redacted]") : std::string(s.substr(i, j - i));
     i = j;
   }
   return out;
@@ -235,8 +230,7 @@ bool Authorized(const Request& req, const std::string& api_key) {
     presented = std::string(absl::StripAsciiWhitespace(header.substr(7)));
   } else if (absl::StartsWithIgnoreCase(header, "Basic ")) {
     std::string decoded;
-    if (!absl::Base64Unescape(absl::StripAsciiWhitespace(header.substr(6)),
-                              &decoded)) {
+    if (!absl::Base64Unescape(absl::StripAsciiWhitespace(header.substr(6)), &decoded)) {
       return false;
     }
     presented = decoded.substr(0, decoded.find(':'));
@@ -268,8 +262,7 @@ using FormOp = std::function<Result(const Params&, absl::string_view key)>;
 // via httplib's req.params so that query-string parameters cannot leak into
 // a mutation and malformed encodings get a clean 400.
 void HandleForm(const Request& req, Response& res, const FormOp& op) {
-  if (!req.body.empty() &&
-      !IsFormContentType(req.get_header_value("Content-Type"))) {
+  if (!req.body.empty() && !IsFormContentType(req.get_header_value("Content-Type"))) {
     Send(ErrorResult(400, "invalid_request_error",
                      "Request bodies must be "
                      "application/x-www-form-urlencoded."),
@@ -278,8 +271,7 @@ void HandleForm(const Request& req, Response& res, const FormOp& op) {
   }
   absl::StatusOr<Params> params = ParseForm(req.body);
   if (!params.ok()) {
-    Send(ErrorResult(400, "invalid_request_error", params.status().message()),
-         &res);
+    Send(ErrorResult(400, "invalid_request_error", params.status().message()), &res);
     return;
   }
   Send(op(*params, req.get_header_value("Idempotency-Key")), &res);
@@ -302,12 +294,10 @@ Handler Authenticated(const std::string& api_key, Handler handler) {
   };
 }
 
-Handler FormRoute(const std::function<Result(const Request&, const Params&,
-                                             absl::string_view key)>& op) {
+Handler FormRoute(
+    const std::function<Result(const Request&, const Params&, absl::string_view key)>& op) {
   return [op](const Request& req, Response& res) {
-    HandleForm(req, res, [&](const Params& p, absl::string_view key) {
-      return op(req, p, key);
-    });
+    HandleForm(req, res, [&](const Params& p, absl::string_view key) { return op(req, p, key); });
   };
 }
 
@@ -326,8 +316,7 @@ class ShutdownNotice {
 
   static std::unique_ptr<ShutdownNotice> Create() {
     int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    return fd < 0 ? nullptr
-                  : std::unique_ptr<ShutdownNotice>(new ShutdownNotice(fd));
+    return fd < 0 ? nullptr : std::unique_ptr<ShutdownNotice>(new ShutdownNotice(fd));
   }
 
   ShutdownNotice(const ShutdownNotice&) = delete;
@@ -352,9 +341,9 @@ class ShutdownNotice {
     while (true) {
       absl::Duration left = deadline - absl::Now();
       if (left <= absl::ZeroDuration()) return Wake::kTimedOut;
-      int n = poll(fds, 2,
-                   static_cast<int>(absl::ToInt64Milliseconds(
-                       absl::Ceil(left, absl::Milliseconds(1)))));
+      int n = poll(
+          fds, 2,
+          static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)))));
       if (n < 0 && errno == EINTR) continue;
       // A failing poll() cannot wait; returning early only shortens a
       // deliberate delay.
@@ -390,9 +379,7 @@ absl::string_view WakeName(ShutdownNotice::Wake wake) {
 // httplib still writes to it. Afterwards httplib's attempt to write the
 // response fails, so no byte of it reaches the client, and httplib closes
 // the socket as after any failed write.
-int SocketOf(const Request& req) {
-  return req.ssl == nullptr ? -1 : SSL_get_fd(req.ssl);
-}
+int SocketOf(const Request& req) { return req.ssl == nullptr ? -1 : SSL_get_fd(req.ssl); }
 
 // Sends a TCP RST now, so the client sees "connection reset by peer" rather
 // than any HTTP status. On Linux, connect() with AF_UNSPEC disconnects a TCP
@@ -422,8 +409,7 @@ Json FaultLogFields(const Request& req, FaultKind kind) {
 // Wraps a mutating payment route with fault injection. It runs inside
 // Authenticated(), so a bad API key is always a plain 401 and unauthorized
 // requests draw nothing.
-Handler WithFaults(FaultInjector* faults, const ShutdownNotice* notice,
-                   Handler handler) {
+Handler WithFaults(FaultInjector* faults, const ShutdownNotice* notice, Handler handler) {
   return [faults, notice, handler = std::move(handler)](const Request& req, Response& res) {
     const FaultInjector::Decision decision = faults->Decide();
     const FaultKind kind = decision.kind;
@@ -439,15 +425,13 @@ Handler WithFaults(FaultInjector* faults, const ShutdownNotice* notice,
       if (kind == FaultKind::kError500) {
         Send(ErrorResult(500, "api_error", "injected fault"), &res);
       } else {
-        Send(
-            ErrorResult(429, "invalid_request_error",
-                        absl::StrCat("Too many requests (injected fault). "
-                                     "Retry after ",
-                                     decision.retry_after_seconds, " seconds."),
-                        "rate_limit"),
-            &res);
-        res.set_header("Retry-After",
-                       absl::StrCat(decision.retry_after_seconds));
+        Send(ErrorResult(429, "invalid_request_error",
+                         absl::StrCat("Too many requests (injected fault). "
+                                      "Retry after ",
+                                      decision.retry_after_seconds, " seconds."),
+                         "rate_limit"),
+             &res);
+        res.set_header("Retry-After", absl::StrCat(decision.retry_after_seconds));
         fields["retry_after_seconds"] = decision.retry_after_seconds;
       }
       res.set_header(kFaultHeader, std::string(FaultKindName(kind)));
@@ -464,8 +448,7 @@ Handler WithFaults(FaultInjector* faults, const ShutdownNotice* notice,
     fields["payment_intent"] = pi.empty() ? Json() : Json(pi);
     if (fd < 0) {
       // Not reachable on the TLS server; answer rather than pretend.
-      Log("error", "cannot inject fault: no socket; answering normally",
-          fields);
+      Log("error", "cannot inject fault: no socket; answering normally", fields);
       return;
     }
     res.set_header(kFaultHeader, std::string(FaultKindName(kind)));
@@ -493,12 +476,11 @@ bool HasInjectedLatency(absl::string_view path) {
   return absl::StartsWith(path, "/v1/") && !absl::StartsWith(path, "/v1/test/");
 }
 
-void RegisterRoutes(const std::string& api_key, Processor* processor,
-                    FaultInjector* faults, const ShutdownNotice* notice,
-                    const WebhookSender* webhooks, httplib::Server* server) {
-  server->Get("/healthz", [](const Request&, Response& res) {
-    res.set_content("ok", "text/plain");
-  });
+void RegisterRoutes(const std::string& api_key, Processor* processor, FaultInjector* faults,
+                    const ShutdownNotice* notice, const WebhookSender* webhooks,
+                    httplib::Server* server) {
+  server->Get("/healthz",
+              [](const Request&, Response& res) { res.set_content("ok", "text/plain"); });
   auto post = [&](const char* pattern, Handler handler) {
     server->Post(pattern, Authenticated(api_key, std::move(handler)));
   };
@@ -510,61 +492,48 @@ void RegisterRoutes(const std::string& api_key, Processor* processor,
     server->Get(pattern, Authenticated(api_key, std::move(handler)));
   };
   post("/v1/payment_methods",
-       FormRoute(
-           [processor](const Request&, const Params& p, absl::string_view key) {
-             return processor->CreatePaymentMethod(p, key);
-           }));
+       FormRoute([processor](const Request&, const Params& p, absl::string_view key) {
+         return processor->CreatePaymentMethod(p, key);
+       }));
   faulty_post("/v1/payment_intents",
-              FormRoute([processor](const Request&, const Params& p,
-                                    absl::string_view key) {
+              FormRoute([processor](const Request&, const Params& p, absl::string_view key) {
                 return processor->CreatePaymentIntent(p, key);
               }));
   faulty_post(R"(/v1/payment_intents/([^/]+)/capture)",
-              FormRoute([processor](const Request& req, const Params& p,
-                                    absl::string_view key) {
-                return processor->CapturePaymentIntent(req.matches[1].str(), p,
-                                                       key);
+              FormRoute([processor](const Request& req, const Params& p, absl::string_view key) {
+                return processor->CapturePaymentIntent(req.matches[1].str(), p, key);
               }));
   faulty_post(R"(/v1/payment_intents/([^/]+)/cancel)",
-              FormRoute([processor](const Request& req, const Params& p,
-                                    absl::string_view key) {
-                return processor->CancelPaymentIntent(req.matches[1].str(), p,
-                                                      key);
+              FormRoute([processor](const Request& req, const Params& p, absl::string_view key) {
+                return processor->CancelPaymentIntent(req.matches[1].str(), p, key);
               }));
   faulty_post("/v1/refunds",
-              FormRoute([processor](const Request&, const Params& p,
-                                    absl::string_view key) {
+              FormRoute([processor](const Request&, const Params& p, absl::string_view key) {
                 return processor->CreateRefund(p, key);
               }));
-  get(R"(/v1/payment_intents/([^/]+))",
-      [processor](const Request& req, Response& res) {
-        Send(processor->GetPaymentIntent(req.matches[1].str()), &res);
-      });
+  get(R"(/v1/payment_intents/([^/]+))", [processor](const Request& req, Response& res) {
+    Send(processor->GetPaymentIntent(req.matches[1].str()), &res);
+  });
   get("/v1/test/ledger", [processor](const Request& req, Response& res) {
     Send(processor->GetLedger(req.get_param_value("order_id")), &res);
   });
   post("/v1/test/disputes",
-       FormRoute([processor](const Request&, const Params& p,
-                             absl::string_view) {
+       FormRoute([processor](const Request&, const Params& p, absl::string_view) {
          return processor->CreateTestDispute(p);
        }));
   get("/v1/test/webhooks", [webhooks](const Request&, Response& res) {
-    Send(Result{200, webhooks != nullptr
-                         ? webhooks->DeliveriesJson()
-                         : std::string(R"({"deliveries":[],"dropped":0})")},
+    Send(Result{200, webhooks != nullptr ? webhooks->DeliveriesJson()
+                                         : std::string(R"({"deliveries":[],"dropped":0})")},
          &res);
   });
-  get("/v1/test/faults",
-      [faults](const Request&, Response& res) { Send(faults->State(), &res); });
-  post("/v1/test/faults",
-       FormRoute([faults](const Request&, const Params& p, absl::string_view) {
+  get("/v1/test/faults", [faults](const Request&, Response& res) { Send(faults->State(), &res); });
+  post("/v1/test/faults", FormRoute([faults](const Request&, const Params& p, absl::string_view) {
          if (std::optional<KnobError> error = faults->Update(p)) {
-           return ErrorResult(400, "invalid_request_error", error->message,
-                              error->code, error->param);
+           return ErrorResult(400, "invalid_request_error", error->message, error->code,
+                              error->param);
          }
          Result state = faults->State();
-         Log("info", "fault knobs changed",
-             {{"faults", Json::parse(state.body)}});
+         Log("info", "fault knobs changed", {{"faults", Json::parse(state.body)}});
          return state;
        }));
 }
@@ -576,12 +545,10 @@ HandlerResponse FillEmptyError(const Request& req, Response& res) {
   std::string message;
   switch (res.status) {
     case 404:
-      message = absl::StrCat("Unrecognized request URL (", req.method, ": ",
-                             req.path, ").");
+      message = absl::StrCat("Unrecognized request URL (", req.method, ": ", req.path, ").");
       break;
     case 413:
-      message = absl::StrCat("Request body too large; the limit is ",
-                             kMaxBodyBytes, " bytes.");
+      message = absl::StrCat("Request body too large; the limit is ", kMaxBodyBytes, " bytes.");
       break;
     case 400:
       // cpp-httplib 0.11 rejects a POST with neither Content-Length nor
@@ -607,31 +574,28 @@ void ExclusiveListenSocket(socket_t sock) {
   setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
 }
 
-void ConfigureServer(const std::string& api_key, Processor* processor,
-                     FaultInjector* faults, const ShutdownNotice* notice,
-                     const WebhookSender* webhooks, httplib::Server* server) {
+void ConfigureServer(const std::string& api_key, Processor* processor, FaultInjector* faults,
+                     const ShutdownNotice* notice, const WebhookSender* webhooks,
+                     httplib::Server* server) {
   server->set_socket_options(ExclusiveListenSocket);
   server->set_payload_max_length(kMaxBodyBytes);
   server->set_read_timeout(10, 0);
   server->set_write_timeout(10, 0);
-  server->set_error_handler(
-      httplib::Server::HandlerWithResponse(FillEmptyError));
-  server->set_exception_handler(
-      [](const Request&, Response& res, const std::exception_ptr&) {
-        Send(ErrorResult(500, "api_error", "Internal error in fakepay."), &res);
-      });
+  server->set_error_handler(httplib::Server::HandlerWithResponse(FillEmptyError));
+  server->set_exception_handler([](const Request&, Response& res, const std::exception_ptr&) {
+    Send(ErrorResult(500, "api_error", "Internal error in fakepay."), &res);
+  });
   server->set_logger(LogRequest);
   // Latency goes in before routing so that it delays every /v1 answer alike,
   // 401s and 404s included, as network latency would. Waiting here is safe:
   // nothing has been answered, the body simply waits in the socket.
-  server->set_pre_routing_handler(
-      [faults, notice](const Request& req, Response&) {
-        const int latency_ms = faults->plan().latency_ms;
-        if (latency_ms > 0 && HasInjectedLatency(req.path)) {
-          notice->Wait(absl::Milliseconds(latency_ms));
-        }
-        return HandlerResponse::Unhandled;
-      });
+  server->set_pre_routing_handler([faults, notice](const Request& req, Response&) {
+    const int latency_ms = faults->plan().latency_ms;
+    if (latency_ms > 0 && HasInjectedLatency(req.path)) {
+      notice->Wait(absl::Milliseconds(latency_ms));
+    }
+    return HandlerResponse::Unhandled;
+  });
   RegisterRoutes(api_key, processor, faults, notice, webhooks, server);
 }
 
@@ -647,8 +611,8 @@ bool ParseListen(const std::string& listen, std::string* host, int* port) {
   if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
     *host = host->substr(1, host->size() - 2);
   }
-  return !host->empty() && absl::SimpleAtoi(listen.substr(colon + 1), port) &&
-         *port >= 0 && *port <= 65535;
+  return !host->empty() && absl::SimpleAtoi(listen.substr(colon + 1), port) && *port >= 0 &&
+         *port <= 65535;
 }
 
 // Refuse encrypted keys instead of letting OpenSSL prompt on the terminal.
@@ -656,42 +620,38 @@ int NoPassphrase(char*, int, int, void*) { return -1; }
 
 // Loads the PEM files once with OpenSSL directly, because httplib only
 // reports "invalid" without saying which file or why.
-absl::Status CheckTlsFiles(const std::string& cert_path,
-                           const std::string& key_path) {
+absl::Status CheckTlsFiles(const std::string& cert_path, const std::string& key_path) {
   using FilePtr = std::unique_ptr<FILE, int (*)(FILE*)>;
   FilePtr cert_file(std::fopen(cert_path.c_str(), "r"), &std::fclose);
   if (!cert_file) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot open --cert ", cert_path, ": ", std::strerror(errno)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot open --cert ", cert_path, ": ", std::strerror(errno)));
   }
   std::unique_ptr<X509, void (*)(X509*)> cert(
       PEM_read_X509(cert_file.get(), nullptr, nullptr, nullptr), &X509_free);
   if (!cert) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--cert ", cert_path, " does not contain a PEM certificate"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--cert ", cert_path, " does not contain a PEM certificate"));
   }
   FilePtr key_file(std::fopen(key_path.c_str(), "r"), &std::fclose);
   if (!key_file) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot open --key ", key_path, ": ", std::strerror(errno)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot open --key ", key_path, ": ", std::strerror(errno)));
   }
   std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> key(
-      PEM_read_PrivateKey(key_file.get(), nullptr, NoPassphrase, nullptr),
-      &EVP_PKEY_free);
+      PEM_read_PrivateKey(key_file.get(), nullptr, NoPassphrase, nullptr), &EVP_PKEY_free);
   if (!key) {
     ERR_clear_error();
     return absl::InvalidArgumentError(
-        absl::StrCat("--key ", key_path,
-                     " does not contain an unencrypted PEM private key"));
+        absl::StrCat("--key ", key_path, " does not contain an unencrypted PEM private key"));
   }
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ERR_clear_error();
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--key ", key_path, " does not match the certificate in ", cert_path));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--key ", key_path, " does not match the certificate in ", cert_path));
   }
   if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0) {
-    Log("warning", "server certificate has expired; clients will reject it",
-        {{"cert", cert_path}});
+    Log("warning", "server certificate has expired; clients will reject it", {{"cert", cert_path}});
   }
   return absl::OkStatus();
 }
@@ -712,8 +672,7 @@ absl::Status WritePortFile(const std::string& path, int port) {
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return absl::InternalError(
-        absl::StrCat("cannot create ", tmp, ": ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("cannot create ", tmp, ": ", std::strerror(errno)));
   }
   absl::Status written = WriteAll(fd, absl::StrCat(port, "\n"));
   if (written.ok() && fsync(fd) != 0) {
@@ -725,8 +684,8 @@ absl::Status WritePortFile(const std::string& path, int port) {
   }
   if (!written.ok()) {
     unlink(tmp.c_str());
-    return absl::InternalError(absl::StrCat("cannot write --port_file ", path,
-                                            ": ", written.message()));
+    return absl::InternalError(
+        absl::StrCat("cannot write --port_file ", path, ": ", written.message()));
   }
   return absl::OkStatus();
 }
@@ -761,8 +720,7 @@ int Serve(httplib::Server* server, ShutdownNotice* notice) {
     sigwait(&signals, &sig);
     if (serving_done) return;  // Woken up by Serve itself for teardown.
     signaled = true;
-    Log("info", "shutting down",
-        {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    Log("info", "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     // Before stop(), which waits for handlers that may be waiting on this.
     notice->Notify();
     // stop() is a no-op until the accept loop has started running.
@@ -775,7 +733,8 @@ int Serve(httplib::Server* server, ShutdownNotice* notice) {
   serving_done = true;
   // Wakes the signal thread from sigwait() (it waits for SIGTERM/SIGINT);
   // it returns instead of terminating anything.
-  pthread_kill(signal_thread.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
+  pthread_kill(signal_thread.native_handle(),
+               SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
   signal_thread.join();
   if (signaled) return 0;
   return ok ? 0 : Fail("server loop exited unexpectedly");
@@ -793,8 +752,7 @@ absl::StatusOr<FaultPlan> FaultPlanFromFlags() {
   if (std::optional<KnobError> error = plan.Validate()) {
     // Knob "error_500_percent" is flag --fault_500_percent, and so on.
     return absl::InvalidArgumentError(
-        absl::StrCat("--fault_", absl::StripPrefix(error->param, "error_"),
-                     ": ", error->message));
+        absl::StrCat("--fault_", absl::StripPrefix(error->param, "error_"), ": ", error->message));
   }
   return plan;
 }
@@ -815,13 +773,11 @@ absl::StatusOr<std::unique_ptr<WebhookSender>> WebhooksFromFlags() {
   options.ca_file = absl::GetFlag(FLAGS_webhook_ca);
   if (options.url.empty()) {
     if (!options.secret.empty() || !options.ca_file.empty()) {
-      return absl::InvalidArgumentError(
-          "--webhook_secret and --webhook_ca need --webhook_url");
+      return absl::InvalidArgumentError("--webhook_secret and --webhook_ca need --webhook_url");
     }
     return nullptr;
   }
-  if (!absl::StartsWithIgnoreCase(options.url, "https://") ||
-      options.url.size() <= 8) {
+  if (!absl::StartsWithIgnoreCase(options.url, "https://") || options.url.size() <= 8) {
     return absl::InvalidArgumentError("--webhook_url must be an https:// URL");
   }
   if (options.secret.size() < 16) {
@@ -830,25 +786,24 @@ absl::StatusOr<std::unique_ptr<WebhookSender>> WebhooksFromFlags() {
         "least 16 characters");
   }
   if (options.ca_file.empty()) {
-    return absl::InvalidArgumentError(
-        "--webhook_ca is required with --webhook_url");
+    return absl::InvalidArgumentError("--webhook_ca is required with --webhook_url");
   }
   using FilePtr = std::unique_ptr<FILE, int (*)(FILE*)>;
   FilePtr ca(std::fopen(options.ca_file.c_str(), "r"), &std::fclose);
   if (!ca) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot open --webhook_ca ", options.ca_file, ": ",
-        std::strerror(errno)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot open --webhook_ca ", options.ca_file, ": ", std::strerror(errno)));
   }
-  std::unique_ptr<X509, void (*)(X509*)> first(
-      PEM_read_X509(ca.get(), nullptr, nullptr, nullptr), &X509_free);
+  std::unique_ptr<X509, void (*)(X509*)> first(PEM_read_X509(ca.get(), nullptr, nullptr, nullptr),
+                                               &X509_free);
   if (!first) {
     ERR_clear_error();
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--webhook_ca ", options.ca_file, " does not contain a PEM certificate"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--webhook_ca ", options.ca_file, " does not contain a PEM certificate"));
   }
-  options.log = [](absl::string_view level, absl::string_view msg,
-                   const Json& fields) { Log(level, msg, fields); };
+  options.log = [](absl::string_view level, absl::string_view msg, const Json& fields) {
+    Log(level, msg, fields);
+  };
   // Without the query string, which might carry a token.
   Log("info", "webhooks enabled",
       {{"url", RedactDigitRuns(options.url.substr(0, options.url.find('?')))}});
@@ -908,15 +863,13 @@ int Run(const std::vector<char*>& positional) {
   // httplib's default of 8 workers, a busy adapter starves everyone else.
   server.new_task_queue = [] { return new httplib::ThreadPool(128); };
   server.set_keep_alive_timeout(2);
-  ConfigureServer(api_key, processor->get(), &faults, notice.get(),
-                  webhooks.get(), &server);
+  ConfigureServer(api_key, processor->get(), &faults, notice.get(), webhooks.get(), &server);
 
   errno = 0;
   int bound = Bind(&server, host, port);
   if (bound < 0) {
-    return Fail(absl::StrCat(
-        "cannot listen on ", listen,
-        errno ? absl::StrCat(": ", std::strerror(errno)) : std::string()));
+    return Fail(absl::StrCat("cannot listen on ", listen,
+                             errno ? absl::StrCat(": ", std::strerror(errno)) : std::string()));
   }
   if (!port_file.empty()) {
     absl::Status written = WritePortFile(port_file, bound);
@@ -925,8 +878,7 @@ int Run(const std::vector<char*>& positional) {
   Log("info", "listening", {{"host", host}, {"port", bound}});
   // Always logged, knobs off or not: the seed is what reproduces a run in
   // which faults were switched on later through /v1/test/faults.
-  Log("info", "fault injection",
-      {{"faults", Json::parse(faults.State().body)}});
+  Log("info", "fault injection", {{"faults", Json::parse(faults.State().body)}});
   const int code = Serve(&server, notice.get());
   // The server has stopped, so no more events; abandon pending deliveries.
   if (webhooks != nullptr) webhooks->Stop();

@@ -32,13 +32,11 @@ namespace fakepay {
 std::string HmacSha256Hex(absl::string_view key, absl::string_view data);
 
 // The Stripe-Signature header value for `body` signed at `timestamp`.
-std::string WebhookSignature(absl::string_view secret, int64_t timestamp,
-                             absl::string_view body);
+std::string WebhookSignature(absl::string_view secret, int64_t timestamp, absl::string_view body);
 
 // The backoff before retry number `retry` (1 = the first retry):
 // initial * 2^(retry-1), capped at `max`.
-absl::Duration WebhookBackoff(int retry, absl::Duration initial,
-                              absl::Duration max);
+absl::Duration WebhookBackoff(int retry, absl::Duration initial, absl::Duration max);
 
 struct WebhookOptions {
   std::string url;      // https://...
@@ -50,9 +48,7 @@ struct WebhookOptions {
   absl::Duration max_backoff = absl::Seconds(10);
   absl::Duration request_timeout = absl::Seconds(10);
   // One structured log line (level, message, fields).
-  std::function<void(absl::string_view, absl::string_view,
-                     const nlohmann::ordered_json&)>
-      log;
+  std::function<void(absl::string_view, absl::string_view, const nlohmann::ordered_json&)> log;
 };
 
 // Thread-safe. curl_global_init() must have been called before the first

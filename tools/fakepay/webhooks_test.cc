@@ -19,11 +19,10 @@ using Json = nlohmann::json;
 //   printf '%s' '1700000000.{"id":"evt_test","type":"payment_intent.succeeded"}'
 //     | openssl dgst -sha256 -hmac 'whsec_0123456789abcdef'
 TEST(WebhookSignatureTest, MatchesOpenSslVector) {
-  EXPECT_EQ(
-      WebhookSignature("whsec_0123456789abcdef", 1700000000,
-                       R"({"id":"evt_test","type":"payment_intent.succeeded"})"),
-      "t=1700000000,v1="
-      "6e4cc7e77be6f73fab67e05db61745f1306dd028483de0696a88759b961b5d89");
+  EXPECT_EQ(WebhookSignature("whsec_0123456789abcdef", 1700000000,
+                             R"({"id":"evt_test","type":"payment_intent.succeeded"})"),
+            "t=1700000000,v1="
+            "6e4cc7e77be6f73fab67e05db61745f1306dd028483de0696a88759b961b5d89");
 }
 
 // RFC 4231 test case 2.
@@ -106,8 +105,7 @@ TEST_F(WebhookSenderTest, QueueBoundDropsAndStopIsPrompt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto start = std::chrono::steady_clock::now();
   sender.Stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - start,
-            std::chrono::seconds(1));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   EXPECT_EQ(Deliveries(sender)["deliveries"][0]["status"], "pending");
 }
 

@@ -6,7 +6,6 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "core/grpc/audit_exporter.h"
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -14,25 +13,26 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "core/config.h"
+#include "core/grpc/audit_exporter.h"
 #include "core/grpc/grpc_status.h"
+#include "core/grpc/tls.h"
 #include "core/ids.h"
 #include "core/jwt.h"
 #include "core/log.h"
-#include "core/grpc/tls.h"
-#include "core/trace.h"
 #include "core/span.h"
-#include "absl/strings/str_join.h"
-#include "absl/time/time.h"
+#include "core/trace.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "services/logging/merkle.h"
 #include "services/logging/tree_head.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "services/pg-adapter/curl_gateway_client.h"
+#include "shop/ops/v1/ops.grpc.pb.h"
 #include "shop/v1/audit.grpc.pb.h"
 #include "shop/v1/ecp.grpc.pb.h"
 #include "shop/v1/ims.grpc.pb.h"
-#include "shop/ops/v1/ops.grpc.pb.h"
 #include "tools/shopctl/render.h"
 
 ABSL_DECLARE_FLAG(std::string, log_level);
@@ -69,7 +69,8 @@ ABSL_FLAG(std::string, gateway_api_key, "", "Payment gateway API key.");
 ABSL_FLAG(std::string, trace, "", "audit query/tail: only this trace id.");
 ABSL_FLAG(std::string, order, "", "audit query/tail: only this order id.");
 ABSL_FLAG(std::string, service, "", "audit query/tail: only events of this service (e.g. ops).");
-ABSL_FLAG(std::string, method, "", "audit query/tail: only this span name "
+ABSL_FLAG(std::string, method, "",
+          "audit query/tail: only this span name "
           "(e.g. shop.v1.InventoryService/Reserve).");
 ABSL_FLAG(std::string, caller, "", "audit query/tail: only calls from this SPIFFE id.");
 ABSL_FLAG(bool, errors_only, false, "audit query/tail: only records with a non-OK status.");
@@ -164,14 +165,18 @@ int Print(const google::protobuf::Message& message, const std::string& human) {
 // Tokenizes a test card with the gateway, as a browser would with the
 // gateway's own script: the number goes to the gateway, never to the mesh.
 std::string TokenizeCard(const std::string& number) {
-  auto transport = shop::payments::CurlGatewayClient::Create({absl::GetFlag(FLAGS_gateway_url),
-                                                          absl::GetFlag(FLAGS_gateway_ca),
-                                                          absl::GetFlag(FLAGS_gateway_api_key)});
-  if (!transport.ok()) Usage(absl::StrCat("--card needs the gateway: ", transport.status().message()));
+  auto transport = shop::payments::CurlGatewayClient::Create(
+      {absl::GetFlag(FLAGS_gateway_url), absl::GetFlag(FLAGS_gateway_ca),
+       absl::GetFlag(FLAGS_gateway_api_key)});
+  if (!transport.ok())
+    Usage(absl::StrCat("--card needs the gateway: ", transport.status().message()));
   shop::payments::GatewayRequest request;
   request.path = "/v1/payment_methods";
-  request.form = {{"type", "card"}, {"card[number]", number}, {"card[exp_month]", "12"},
-                  {"card[exp_year]", "2034"}, {"card[cvc]", "123"}};
+  request.form = {{"type", "card"},
+                  {"card[number]", number},
+                  {"card[exp_month]", "12"},
+                  {"card[exp_year]", "2034"},
+                  {"card[cvc]", "123"}};
   shop::payments::GatewayResponse response = (*transport)->Send(request, absl::Seconds(10));
   nlohmann::json json = nlohmann::json::parse(response.body, nullptr, false);
   if (response.http_status != 200 || !json.is_object() || !json.contains("id")) {
@@ -187,7 +192,8 @@ std::string TokenizeCard(const std::string& number) {
 }
 
 int Products() {
-  auto stub = shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+  auto stub =
+      shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::BrowseCatalogRequest request;
@@ -237,7 +243,8 @@ int PlaceOrder() {
   std::string key = absl::GetFlag(FLAGS_key);
   request.set_idempotency_key(key.empty() ? shop::NewId("cli") : key);
 
-  auto stub = shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+  auto stub =
+      shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
   grpc::ClientContext ctx;
   std::string trace_id = Prepare(ctx);
   shop::v1::PlaceOrderResponse response;
@@ -251,7 +258,8 @@ int PlaceOrder() {
 }
 
 int GetOrder(const std::string& order_id) {
-  auto stub = shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+  auto stub =
+      shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::GetOrderRequest request;
@@ -263,7 +271,8 @@ int GetOrder(const std::string& order_id) {
 }
 
 int ListOrders() {
-  auto stub = shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+  auto stub =
+      shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::ListOrdersRequest request;
@@ -292,7 +301,8 @@ int ListOrders() {
 }
 
 int CancelOrder(const std::string& order_id) {
-  auto stub = shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+  auto stub =
+      shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::CancelOrderRequest request;
@@ -312,8 +322,10 @@ int Fulfil(const std::string& step, const std::string& order_id) {
                        absl::GetFlag(FLAGS_staff_key)};
   auto channel = shop::MakeChannel(address, staff);
   if (!channel.ok()) {
-    Usage(absl::StrCat("fulfil needs the staff identity (--staff_cert/--staff_key or "
-                       "SHOP_STAFF_CERT/SHOP_STAFF_KEY): ", channel.status().message()));
+    Usage(
+        absl::StrCat("fulfil needs the staff identity (--staff_cert/--staff_key or "
+                     "SHOP_STAFF_CERT/SHOP_STAFF_KEY): ",
+                     channel.status().message()));
   }
   auto stub = shop::ops::v1::OrderProcessingService::NewStub(*channel);
   grpc::ClientContext ctx;
@@ -348,7 +360,8 @@ int Fulfil(const std::string& step, const std::string& order_id) {
 }
 
 int GetStock(const std::string& sku) {
-  auto stub = shop::v1::InventoryService::NewStub(Channel("ims_addr", absl::GetFlag(FLAGS_ims_addr)));
+  auto stub =
+      shop::v1::InventoryService::NewStub(Channel("ims_addr", absl::GetFlag(FLAGS_ims_addr)));
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::GetStockRequest request;
@@ -383,7 +396,8 @@ int AuditQuery(shop::v1::AuditFilter filter) {
   Prepare(ctx);
   shop::v1::QueryRequest request;
   *request.mutable_filter() = std::move(filter);
-  request.set_page_size(absl::GetFlag(FLAGS_page_size) == 0 ? 1000 : absl::GetFlag(FLAGS_page_size));
+  request.set_page_size(absl::GetFlag(FLAGS_page_size) == 0 ? 1000
+                                                            : absl::GetFlag(FLAGS_page_size));
   request.set_page_token(absl::GetFlag(FLAGS_page_token));
   shop::v1::QueryResponse response;
   grpc::Status status = stub->Query(&ctx, request, &response);
@@ -404,8 +418,10 @@ int AuditTail() {
   auto reader = stub->Tail(&ctx, request);
   shop::v1::AuditRecord record;
   while (reader->Read(&record)) {
-    std::fputs((absl::GetFlag(FLAGS_json) ? shop::cli::ToJson(record)
-                                          : shop::cli::DescribeRecord(record)).c_str(), stdout);
+    std::fputs(
+        (absl::GetFlag(FLAGS_json) ? shop::cli::ToJson(record) : shop::cli::DescribeRecord(record))
+            .c_str(),
+        stdout);
     std::fflush(stdout);
   }
   grpc::Status status = reader->Finish();
@@ -417,7 +433,8 @@ int ShowTrace(const std::string& id) {
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::GetTraceRequest request;
-  bool is_trace_id = id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+  bool is_trace_id =
+      id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
   if (is_trace_id) {
     request.set_trace_id(id);
   } else {
@@ -437,10 +454,10 @@ int AuditVerify() {
   shop::v1::VerifyLogResponse response;
   grpc::Status status = stub->VerifyLog(&ctx, {}, &response);
   if (!status.ok()) return Fail(status);
-  std::string human = absl::StrCat(
-      response.ok() ? "OK: " : "TAMPERED: ", response.rows_checked(), " records and ",
-      response.tree_heads_checked(), " signed tree heads checked; tree size ",
-      response.tree_size(), "\n");
+  std::string human =
+      absl::StrCat(response.ok() ? "OK: " : "TAMPERED: ", response.rows_checked(), " records and ",
+                   response.tree_heads_checked(), " signed tree heads checked; tree size ",
+                   response.tree_size(), "\n");
   if (!response.ok()) {
     absl::StrAppend(&human, "first bad leaf index: ", response.first_bad_index(), "\n");
     for (const auto& problem : response.problems()) absl::StrAppend(&human, "  ", problem, "\n");
@@ -502,21 +519,22 @@ int AuditProof(const std::string& which) {
     well_formed = well_formed && hash.has_value();
     if (hash) path.push_back(*hash);
   }
-  bool included = well_formed &&
-                  VerifyInclusion(LeafHash(proof.record()), static_cast<uint64_t>(proof.leaf_index()),
-                                  static_cast<uint64_t>(head.tree_size()), path, *root);
-  absl::Status signature =
-      well_formed ? VerifyTreeHead(public_key,
-                                   TreeHead{static_cast<uint64_t>(head.tree_size()), *root,
-                                            head.timestamp_unix_ms()},
-                                   head.signature())
-                  : absl::DataLossError("malformed proof");
+  bool included =
+      well_formed &&
+      VerifyInclusion(LeafHash(proof.record()), static_cast<uint64_t>(proof.leaf_index()),
+                      static_cast<uint64_t>(head.tree_size()), path, *root);
+  absl::Status signature = well_formed
+                               ? VerifyTreeHead(public_key,
+                                                TreeHead{static_cast<uint64_t>(head.tree_size()),
+                                                         *root, head.timestamp_unix_ms()},
+                                                head.signature())
+                               : absl::DataLossError("malformed proof");
   shop::v1::AuditRecord record;
   record.ParseFromString(proof.record());
   std::string human = absl::StrCat(
       shop::cli::DescribeRecord(record), "leaf ", proof.leaf_index(), " of tree size ",
-      head.tree_size(), " (", proof.audit_path_size(), " hashes)\n", "inclusion: ",
-      included ? "VERIFIED" : "FAILED", "\ntree head signature: ",
+      head.tree_size(), " (", proof.audit_path_size(), " hashes)\n",
+      "inclusion: ", included ? "VERIFIED" : "FAILED", "\ntree head signature: ",
       signature.ok() ? "VERIFIED (key " + head.key_id() + ")" : std::string(signature.message()),
       "\n");
   Print(proof, human);
@@ -563,8 +581,10 @@ std::unique_ptr<shop::AuditExporter> StartTracing() {
 
 int Health() {
   const std::pair<const char*, std::string> targets[] = {
-      {"ecp", absl::GetFlag(FLAGS_ecp_addr)},       {"ops", absl::GetFlag(FLAGS_ops_addr)},
-      {"ims", absl::GetFlag(FLAGS_ims_addr)},       {"pg-adapter", absl::GetFlag(FLAGS_payments_addr)},
+      {"ecp", absl::GetFlag(FLAGS_ecp_addr)},
+      {"ops", absl::GetFlag(FLAGS_ops_addr)},
+      {"ims", absl::GetFlag(FLAGS_ims_addr)},
+      {"pg-adapter", absl::GetFlag(FLAGS_payments_addr)},
       {"logging", absl::GetFlag(FLAGS_logging_addr)}};
   int failures = 0, checked = 0;
   for (const auto& [name, address] : targets) {
@@ -575,9 +595,9 @@ int Health() {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     grpc::health::v1::HealthCheckResponse response;
     grpc::Status status = stub->Check(&ctx, {}, &response);
-    std::string state = status.ok()
-        ? grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())
-        : absl::StrCat("UNREACHABLE (", status.error_message(), ")");
+    std::string state =
+        status.ok() ? grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())
+                    : absl::StrCat("UNREACHABLE (", status.error_message(), ")");
     if (!status.ok() || response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
       ++failures;
     }
@@ -601,7 +621,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<shop::AuditExporter> exporter = StartTracing();
   int code;
   {
-    shop::Span root("shopctl " + absl::StrJoin(words.begin(), words.begin() + std::min<size_t>(words.size(), 2), " "));
+    shop::Span root("shopctl " + absl::StrJoin(words.begin(),
+                                               words.begin() + std::min<size_t>(words.size(), 2),
+                                               " "));
     code = Run(words);
     if (code != 0) root.SetStatus(absl::UnknownError("command failed"));
   }
@@ -627,10 +649,14 @@ int Run(const std::vector<std::string>& words) {
   if (is({"stock", "get", "*"})) return GetStock(words[2]);
   if (is({"audit", "query", "*", "*"})) {  // the older form: audit query trace|order|service ID
     shop::v1::AuditFilter filter;
-    if (words[2] == "trace") filter.set_trace_id(words[3]);
-    else if (words[2] == "order") filter.set_order_id(words[3]);
-    else if (words[2] == "service") filter.set_service(words[3]);
-    else Usage("audit query trace|order|service ID");
+    if (words[2] == "trace")
+      filter.set_trace_id(words[3]);
+    else if (words[2] == "order")
+      filter.set_order_id(words[3]);
+    else if (words[2] == "service")
+      filter.set_service(words[3]);
+    else
+      Usage("audit query trace|order|service ID");
     return AuditQuery(filter);
   }
   if (is({"audit", "query"})) return AuditQuery(FilterFromFlags());

@@ -47,7 +47,8 @@ std::string DescribeOrder(const shop::v1::Order& order) {
                     FormatMoneyProto(t.tax()), "  shipping ", FormatMoneyProto(t.shipping()),
                     "  total ", FormatMoneyProto(t.grand_total()), "\n");
   }
-  if (!order.payment_id().empty() || order.payment_status() != shop::v1::PAYMENT_STATUS_UNSPECIFIED) {
+  if (!order.payment_id().empty() ||
+      order.payment_status() != shop::v1::PAYMENT_STATUS_UNSPECIFIED) {
     std::string payment = shop::v1::PaymentStatus_Name(order.payment_status());
     absl::StrAppend(&out, "  payment ", order.payment_id().empty() ? "-" : order.payment_id(), " ",
                     payment.substr(sizeof("PAYMENT_STATUS_") - 1));
@@ -85,8 +86,8 @@ std::string DescribeError(const absl::Status& status) {
   shop::v1::StockShortage shortage;
   if (GetDetail(status, shortage)) {
     for (const auto& item : shortage.items()) {
-      absl::StrAppend(&out, "  unavailable ", item.sku(), ": requested ",
-                      item.requested_quantity(), ", available ", item.available_quantity(), "\n");
+      absl::StrAppend(&out, "  unavailable ", item.sku(), ": requested ", item.requested_quantity(),
+                      ", available ", item.available_quantity(), "\n");
     }
   }
   return out;
@@ -96,15 +97,22 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-int64_t Micros(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToMicroseconds(t); }
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return TimeUtil::TimestampToMicroseconds(t);
+}
 
 std::string KindName(shop::v1::EventKind kind) {
   switch (kind) {
-    case shop::v1::EVENT_KIND_SERVER_SPAN: return "server";
-    case shop::v1::EVENT_KIND_CLIENT_SPAN: return "client";
-    case shop::v1::EVENT_KIND_INTERNAL_SPAN: return "internal";
-    case shop::v1::EVENT_KIND_BUSINESS: return "event";
-    default: return "?";
+    case shop::v1::EVENT_KIND_SERVER_SPAN:
+      return "server";
+    case shop::v1::EVENT_KIND_CLIENT_SPAN:
+      return "client";
+    case shop::v1::EVENT_KIND_INTERNAL_SPAN:
+      return "internal";
+    case shop::v1::EVENT_KIND_BUSINESS:
+      return "event";
+    default:
+      return "?";
   }
 }
 
@@ -137,9 +145,9 @@ void Waterfall(const shop::v1::TraceSpan& span, int depth, int64_t begin, int64_
   int width = total > 0 ? static_cast<int>(duration * kBar / total) : 0;
   from = std::min(std::max(from, 0), kBar - 1);
   width = std::max(1, std::min(width, kBar - from));
-  std::string bar = std::string(from, ' ') +
-                    (e.kind() == shop::v1::EVENT_KIND_BUSINESS ? std::string("*")
-                                                               : std::string(width, '#')) ;
+  std::string bar =
+      std::string(from, ' ') +
+      (e.kind() == shop::v1::EVENT_KIND_BUSINESS ? std::string("*") : std::string(width, '#'));
   bar.resize(kBar, ' ');
   std::string who = e.kind() == shop::v1::EVENT_KIND_SERVER_SPAN && !e.caller().empty()
                         ? " from " + ShortIdentity(e.caller())
@@ -147,15 +155,15 @@ void Waterfall(const shop::v1::TraceSpan& span, int depth, int64_t begin, int64_
   if (!e.customer_id().empty() && e.kind() == shop::v1::EVENT_KIND_SERVER_SPAN) {
     absl::StrAppend(&who, " for ", e.customer_id());
   }
-  absl::StrAppend(&out, absl::StrFormat("%9.1f ms |%s| %8.1f ms  ", start / 1000.0, bar,
-                                        duration / 1000.0),
-                  std::string(depth * 2, ' '), e.service(), " ", KindName(e.kind()), " ",
-                  e.name(), "  ", CodeText(e.status_code(), e.status_message()), who);
+  absl::StrAppend(
+      &out, absl::StrFormat("%9.1f ms |%s| %8.1f ms  ", start / 1000.0, bar, duration / 1000.0),
+      std::string(static_cast<size_t>(depth) * 2, ' '), e.service(), " ", KindName(e.kind()), " ",
+      e.name(), "  ", CodeText(e.status_code(), e.status_message()), who);
   if (auto it = e.attributes().find("http.resend_count"); it != e.attributes().end()) {
     absl::StrAppend(&out, " retry ", it->second);
   }
-  if (auto it = e.attributes().find("db.attempts"); it != e.attributes().end() &&
-                                                    it->second != "1") {
+  if (auto it = e.attributes().find("db.attempts");
+      it != e.attributes().end() && it->second != "1") {
     absl::StrAppend(&out, " attempts ", it->second);
   }
   out += "\n";
@@ -176,8 +184,8 @@ std::string DescribeTrace(const shop::v1::GetTraceResponse& trace) {
       ++spans;
     }
     if (spans == 0) continue;
-    absl::StrAppend(&out, "trace ", trace_id, "  ", absl::StrFormat("%.1f ms", (end - begin) / 1000.0),
-                    "\n");
+    absl::StrAppend(&out, "trace ", trace_id, "  ",
+                    absl::StrFormat("%.1f ms", (end - begin) / 1000.0), "\n");
     for (const auto& root : trace.roots()) {
       if (root.event().trace_id() == trace_id) Waterfall(root, 0, begin, end - begin, out);
     }
