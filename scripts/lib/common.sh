@@ -13,16 +13,20 @@ DEB_PACKAGES=(
   libpqxx-dev libspdlog-dev libfmt-dev libcurl4-openssl-dev nlohmann-json3-dev
   libcpp-httplib-dev libssl-dev libgtest-dev libgmock-dev
   postgresql-15 postgresql-client-15
-  # The checks of scripts/test (scripts/lib/checks.sh): format, lint, the
-  # thread-safety analysis (clang), shell scripts, and buf (from npm).
-  clang clang-format clang-tidy shellcheck python3 nodejs npm
 )
+# What the static checks of scripts/test add (scripts/lib/checks.sh): format,
+# lint, the thread-safety analysis (clang), shell scripts. buf comes from npm:
+# node and npm are installed from Debian only when missing (scripts/lib/protos.sh),
+# since a machine may have its own.
+# shellcheck disable=SC2034  # used by scripts/test, which sources this file
+CHECK_PACKAGES=(clang clang-format clang-tidy shellcheck python3)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# Installs the missing ones of DEB_PACKAGES and of the extra packages given.
 ensure_packages() {
   local missing=()
-  for p in "${DEB_PACKAGES[@]}"; do
+  for p in "${DEB_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [[ ${#missing[@]} -eq 0 ]] && return 0
