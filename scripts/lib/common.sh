@@ -18,15 +18,18 @@ DEB_PACKAGES=(
 # lint, the thread-safety analysis (clang), shell scripts. buf comes from npm:
 # node and npm are installed from Debian only when missing (scripts/lib/protos.sh),
 # since a machine may have its own.
-# shellcheck disable=SC2034  # used by scripts/test, which sources this file
 CHECK_PACKAGES=(clang clang-format clang-tidy shellcheck python3)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# Installs the missing ones of DEB_PACKAGES and of the extra packages given.
-ensure_packages() {
+# Installs the missing ones of DEB_PACKAGES (what the build, the mesh and the
+# tests need); ensure_check_packages adds the static checks' tools.
+ensure_packages() { _ensure_debian_packages "${DEB_PACKAGES[@]}"; }
+ensure_check_packages() { _ensure_debian_packages "${DEB_PACKAGES[@]}" "${CHECK_PACKAGES[@]}"; }
+
+_ensure_debian_packages() {
   local missing=()
-  for p in "${DEB_PACKAGES[@]}" "$@"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [[ ${#missing[@]} -eq 0 ]] && return 0
