@@ -6,65 +6,12 @@
 #include <map>
 
 #include "core/status.h"
+#include "services/pg-adapter/fake_payment_store.h"
 
 namespace shop::payments {
 namespace {
 
-class FakeStore final : public PaymentStore {
- public:
-  absl::StatusOr<Payment> CreateOrGet(const Payment& payment) override {
-    for (auto& [id, p] : payments) {
-      if (p.idempotency_key == payment.idempotency_key) return p;
-    }
-    payments[payment.payment_id] = payment;
-    return payment;
-  }
-  absl::StatusOr<Payment> Get(const std::string& id) override {
-    auto it = payments.find(id);
-    if (it == payments.end()) return absl::NotFoundError("payment " + id + " not found");
-    return it->second;
-  }
-  absl::StatusOr<Payment> GetByKey(const std::string& key) override {
-    for (auto& [id, p] : payments) {
-      if (p.idempotency_key == key) return p;
-    }
-    return absl::NotFoundError("no payment with key " + key);
-  }
-  absl::Status Update(const Payment& p) override {
-    payments[p.payment_id] = p;
-    return absl::OkStatus();
-  }
-  absl::StatusOr<int64_t> BeginAttempt(const std::string&, Operation, const std::string& key,
-                                       int) override {
-    gateway_keys.push_back(key);
-    return static_cast<int64_t>(gateway_keys.size());
-  }
-  absl::Status FinishAttempt(int64_t, int, const std::string& outcome,
-                             const std::string&) override {
-    outcomes.push_back(outcome);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::optional<RecordedRefund>> FindRefund(const std::string& key) override {
-    auto it = refunds.find(key);
-    if (it == refunds.end()) return std::optional<RecordedRefund>();
-    return std::optional<RecordedRefund>(RecordedRefund{it->second.first, it->second.second});
-  }
-  absl::Status RecordRefund(const Payment& p, const std::string& refund_id, const std::string& key,
-                            int64_t amount, const std::string&) override {
-    if (refunds.count(key)) return absl::OkStatus();
-    refunds[key] = {refund_id, amount};
-    Payment& stored = payments[p.payment_id];
-    stored.refunded_minor += amount;
-    stored.state = stored.refunded_minor == stored.captured_minor
-                       ? PaymentState::kRefunded
-                       : PaymentState::kPartiallyRefunded;
-    return absl::OkStatus();
-  }
-  std::map<std::string, Payment> payments;
-  std::vector<std::string> gateway_keys;
-  std::vector<std::string> outcomes;
-  std::map<std::string, std::pair<std::string, int64_t>> refunds;
-};
+using FakeStore = FakePaymentStore;
 
 class ScriptedGateway final : public GatewayClient {
  public:

@@ -1,0 +1,38 @@
+// A private PostgreSQL 15 cluster for the tests of one store (no services,
+// no PKI): started once per test binary by scripts/postgres-local in a
+// temporary directory, on a free port, and stopped at the end. Each test asks
+// for a fresh database, so store contract tests start from nothing.
+#ifndef SHOP_TESTS_POSTGRES_FIXTURE_H_
+#define SHOP_TESTS_POSTGRES_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace shop::testing {
+
+class PostgresCluster : public ::testing::Environment {
+ public:
+  // The cluster of this test binary (registered as a GoogleTest environment
+  // the first time it is asked for; started in SetUp).
+  static PostgresCluster& Get();
+
+  void SetUp() override;
+  void TearDown() override;
+
+  // A new empty database with its own owner role; its URL. FAILED_PRECONDITION
+  // when the cluster did not start.
+  absl::StatusOr<std::string> NewDatabase();
+
+ private:
+  std::string root_;
+  int port_ = 0;
+  bool up_ = false;
+  int databases_ = 0;
+};
+
+}  // namespace shop::testing
+
+#endif  // SHOP_TESTS_POSTGRES_FIXTURE_H_
