@@ -1,6 +1,7 @@
 #include "tests/harness.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -8,11 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -183,7 +182,8 @@ Mesh::Mesh() {
   if (!RunCommand(absl::StrCat(scripts, "/postgres-local start ", root_, "/pg ", postgres_port_)) ||
       !RunCommand(absl::StrCat(scripts, "/postgres-local create-db ", postgres_port_,
                                " ops ims payments logging")) ||
-      !RunCommand(absl::StrCat(scripts, "/postgres-local create-role ", postgres_port_, " logging_writer"))) {
+      !RunCommand(absl::StrCat(scripts, "/postgres-local create-role ", postgres_port_,
+                               " logging_writer"))) {
     error_ = "could not start PostgreSQL";
     return;
   }
@@ -198,7 +198,8 @@ Mesh::Mesh() {
   gateway_url_ = absl::StrCat("https://127.0.0.1:", ports_["fakepay"]);
   if (!Start("logging", bin + "/services/logging/logging", CommonFlags("logging"))) return;
   if (!Start("ims", bin + "/services/ims/ims", CommonFlags("ims"))) return;
-  if (!Start("pg-adapter", bin + "/services/pg-adapter/pg-adapter", CommonFlags("pg-adapter"))) return;
+  if (!Start("pg-adapter", bin + "/services/pg-adapter/pg-adapter", CommonFlags("pg-adapter")))
+    return;
   if (!Start("ops", bin + "/services/ops/ops", CommonFlags("ops"))) return;
   if (!Start("ecp", bin + "/services/ecp/ecp", CommonFlags("ecp"))) return;
   if (!Start("bridge", bin + "/services/bridge/bridge", CommonFlags("bridge"))) return;
@@ -288,8 +289,7 @@ std::unique_ptr<Process> Mesh::Launch(const std::string& service,
 
 bool Mesh::Start(const std::string& service, const std::string& binary,
                  std::vector<std::string> args) {
-  std::vector<std::string> argv = {binary,
-                                   absl::StrCat("--listen=127.0.0.1:", ports_[service]),
+  std::vector<std::string> argv = {binary, absl::StrCat("--listen=127.0.0.1:", ports_[service]),
                                    "--port_file=" + root_ + "/" + service + ".port"};
   for (auto& a : args) argv.push_back(std::move(a));
   argv_[service] = argv;
@@ -300,8 +300,8 @@ bool Mesh::Start(const std::string& service, const std::string& binary,
 bool Mesh::Spawn(const std::string& service) {
   const std::string port_file = root_ + "/" + service + ".port";
   std::remove(port_file.c_str());
-  auto process = std::make_unique<Process>(service, argv_[service],
-                                           root_ + "/logs/" + service + ".log");
+  auto process =
+      std::make_unique<Process>(service, argv_[service], root_ + "/logs/" + service + ".log");
   Process* p = process.get();
   processes_[service] = std::move(process);
   bool bound = WaitFor(

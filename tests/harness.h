@@ -91,8 +91,7 @@ class Mesh {
                                   const std::string& log_name);
 
  private:
-  bool Start(const std::string& service, const std::string& binary,
-             std::vector<std::string> args);
+  bool Start(const std::string& service, const std::string& binary, std::vector<std::string> args);
   bool Spawn(const std::string& service);
   std::vector<std::string> CommonFlags(const std::string& service) const;
 

@@ -1,6 +1,7 @@
 #include "tests/postgres_fixture.h"
 
 #include <cstdlib>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "tests/harness.h"
@@ -47,6 +48,15 @@ absl::StatusOr<std::string> PostgresCluster::NewDatabase() {
     return absl::InternalError("create-db " + name + " failed");
   }
   return absl::StrCat("postgresql://", name, "@127.0.0.1:", port_, "/", name);
+}
+
+absl::StatusOr<PostgresPool*> PostgresCluster::NewDatabasePool() {
+  absl::StatusOr<std::string> url = NewDatabase();
+  if (!url.ok()) return url.status();
+  absl::StatusOr<std::unique_ptr<PostgresPool>> pool = PostgresPool::Connect(*url, 2);
+  if (!pool.ok()) return pool.status();
+  pools_.push_back(*std::move(pool));
+  return pools_.back().get();
 }
 
 }  // namespace shop::testing

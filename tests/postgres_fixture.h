@@ -7,9 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/postgres/pool.h"
 
 namespace shop::testing {
 
@@ -25,8 +28,12 @@ class PostgresCluster : public ::testing::Environment {
   // A new empty database with its own owner role; its URL. FAILED_PRECONDITION
   // when the cluster did not start.
   absl::StatusOr<std::string> NewDatabase();
+  // A small pool on a new empty database, owned by the cluster (it outlives
+  // every store made from it).
+  absl::StatusOr<PostgresPool*> NewDatabasePool();
 
  private:
+  std::vector<std::unique_ptr<PostgresPool>> pools_;
   std::string root_;
   int port_ = 0;
   bool up_ = false;

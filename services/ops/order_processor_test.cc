@@ -1,129 +1,24 @@
 #include "services/ops/order_processor.h"
 
-#include "shop/ops/v1/ops.pb.h"
-#include "absl/strings/escaping.h"
-
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
 #include <map>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "core/span.h"
 #include "core/status.h"
 #include "google/rpc/error_details.pb.h"
+#include "services/ops/fake_order_store.h"
 #include "services/ops/lifecycle.h"
+#include "shop/ops/v1/ops.pb.h"
 
 namespace shop::ops {
 namespace {
 
 using shop::v1::Order;
 using shop::v1::OrderStatus;
-
-// An in-memory OrderStore with the same rules as the PostgreSQL one.
-class FakeOrderStore final : public OrderStore {
- public:
-  struct Row {
-    OrderRecord record;
-    bool leased = false;
-    std::vector<OrderStatus> history;
-  };
-  absl::StatusOr<Created> CreatePending(const Order& order, const std::string& key,
-                                        const std::string& hash, const std::string& pm,
-                                        const std::string&) override {
-    auto it = keys.find(order.customer_id() + "/" + key);
-    if (it != keys.end()) return Created{rows[it->second].record, false};
-    keys[order.customer_id() + "/" + key] = order.order_id();
-    Row& row = rows[order.order_id()];
-    row.record.order = order;
-    row.record.payment_method_token = pm;
-    row.record.request_hash = hash;
-    row.leased = true;
-    row.history.push_back(shop::v1::ORDER_STATUS_PENDING);
-    return Created{row.record, true};
-  }
-  absl::Status SaveProgress(const Order& order) override {
-    OrderStatus status = rows[order.order_id()].record.order.status();
-    rows[order.order_id()].record.order = order;
-    rows[order.order_id()].record.order.set_status(status);
-    return absl::OkStatus();
-  }
-  absl::Status BeginCompensation(const std::string& id, OrderStatus target,
-                                 const absl::Status& failure) override {
-    OrderRecord& r = rows[id].record;
-    r.saga = SagaState::kCompensating;
-    r.target = target;
-    if (!failure.ok()) r.failure_status = failure;
-    return absl::OkStatus();
-  }
-  absl::Status Transition(const Order& order, OrderStatus expected, const std::string&,
-                          const std::string&, const std::string& notification) override {
-    Row& row = rows[order.order_id()];
-    if (row.record.order.status() != expected) {
-      return IllegalTransition(order.order_id(), row.record.order.status(), order.status());
-    }
-    row.record.order = order;
-    row.record.saga = SagaState::kDone;
-    row.leased = false;
-    row.history.push_back(order.status());
-    if (!notification.empty()) notifications.push_back(notification + ":" + order.order_id());
-    return absl::OkStatus();
-  }
-  absl::Status SavePlacementResponse(const std::string& id, const std::string& bytes) override {
-    rows[id].record.placement_response = bytes;
-    return absl::OkStatus();
-  }
-  absl::Status RecordStep(const std::string&, SagaStep step, StepState state,
-                          const std::string&) override {
-    steps.push_back(absl::StrCat(SagaStepName(step), ":", StepStateName(state)));
-    return absl::OkStatus();
-  }
-  absl::StatusOr<OrderRecord> GetRecord(const std::string& id) override {
-    auto it = rows.find(id);
-    if (it == rows.end()) return absl::NotFoundError("order " + id + " not found");
-    return it->second.record;
-  }
-  absl::StatusOr<Order> Get(const std::string& id) override {
-    SHOP_ASSIGN_OR_RETURN(OrderRecord record, GetRecord(id));
-    return record.order;
-  }
-  absl::StatusOr<OrderPage> List(const std::string&, int, const std::string&,
-                                 OrderStatus) override {
-    return OrderPage{};
-  }
-  absl::StatusOr<bool> TryLease(const std::string& id) override {
-    if (rows[id].leased) return false;
-    rows[id].leased = true;
-    return true;
-  }
-  absl::Status DropLease(const std::string& id) override {
-    rows[id].leased = false;
-    return absl::OkStatus();
-  }
-  absl::StatusOr<bool> RecordPaymentEvent(const PaymentEvent& event) override {
-    return events.insert(event.gateway_event_id).second;
-  }
-  std::set<std::string> events;
-  absl::StatusOr<std::vector<OrderRecord>> ClaimAbandoned(int) override {
-    std::vector<OrderRecord> out;
-    for (auto& [id, row] : rows) {
-      if (row.record.saga == SagaState::kDone || row.leased) continue;
-      row.leased = true;
-      out.push_back(row.record);
-    }
-    return out;
-  }
-  // What a crash does to leases: they run out.
-  void ExpireLeases() {
-    for (auto& [id, row] : rows) row.leased = false;
-  }
-  const OrderRecord& Only() const { return rows.begin()->second.record; }
-
-  std::map<std::string, std::string> keys;
-  std::map<std::string, Row> rows;
-  std::vector<std::string> steps;
-  std::vector<std::string> notifications;
-};
 
 // IMS with its rules: one reservation per order; commit, release, restock.
 class FakeInventory final : public InventoryClient {
@@ -239,9 +134,11 @@ class FakePayments final : public PaymentClient {
     if (pid.empty()) return absl::NotFoundError("no payment");
     auto& p = payments[pid];
     if (p.status() == shop::v1::PAYMENT_STATUS_CAPTURED) {
-      return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "captured", shop::v1::PAYMENT_CAPTURED);
+      return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "captured",
+                             shop::v1::PAYMENT_CAPTURED);
     }
-    if (p.status() == shop::v1::PAYMENT_STATUS_AUTHORIZED) p.set_status(shop::v1::PAYMENT_STATUS_VOIDED);
+    if (p.status() == shop::v1::PAYMENT_STATUS_AUTHORIZED)
+      p.set_status(shop::v1::PAYMENT_STATUS_VOIDED);
     return p;
   }
   absl::StatusOr<shop::v1::RefundResponse> Refund(const std::string& id, const std::string&,
@@ -308,10 +205,10 @@ TEST_F(OrderProcessorTest, HappyPathConfirmsAfterCommitAndCapture) {
   // 2 × 12.00 = 24.00; tax 1.92; shipping 5.99 → 31.91 authorized.
   EXPECT_EQ(payments_.authorized_amount.units(), 31);
   EXPECT_EQ(payments_.authorized_amount.nanos(), 910'000'000);
-  EXPECT_EQ(store_.steps, (std::vector<std::string>{
-                              "reserve:STARTED", "reserve:DONE", "authorize:STARTED",
-                              "authorize:DONE", "commit_stock:STARTED", "commit_stock:DONE",
-                              "capture:STARTED", "capture:DONE"}));
+  EXPECT_EQ(store_.steps,
+            (std::vector<std::string>{"reserve:STARTED", "reserve:DONE", "authorize:STARTED",
+                                      "authorize:DONE", "commit_stock:STARTED", "commit_stock:DONE",
+                                      "capture:STARTED", "capture:DONE"}));
   EXPECT_EQ(store_.notifications,
             std::vector<std::string>{"ORDER_CONFIRMATION:" + order->order_id()});
   EXPECT_EQ(audit_.names, (std::vector<std::string>{"order.placed", "order.confirmed"}));
@@ -342,9 +239,9 @@ TEST_F(OrderProcessorTest, DeclineReleasesTheReservation) {
 }
 
 TEST_F(OrderProcessorTest, GatewayDownIsUnavailableAndReleasesStock) {
-  payments_.authorize_error = ErrorWithReason(absl::StatusCode::kUnavailable,
-                                              "payment service unavailable",
-                                              shop::v1::PAYMENT_GATEWAY_UNAVAILABLE);
+  payments_.authorize_error =
+      ErrorWithReason(absl::StatusCode::kUnavailable, "payment service unavailable",
+                      shop::v1::PAYMENT_GATEWAY_UNAVAILABLE);
   auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
   EXPECT_EQ(order.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(inventory_.StatusOf("res_1"), shop::v1::RESERVATION_STATUS_RELEASED);
@@ -527,12 +424,12 @@ TEST_F(OrderProcessorTest, LifecycleAndIllegalTransitions) {
   EXPECT_EQ(cancel_shipped.status().message(),
             "order " + id + " is SHIPPED; it cannot become CANCELLED");
   ASSERT_TRUE(processor_.DeliverOrder(id, "", "staff").ok());
-  EXPECT_EQ(store_.rows[id].history,
-            (std::vector<OrderStatus>{shop::v1::ORDER_STATUS_PENDING,
-                                      shop::v1::ORDER_STATUS_CONFIRMED,
-                                      shop::v1::ORDER_STATUS_PROCESSING,
-                                      shop::v1::ORDER_STATUS_SHIPPED,
-                                      shop::v1::ORDER_STATUS_DELIVERED}));
+  std::vector<OrderStatus> history;
+  for (const auto& change : store_.rows[id].history) history.push_back(change.status());
+  EXPECT_EQ(history, (std::vector<OrderStatus>{
+                         shop::v1::ORDER_STATUS_PENDING, shop::v1::ORDER_STATUS_CONFIRMED,
+                         shop::v1::ORDER_STATUS_PROCESSING, shop::v1::ORDER_STATUS_SHIPPED,
+                         shop::v1::ORDER_STATUS_DELIVERED}));
   EXPECT_EQ(processor_.ShipOrder(id, "", "", "staff").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
@@ -547,7 +444,10 @@ TEST_F(OrderProcessorTest, OtherCustomersOrdersAreNotFound) {
 }
 
 TEST_F(OrderProcessorTest, PaymentEventIsRecordedOncePerGatewayEvent) {
-  PaymentEvent request{"ord_1", "evt_1", "charge.dispute.created", "dispute opened"};
+  auto order = processor_.PlaceOrder(GoodRequest(), "spiffe://ecp");
+  ASSERT_TRUE(order.ok()) << order.status();
+  audit_.names.clear();
+  PaymentEvent request{order->order_id(), "evt_1", "charge.dispute.created", "dispute opened"};
   auto first = processor_.RecordPaymentEvent(request);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(*first);
@@ -566,7 +466,8 @@ TEST_F(OrderProcessorTest, MalformedPaymentEventNamesEveryFieldAndStoresNothing)
   ASSERT_TRUE(GetDetail(recorded.status(), bad_request));
   std::set<std::string> fields;
   for (const auto& v : bad_request.field_violations()) fields.insert(v.field());
-  EXPECT_EQ(fields, (std::set<std::string>{"order_id", "gateway_event_id", "event_type", "detail"}));
+  EXPECT_EQ(fields,
+            (std::set<std::string>{"order_id", "gateway_event_id", "event_type", "detail"}));
   EXPECT_TRUE(store_.events.empty());
   EXPECT_TRUE(audit_.names.empty());
 
