@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "services/ops/order_store.h"
@@ -17,10 +19,21 @@ namespace shop::ops {
 
 class FakeOrderStore final : public OrderStore {
  public:
+  // One order as the PostgreSQL store holds it: `record` is what GetRecord
+  // reads back; the other fields stand for columns that shape that view.
   struct Row {
     OrderRecord record;
     bool leased = false;
-    int64_t sequence = 0;  // creation order (newest first in List)
+    int64_t sequence = 0;  // creation order (created_at: newest first in List)
+    int64_t touched = 0;   // when updated_at last moved (ClaimAbandoned: oldest first)
+    // placement_response IS NOT NULL: even an empty first answer is kept.
+    bool placement_saved = false;
+    // order_lines' price columns, which have no currency of their own: a line
+    // shows a price only while the order has one (record.order.lines[i]).
+    std::vector<shop::v1::Money> line_prices;
+    // Set by transitions to SHIPPED / DELIVERED; shown with a carrier only.
+    std::optional<google::protobuf::Timestamp> shipped_at;
+    std::optional<google::protobuf::Timestamp> delivered_at;
     std::vector<shop::v1::StatusChange> history;
   };
 
@@ -55,14 +68,20 @@ class FakeOrderStore final : public OrderStore {
   const OrderRecord& Only() const { return rows.begin()->second.record; }
 
   // What tests look at.
-  std::map<std::string, std::string> keys;  // "<customer>/<key>" -> order id
+  // (customer, idempotency key) -> order id. A pair, not a joined string:
+  // ids may contain any printable character, so "a/b"+"c" and "a"+"b/c" differ.
+  std::map<std::pair<std::string, std::string>, std::string> keys;
   std::map<std::string, Row> rows;
   std::vector<std::string> steps;          // "<step>:<state>", in order
   std::vector<std::string> notifications;  // "<kind>:<order id>"
   std::set<std::string> events;            // gateway event ids
 
  private:
-  int64_t next_sequence_ = 0;
+  // A logical clock for Row::sequence and Row::touched: wall-clock times may
+  // tie, and List and ClaimAbandoned need a strict order.
+  int64_t Tick() { return ++ticks_; }
+
+  int64_t ticks_ = 0;
 };
 
 }  // namespace shop::ops

@@ -17,7 +17,6 @@
 namespace shop::ops {
 namespace {
 
-using shop::v1::Order;
 using shop::v1::OrderStatus;
 
 // IMS with its rules: one reservation per order; commit, release, restock.

@@ -1,4 +1,5 @@
-// The OrderStore contract against the in-memory fake of the saga's tests.
+// The OrderStore contract (order_store_contract.h) against the in-memory
+// fake of the saga's unit tests.
 #include <memory>
 
 #include "services/ops/fake_order_store.h"
@@ -7,9 +8,10 @@
 namespace shop::ops::contract {
 namespace {
 
-INSTANTIATE_TEST_SUITE_P(Fake, OrderStoreContract, ::testing::Values(OrderStoreFactory([] {
-                           return std::make_unique<FakeOrderStore>();
-                         })));
+std::unique_ptr<OrderStore> NewFakeStore() { return std::make_unique<FakeOrderStore>(); }
+
+INSTANTIATE_TEST_SUITE_P(Fake, OrderStoreContract,
+                         ::testing::Values(OrderStoreFactory{"Fake", NewFakeStore}));
 
 }  // namespace
 }  // namespace shop::ops::contract

@@ -733,8 +733,8 @@ int Serve(httplib::Server* server, ShutdownNotice* notice) {
   serving_done = true;
   // Wakes the signal thread from sigwait() (it waits for SIGTERM/SIGINT);
   // it returns instead of terminating anything.
-  pthread_kill(signal_thread.native_handle(),
-               SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
+  // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   if (signaled) return 0;
   return ok ? 0 : Fail("server loop exited unexpectedly");
