@@ -1,13 +1,10 @@
 #include "services/ops/order_processor.h"
 
-#include <openssl/sha.h>
-
 #include <atomic>
 #include <optional>
 #include <thread>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "core/ids.h"
 #include "core/log.h"
