@@ -23,6 +23,21 @@ struct OrderRequest {
   std::string idempotency_key;                       // chosen by the client
 };
 
+// The order fields of a wire request (shop.v1.PlaceOrderRequest at the edge,
+// shop.ops.v1.PlaceOrderRequest in ops): lines, addresses, token and key. Not
+// the customer: the edge takes it from the verified caller, ops from its
+// request.
+template <typename WireRequest>
+OrderRequest OrderRequestFromWire(const WireRequest& wire) {
+  OrderRequest request;
+  request.lines = wire.lines();
+  if (wire.has_shipping_address()) request.shipping_address = wire.shipping_address();
+  if (wire.has_billing_address()) request.billing_address = wire.billing_address();
+  request.payment_method_token = wire.payment_method_token();
+  request.idempotency_key = wire.idempotency_key();
+  return request;
+}
+
 // Customer, lines, addresses, payment method token and idempotency key:
 // INVALID_ARGUMENT with a BadRequest listing every problem, with the field
 // names of the wire requests (lines[0].sku, shipping_address.city, ...).

@@ -11,25 +11,17 @@
 namespace shop::ims::contract {
 namespace {
 
-std::unique_ptr<InventoryStore> NewPostgresStore() {
-  absl::StatusOr<PostgresPool*> pool = shop::testing::PostgresCluster::Get().NewDatabasePool();
-  if (!pool.ok()) {
-    ADD_FAILURE() << pool.status();
-    return nullptr;
-  }
-  auto store = std::make_unique<PostgresInventoryStore>(*pool);
-  if (absl::Status prepared = store->Prepare(/*seed_demo_catalog=*/true); !prepared.ok()) {
-    ADD_FAILURE() << prepared;
-    return nullptr;
-  }
-  return store;
+std::unique_ptr<InventoryStore> NewStore() {
+  return shop::testing::NewPostgresStore<PostgresInventoryStore>(
+      [](PostgresPool* pool) { return std::make_unique<PostgresInventoryStore>(pool); },
+      [](PostgresInventoryStore& store) { return store.Prepare(/*seed_demo_catalog=*/true); });
 }
 
-// Registers the cluster before the tests run.
-const bool kClusterRegistered = (shop::testing::PostgresCluster::Get(), true);
+// Registers the cluster (a GoogleTest environment) before the tests run.
+[[maybe_unused]] const bool kClusterRegistered = (shop::testing::PostgresCluster::Get(), true);
 
 INSTANTIATE_TEST_SUITE_P(Postgres, InventoryStoreContract,
-                         ::testing::Values(InventoryStoreFactory(NewPostgresStore)));
+                         ::testing::Values(InventoryStoreFactory{"Postgres", NewStore}));
 
 }  // namespace
 }  // namespace shop::ims::contract

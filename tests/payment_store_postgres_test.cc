@@ -10,25 +10,17 @@
 namespace shop::payments::contract {
 namespace {
 
-std::unique_ptr<PaymentStore> NewPostgresStore() {
-  absl::StatusOr<PostgresPool*> pool = shop::testing::PostgresCluster::Get().NewDatabasePool();
-  if (!pool.ok()) {
-    ADD_FAILURE() << pool.status();
-    return nullptr;
-  }
-  auto store = std::make_unique<PostgresPaymentStore>(*pool);
-  if (absl::Status prepared = store->Prepare(); !prepared.ok()) {
-    ADD_FAILURE() << prepared;
-    return nullptr;
-  }
-  return store;
+std::unique_ptr<PaymentStore> NewStore() {
+  return shop::testing::NewPostgresStore<PostgresPaymentStore>(
+      [](PostgresPool* pool) { return std::make_unique<PostgresPaymentStore>(pool); },
+      [](PostgresPaymentStore& store) { return store.Prepare(); });
 }
 
-// Registers the cluster before the tests run.
-const bool kClusterRegistered = (shop::testing::PostgresCluster::Get(), true);
+// Registers the cluster (a GoogleTest environment) before the tests run.
+[[maybe_unused]] const bool kClusterRegistered = (shop::testing::PostgresCluster::Get(), true);
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PaymentStoreContract,
-                         ::testing::Values(PaymentStoreFactory(NewPostgresStore)));
+                         ::testing::Values(PaymentStoreFactory{"Postgres", NewStore}));
 
 }  // namespace
 }  // namespace shop::payments::contract

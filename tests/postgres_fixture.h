@@ -40,6 +40,24 @@ class PostgresCluster : public ::testing::Environment {
   int databases_ = 0;
 };
 
+// A PostgreSQL store of type `Store` on a fresh database: `make(pool)` builds
+// it, `prepare(store)` applies its migrations. Null (with the test failed)
+// when any step fails; a contract suite's SetUp then stops the test.
+template <typename Store, typename Make, typename Prepare>
+std::unique_ptr<Store> NewPostgresStore(Make make, Prepare prepare) {
+  absl::StatusOr<PostgresPool*> pool = PostgresCluster::Get().NewDatabasePool();
+  if (!pool.ok()) {
+    ADD_FAILURE() << pool.status();
+    return nullptr;
+  }
+  std::unique_ptr<Store> store = make(*pool);
+  if (absl::Status prepared = prepare(*store); !prepared.ok()) {
+    ADD_FAILURE() << prepared;
+    return nullptr;
+  }
+  return store;
+}
+
 }  // namespace shop::testing
 
 #endif  // SHOP_TESTS_POSTGRES_FIXTURE_H_

@@ -31,16 +31,6 @@ absl::StatusOr<EndUser> UserOf(grpc::ServerContext& ctx, const EndUserAuthentica
   return user;
 }
 
-OrderRequest ToOrderRequest(const shop::v1::PlaceOrderRequest& wire) {
-  OrderRequest request;
-  request.lines = wire.lines();
-  if (wire.has_shipping_address()) request.shipping_address = wire.shipping_address();
-  if (wire.has_billing_address()) request.billing_address = wire.billing_address();
-  request.payment_method_token = wire.payment_method_token();
-  request.idempotency_key = wire.idempotency_key();
-  return request;
-}
-
 }  // namespace
 
 grpc::Status CustomerGrpcService::PlaceOrder(grpc::ServerContext* ctx,
@@ -49,8 +39,8 @@ grpc::Status CustomerGrpcService::PlaceOrder(grpc::ServerContext* ctx,
   SHOP_RPC_ENTER(ctx);
   absl::StatusOr<EndUser> user = UserOf(*ctx, *users_);
   if (!user.ok()) return ToGrpcStatus(user.status());
-  return ReplyInto(storefront_->PlaceOrder(user->customer_id, ToOrderRequest(*request)), response,
-                   &shop::v1::PlaceOrderResponse::mutable_order);
+  return ReplyInto(storefront_->PlaceOrder(user->customer_id, OrderRequestFromWire(*request)),
+                   response, &shop::v1::PlaceOrderResponse::mutable_order);
 }
 
 grpc::Status CustomerGrpcService::GetOrder(grpc::ServerContext* ctx,

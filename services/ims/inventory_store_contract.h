@@ -17,18 +17,19 @@
 
 #include "absl/time/time.h"
 #include "core/status.h"
+#include "core/testing/store_factory.h"
 #include "services/ims/inventory_store.h"
 #include "shop/v1/types.pb.h"
 
 namespace shop::ims::contract {
 
-// Makes a new store holding exactly the demo catalog.
-using InventoryStoreFactory = std::function<std::unique_ptr<InventoryStore>()>;
+// Makes a new store holding exactly the demo catalog, named for the test names.
+using InventoryStoreFactory = shop::testing::StoreFactory<InventoryStore>;
 
 class InventoryStoreContract : public ::testing::TestWithParam<InventoryStoreFactory> {
  protected:
   void SetUp() override {
-    store_ = GetParam()();
+    store_ = GetParam().make();
     ASSERT_NE(store_, nullptr);
   }
 

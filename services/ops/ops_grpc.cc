@@ -11,14 +11,9 @@ namespace {
 
 namespace wire = shop::ops::v1;
 
-OrderRequest ToOrderRequest(const wire::PlaceOrderRequest& request) {
-  OrderRequest order;
+OrderRequest PlacementOf(const wire::PlaceOrderRequest& request) {
+  OrderRequest order = OrderRequestFromWire(request);
   order.customer_id = request.customer_id();
-  order.lines = request.lines();
-  if (request.has_shipping_address()) order.shipping_address = request.shipping_address();
-  if (request.has_billing_address()) order.billing_address = request.billing_address();
-  order.payment_method_token = request.payment_method_token();
-  order.idempotency_key = request.idempotency_key();
   return order;
 }
 
@@ -28,7 +23,7 @@ grpc::Status OrderProcessingGrpcService::PlaceOrder(grpc::ServerContext* ctx,
                                                     const wire::PlaceOrderRequest* request,
                                                     wire::PlaceOrderResponse* response) {
   SHOP_RPC_ENTER(ctx);
-  return ReplyInto(processor_->PlaceOrder(ToOrderRequest(*request), PeerSpiffeId(*ctx)), response,
+  return ReplyInto(processor_->PlaceOrder(PlacementOf(*request), PeerSpiffeId(*ctx)), response,
                    &wire::PlaceOrderResponse::mutable_order);
 }
 

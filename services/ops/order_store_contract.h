@@ -26,21 +26,14 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/testing/store_factory.h"
 #include "google/rpc/error_details.pb.h"
 #include "services/ops/order_store.h"
 
 namespace shop::ops::contract {
 
-// Makes a new, empty store for each test. `name` names the implementation in
-// test names: GoogleTest (and ctest, through gtest_discover_tests) would
-// otherwise print the std::function's bytes, addresses that change from run
-// to run.
-struct OrderStoreFactory {
-  std::string name;
-  std::function<std::unique_ptr<OrderStore>()> make;
-};
-
-inline void PrintTo(const OrderStoreFactory& factory, std::ostream* os) { *os << factory.name; }
+// Makes a new, empty store for each test, named for the test names.
+using OrderStoreFactory = shop::testing::StoreFactory<OrderStore>;
 
 class OrderStoreContract : public ::testing::TestWithParam<OrderStoreFactory> {
  protected:

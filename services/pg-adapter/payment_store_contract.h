@@ -16,17 +16,18 @@
 #include <memory>
 #include <string>
 
+#include "core/testing/store_factory.h"
 #include "services/pg-adapter/payment_store.h"
 
 namespace shop::payments::contract {
 
-// Makes a new, empty store for each test.
-using PaymentStoreFactory = std::function<std::unique_ptr<PaymentStore>()>;
+// Makes a new, empty store for each test, named for the test names.
+using PaymentStoreFactory = shop::testing::StoreFactory<PaymentStore>;
 
 class PaymentStoreContract : public ::testing::TestWithParam<PaymentStoreFactory> {
  protected:
   void SetUp() override {
-    store_ = GetParam()();
+    store_ = GetParam().make();
     ASSERT_NE(store_, nullptr);
   }
 

@@ -7,9 +7,9 @@
 namespace shop::payments::contract {
 namespace {
 
-INSTANTIATE_TEST_SUITE_P(Fake, PaymentStoreContract, ::testing::Values(PaymentStoreFactory([] {
-                           return std::make_unique<FakePaymentStore>();
-                         })));
+INSTANTIATE_TEST_SUITE_P(Fake, PaymentStoreContract,
+                         ::testing::Values(PaymentStoreFactory{
+                             "Fake", [] { return std::make_unique<FakePaymentStore>(); }}));
 
 }  // namespace
 }  // namespace shop::payments::contract
