@@ -249,6 +249,12 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
     flags.push_back("--gateway_ca=" + pki_ + "/external-ca.crt");
     flags.push_back("--gateway_api_key=" + api_key_);
     flags.push_back("--breaker_cool_down_seconds=2");
+    // Ten failed tries in a row open the circuit. At the default five, the
+    // flaky-gateway test's 30% injected failures open it about once in ten
+    // runs (60 tries; 0.3^5 per run of five), and every later order then fails
+    // fast within the 2 s cool-down; at ten that is below one in 10^4. A dead
+    // gateway still opens it on the fourth order (three tries each).
+    flags.push_back("--breaker_failures=10");
     flags.push_back("--gateway_timeout_ms=1500");  // injected timeouts cost 1.5 s, not 5
     flags.push_back(absl::StrCat("--webhook_listen=127.0.0.1:", webhook_port_));
     flags.push_back("--webhook_secret=" + webhook_secret_);
