@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -42,8 +44,24 @@ bool WaitFor(const std::function<bool()>& ready, std::chrono::milliseconds timeo
   }
 }
 
-Process::Process(std::string name, std::vector<std::string> argv, std::string log_file)
+Process::Process(std::string name, std::vector<std::string> argv, std::string log_file,
+                 std::vector<std::string> env)
     : name_(std::move(name)), log_file_(std::move(log_file)) {
+  // Every binary reads SHOP_* variables as flags: a developer's sourced
+  // .run/mesh.env must not leak into the processes under test. Built before
+  // fork, so the child only calls async-signal-safe functions.
+  std::vector<char*> child_env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const char* equals = std::strchr(*e, '=');
+    const size_t name_length = equals == nullptr ? std::strlen(*e) : equals - *e;
+    const bool replaced = std::any_of(env.begin(), env.end(), [&](const std::string& v) {
+      return v.size() > name_length && v[name_length] == '=' &&
+             v.compare(0, name_length, *e, name_length) == 0;
+    });
+    if (std::strncmp(*e, "SHOP_", 5) != 0 && !replaced) child_env.push_back(*e);
+  }
+  for (auto& v : env) child_env.push_back(v.data());
+  child_env.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
     int fd = open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -58,14 +76,7 @@ Process::Process(std::string name, std::vector<std::string> argv, std::string lo
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
-    // Every binary reads SHOP_* variables as flags: a developer's sourced
-    // .run/mesh.env must not leak into the processes under test.
-    std::vector<char*> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::strncmp(*e, "SHOP_", 5) != 0) env.push_back(*e);
-    }
-    env.push_back(nullptr);
-    execve(args[0], args.data(), env.data());
+    execve(args[0], args.data(), child_env.data());
     _exit(127);
   }
 }
@@ -102,6 +113,70 @@ std::optional<int> Process::Stop(std::chrono::milliseconds grace) {
 std::string Process::Log() const { return ReadFile(log_file_); }
 
 bool RunCommand(const std::string& command) { return std::system(command.c_str()) == 0; }
+
+std::string PostgresPassFile(const std::string& data_dir) {
+  const std::string command =
+      absl::StrCat(SourceDir(), "/scripts/postgres-local passfile '", data_dir, "'");
+  std::string path;
+  if (FILE* out = popen(command.c_str(), "r")) {
+    char buffer[4096];
+    while (fgets(buffer, sizeof buffer, out) != nullptr) path += buffer;
+    pclose(out);
+  }
+  while (!path.empty() && path.back() == '\n') path.pop_back();
+  return path;
+}
+
+namespace {
+
+struct ProcessPassFile {
+  std::mutex mu;
+  std::string dir;                    // mkdtemp, 0700
+  std::vector<std::string> clusters;  // their files, concatenated into dir/pgpass
+};
+
+ProcessPassFile& TheProcessPassFile() {
+  static auto* file = new ProcessPassFile();  // never destroyed: used by the atexit hook
+  return *file;
+}
+
+}  // namespace
+
+void AddToProcessPassFile(const std::string& cluster_passfile) {
+  ProcessPassFile& f = TheProcessPassFile();
+  std::lock_guard<std::mutex> lock(f.mu);
+  if (f.dir.empty()) {
+    char tmpl[] = "/tmp/shopmesh-pgpass-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) {
+      ADD_FAILURE() << "cannot make a directory for the password file";
+      return;
+    }
+    f.dir = tmpl;
+    // Set once, before the first connection of this process needs it;
+    // PGPASSWORD (a developer's) would take precedence over the file.
+    setenv("PGPASSFILE", (f.dir + "/pgpass").c_str(), 1);
+    unsetenv("PGPASSWORD");
+    std::atexit([] {
+      const std::string dir = TheProcessPassFile().dir;
+      std::remove((dir + "/pgpass").c_str());
+      std::remove((dir + "/pgpass.new").c_str());
+      rmdir(dir.c_str());
+    });
+  }
+  if (std::find(f.clusters.begin(), f.clusters.end(), cluster_passfile) == f.clusters.end()) {
+    f.clusters.push_back(cluster_passfile);
+  }
+  std::string all;
+  for (const std::string& cluster : f.clusters) all += ReadFile(cluster);
+  // libpq ignores a password file that others may read: 0600 from the start,
+  // and replaced in one step (a connection may be reading the old one).
+  const std::string next = f.dir + "/pgpass.new";
+  int fd = open(next.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0 || write(fd, all.data(), all.size()) != static_cast<ssize_t>(all.size()) ||
+      close(fd) != 0 || rename(next.c_str(), (f.dir + "/pgpass").c_str()) != 0) {
+    ADD_FAILURE() << "cannot write " << next << ": " << std::strerror(errno);
+  }
+}
 
 namespace {
 
@@ -162,6 +237,11 @@ int FreePort() {
 }
 
 Mesh::Mesh() {
+  std::random_device random;
+  api_key_ = absl::StrCat("sk_test_harness_", absl::Hex(random(), absl::kZeroPad8),
+                          absl::Hex(random(), absl::kZeroPad8));
+  webhook_secret_ = absl::StrCat("whsec_harness_", absl::Hex(random(), absl::kZeroPad8),
+                                 absl::Hex(random(), absl::kZeroPad8));
   char tmpl[] = "/tmp/shopmesh-test-XXXXXX";
   root_ = mkdtemp(tmpl);
   chmod(root_.c_str(), 0755);  // the postgres user must reach its data dir
@@ -172,6 +252,15 @@ Mesh::Mesh() {
     error_ = "dev-pki failed";
     return;
   }
+  // The services read their TLS files through tls/live, a symlink to one
+  // generation directory, swapped whole by RotateCertificates (as kubelet
+  // swaps a Secret volume), so a key and its certificate change together.
+  if (!RunCommand(absl::StrCat("mkdir -p ", root_, "/tls/gen-0 && cp ", pki_, "/*.crt ", pki_,
+                               "/*.key ", root_, "/tls/gen-0/ && ln -s gen-0 ", root_,
+                               "/tls/live"))) {
+    error_ = "cannot lay out the TLS files";
+    return;
+  }
   postgres_port_ = FreePort();
   // Every port up front: services find each other (and a restarted one comes
   // back where its callers expect it).
@@ -179,20 +268,24 @@ Mesh::Mesh() {
     ports_[service] = FreePort();
   }
   webhook_port_ = FreePort();
+  // Password authentication; the roles' passwords end up in passfile_.
+  passfile_ = PostgresPassFile(root_ + "/pg");
+  const std::string with_passfile = absl::StrCat("PGPASSFILE='", passfile_, "' ", scripts);
   if (!RunCommand(absl::StrCat(scripts, "/postgres-local start ", root_, "/pg ", postgres_port_)) ||
-      !RunCommand(absl::StrCat(scripts, "/postgres-local create-db ", postgres_port_,
+      !RunCommand(absl::StrCat(with_passfile, "/postgres-local create-db ", postgres_port_,
                                " ops ims payments logging")) ||
-      !RunCommand(absl::StrCat(scripts, "/postgres-local create-role ", postgres_port_,
+      !RunCommand(absl::StrCat(with_passfile, "/postgres-local create-role ", postgres_port_,
                                " logging_writer"))) {
     error_ = "could not start PostgreSQL";
     return;
   }
+  AddToProcessPassFile(passfile_);
   const std::string bin = BuildDir();
   if (!Start("fakepay", bin + "/tools/fakepay/fakepay",
              {"--cert=" + pki_ + "/fakepay.crt", "--key=" + pki_ + "/fakepay.key",
-              "--api_key=" + api_key_, "--state_file=" + root_ + "/fakepay.journal",
+              "--state_file=" + root_ + "/fakepay.journal",
               absl::StrCat("--webhook_url=https://127.0.0.1:", webhook_port_, "/webhooks/gateway"),
-              "--webhook_secret=" + webhook_secret_, "--webhook_ca=" + pki_ + "/ca.crt"})) {
+              "--webhook_ca=" + pki_ + "/ca.crt"})) {
     return;
   }
   gateway_url_ = absl::StrCat("https://127.0.0.1:", ports_["fakepay"]);
@@ -223,14 +316,30 @@ std::string Mesh::db_url(const std::string& database) const {
   return absl::StrCat("postgresql://", database, "@127.0.0.1:", postgres_port_, "/", database);
 }
 
+std::map<std::string, pid_t> Mesh::pids() const {
+  std::map<std::string, pid_t> pids;
+  for (const auto& [service, process] : processes_) pids[service] = process->pid();
+  return pids;
+}
+
 TlsFiles Mesh::Identity(const std::string& name) const {
   return {pki_ + "/ca.crt", pki_ + "/" + name + ".crt", pki_ + "/" + name + ".key"};
 }
 
+bool Mesh::RotateCertificates() {
+  ++tls_generation_;
+  const std::string tls = root_ + "/tls";
+  const std::string generation = absl::StrCat("gen-", tls_generation_);
+  return RunCommand(absl::StrCat(SourceDir(), "/scripts/dev-pki --reissue ", pki_, " ", tls, "/",
+                                 generation, " >/dev/null && ln -s ", generation, " ", tls,
+                                 "/live.new && mv -T ", tls, "/live.new ", tls, "/live"));
+}
+
 std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
-  std::vector<std::string> flags = {"--tls_ca=" + pki_ + "/ca.crt",
-                                    "--tls_cert=" + pki_ + "/" + service + ".crt",
-                                    "--tls_key=" + pki_ + "/" + service + ".key"};
+  const std::string live = root_ + "/tls/live";
+  std::vector<std::string> flags = {
+      "--tls_ca=" + live + "/ca.crt", "--tls_cert=" + live + "/" + service + ".crt",
+      "--tls_key=" + live + "/" + service + ".key", "--tls_refresh_seconds=1"};
   if (service != "logging") {
     flags.push_back("--audit_addr=" + address("logging"));
     flags.push_back("--audit_spool=" + root_ + "/" + service + ".audit-spool");
@@ -240,6 +349,7 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
                                  "/logging"));
     flags.push_back("--db_admin_url=" + db_url("logging"));
     flags.push_back("--tree_head_key=" + pki_ + "/audit-log-signing.key");
+    flags.push_back("--checkpoint_file=" + root_ + "/audit-log.checkpoint");
     flags.push_back("--tree_head_interval_ms=200");
   }
   if (service == "ims") flags.push_back("--db_url=" + db_url("ims"));
@@ -247,7 +357,6 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
     flags.push_back("--db_url=" + db_url("payments"));
     flags.push_back("--gateway_url=" + gateway_url_);
     flags.push_back("--gateway_ca=" + pki_ + "/external-ca.crt");
-    flags.push_back("--gateway_api_key=" + api_key_);
     flags.push_back("--breaker_cool_down_seconds=2");
     // Ten failed tries in a row open the circuit. At the default five, the
     // flaky-gateway test's 30% injected failures open it about once in ten
@@ -257,7 +366,6 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
     flags.push_back("--breaker_failures=10");
     flags.push_back("--gateway_timeout_ms=1500");  // injected timeouts cost 1.5 s, not 5
     flags.push_back(absl::StrCat("--webhook_listen=127.0.0.1:", webhook_port_));
-    flags.push_back("--webhook_secret=" + webhook_secret_);
     flags.push_back("--ops_addr=" + address("ops"));
   }
   if (service == "ims") flags.push_back("--expiry_interval_seconds=1");
@@ -281,6 +389,19 @@ std::vector<std::string> Mesh::CommonFlags(const std::string& service) const {
   return flags;
 }
 
+std::vector<std::string> Mesh::Environment(const std::string& service) const {
+  std::vector<std::string> env = {"PGPASSFILE=" + passfile_};
+  if (service == "fakepay") {
+    env.push_back("SHOP_FAKEPAY_API_KEY=" + api_key_);
+    env.push_back("SHOP_FAKEPAY_WEBHOOK_SECRET=" + webhook_secret_);
+  }
+  if (service == "pg-adapter") {
+    env.push_back("SHOP_GATEWAY_API_KEY=" + api_key_);
+    env.push_back("SHOP_WEBHOOK_SECRET=" + webhook_secret_);
+  }
+  return env;
+}
+
 std::unique_ptr<Process> Mesh::Launch(const std::string& service,
                                       const std::vector<std::string>& extra,
                                       const std::string& log_name) {
@@ -290,7 +411,8 @@ std::unique_ptr<Process> Mesh::Launch(const std::string& service,
   std::vector<std::string> argv = {binary};
   for (const auto& f : CommonFlags(service)) argv.push_back(f);
   for (const auto& f : extra) argv.push_back(f);
-  return std::make_unique<Process>(log_name, argv, root_ + "/logs/" + log_name + ".log");
+  return std::make_unique<Process>(log_name, argv, root_ + "/logs/" + log_name + ".log",
+                                   Environment(service));
 }
 
 bool Mesh::Start(const std::string& service, const std::string& binary,
@@ -299,6 +421,7 @@ bool Mesh::Start(const std::string& service, const std::string& binary,
                                    "--port_file=" + root_ + "/" + service + ".port"};
   for (auto& a : args) argv.push_back(std::move(a));
   argv_[service] = argv;
+  env_[service] = Environment(service);
   start_order_.push_back(service);
   return Spawn(service);
 }
@@ -306,8 +429,8 @@ bool Mesh::Start(const std::string& service, const std::string& binary,
 bool Mesh::Spawn(const std::string& service) {
   const std::string port_file = root_ + "/" + service + ".port";
   std::remove(port_file.c_str());
-  auto process =
-      std::make_unique<Process>(service, argv_[service], root_ + "/logs/" + service + ".log");
+  auto process = std::make_unique<Process>(service, argv_[service],
+                                           root_ + "/logs/" + service + ".log", env_[service]);
   Process* p = process.get();
   processes_[service] = std::move(process);
   bool bound = WaitFor(
@@ -350,7 +473,15 @@ bool Mesh::Restart(const std::string& service, int signal_number) {
 
 std::shared_ptr<grpc::Channel> Mesh::Channel(const std::string& service,
                                              const std::string& identity) const {
-  auto channel = MakeChannel(address(service), Identity(identity));
+  auto channel = MakeChannel(address(service), service, Identity(identity));
+  return channel.ok() ? *channel : nullptr;
+}
+
+std::shared_ptr<grpc::Channel> Mesh::GenericChannel(const std::string& service,
+                                                    const std::string& identity) const {
+  ChannelOptions options;
+  options.typed_messages = false;
+  auto channel = MakeChannel(address(service), service, Identity(identity), options);
   return channel.ok() ? *channel : nullptr;
 }
 

@@ -30,7 +30,14 @@ void PostgresCluster::SetUp() {
   port_ = FreePort();
   up_ = RunCommand(absl::StrCat(SourceDir(), "/scripts/postgres-local start ", root_, "/pg ", port_,
                                 " >/dev/null"));
-  if (!up_) ADD_FAILURE() << "PostgreSQL did not start (scripts/postgres-local)";
+  if (!up_) {
+    ADD_FAILURE() << "PostgreSQL did not start (scripts/postgres-local)";
+    return;
+  }
+  // Password authentication: the stores' connections find the passwords
+  // through this process's PGPASSFILE.
+  passfile_ = PostgresPassFile(root_ + "/pg");
+  AddToProcessPassFile(passfile_);
 }
 
 void PostgresCluster::TearDown() {
@@ -43,10 +50,12 @@ void PostgresCluster::TearDown() {
 absl::StatusOr<std::string> PostgresCluster::NewDatabase() {
   if (!up_) return absl::FailedPreconditionError("the test's PostgreSQL cluster is not running");
   const std::string name = absl::StrCat("store_test_", ++databases_);
-  if (!RunCommand(absl::StrCat(SourceDir(), "/scripts/postgres-local create-db ", port_, " ", name,
+  if (!RunCommand(absl::StrCat("PGPASSFILE='", passfile_, "' ", SourceDir(),
+                               "/scripts/postgres-local create-db ", port_, " ", name,
                                " >/dev/null"))) {
     return absl::InternalError("create-db " + name + " failed");
   }
+  AddToProcessPassFile(passfile_);  // the new role's password
   return absl::StrCat("postgresql://", name, "@127.0.0.1:", port_, "/", name);
 }
 

@@ -25,16 +25,23 @@ class PostgresCluster : public ::testing::Environment {
   void SetUp() override;
   void TearDown() override;
 
-  // A new empty database with its own owner role; its URL. FAILED_PRECONDITION
-  // when the cluster did not start.
+  // A new empty database with its own owner role; its URL (no password in
+  // it: the role's password is in passfile(), and in this process's
+  // PGPASSFILE). FAILED_PRECONDITION when the cluster did not start.
   absl::StatusOr<std::string> NewDatabase();
   // A small pool on a new empty database, owned by the cluster (it outlives
   // every store made from it).
   absl::StatusOr<PostgresPool*> NewDatabasePool();
 
+  int port() const { return port_; }
+  // The cluster's password file (scripts/postgres-local passfile): the
+  // superuser's and every role's password. Empty when it did not start.
+  const std::string& passfile() const { return passfile_; }
+
  private:
   std::vector<std::unique_ptr<PostgresPool>> pools_;
   std::string root_;
+  std::string passfile_;
   int port_ = 0;
   bool up_ = false;
   int databases_ = 0;

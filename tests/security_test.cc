@@ -1,12 +1,19 @@
 // mTLS and start-up checks: who may connect, who may call what, and how a
 // misconfigured service fails.
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "core/grpc/tls.h"
 #include "core/trace.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "shop/v1/ecp.grpc.pb.h"
 #include "shop/v1/ims.grpc.pb.h"
+#include "tests/client.h"
 #include "tests/harness.h"
 
 namespace shop::testing {
@@ -67,6 +74,137 @@ TEST_F(SecurityTest, ServerFromAnotherCaIsNotTrusted) {
   options.pem_private_key = ReadFile(mesh_.pki() + "/shopctl.key");
   auto channel = grpc::CreateChannel(mesh_.address("ecp"), grpc::SslCredentials(options));
   EXPECT_EQ(CheckHealth(channel).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// A gRPC server on a free loopback port presenting `name`'s certificate of the
+// mesh's own CA, serving only health.
+std::unique_ptr<grpc::Server> ServeAs(const Mesh& mesh, const std::string& name, int* port) {
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = ReadFile(mesh.pki() + "/ca.crt");
+  options.pem_key_cert_pairs.push_back(
+      {ReadFile(mesh.pki() + "/" + name + ".key"), ReadFile(mesh.pki() + "/" + name + ".crt")});
+  grpc::EnableDefaultHealthCheckService(true);
+  // A sync service (every method unimplemented) so that the health service
+  // is served.
+  static auto* placeholder = new shop::v1::InventoryService::Service();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(options), port);
+  builder.RegisterService(placeholder);
+  return builder.BuildAndStart();
+}
+
+// Security review #8: any mesh key could answer as any service (a fake
+// pg-adapter confirming payments). The client now checks the server's
+// SPIFFE id, not only that the CA signed it.
+TEST_F(SecurityTest, AServerWithAnotherMeshIdentityIsRefused) {
+  for (const char* impostor : {"ims", "shopctl", "logging"}) {
+    int port = 0;
+    auto server = ServeAs(mesh_, impostor, &port);
+    ASSERT_NE(server, nullptr) << impostor;
+    const std::string address = absl::StrCat("127.0.0.1:", port);
+    auto as_pg_adapter = MakeChannel(address, "pg-adapter", mesh_.Identity("ops"));
+    ASSERT_TRUE(as_pg_adapter.ok());
+    EXPECT_EQ(CheckHealth(*as_pg_adapter).error_code(), grpc::StatusCode::UNAVAILABLE) << impostor;
+    if (std::string(impostor) != "shopctl") {
+      // The same server is accepted by a channel that expects it: what
+      // refused it above is its identity, nothing else.
+      auto as_itself = MakeChannel(address, impostor, mesh_.Identity("ops"));
+      ASSERT_TRUE(as_itself.ok());
+      EXPECT_TRUE(CheckHealth(*as_itself).ok()) << impostor;
+    }
+    server->Shutdown();
+  }
+}
+
+TEST(ServerIdentityTest, TheRefusalNamesBothIds) {
+  absl::Status refused = CheckServerIdentity("spiffe://shop.local/ns/shop/sa/pg-adapter",
+                                             {"spiffe://shop.local/ns/shop/sa/shopctl"});
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(refused.message().find("sa/pg-adapter"), absl::string_view::npos);
+  EXPECT_NE(refused.message().find("sa/shopctl"), absl::string_view::npos);
+  EXPECT_FALSE(CheckServerIdentity("spiffe://shop.local/ns/shop/sa/ims", {}).ok());
+  EXPECT_FALSE(CheckServerIdentity(
+                   "spiffe://shop.local/ns/shop/sa/ims",
+                   {"spiffe://shop.local/ns/shop/sa/ims", "spiffe://shop.local/ns/shop/sa/ops"})
+                   .ok());
+  EXPECT_TRUE(CheckServerIdentity("spiffe://shop.local/ns/shop/sa/ims",
+                                  {"spiffe://shop.local/ns/shop/sa/ims"})
+                  .ok());
+}
+
+// A client tool's certificate cannot serve: the server refuses to start.
+TEST_F(SecurityTest, AClientCertificateCannotServe) {
+  auto ims = mesh_.Launch("ims",
+                          {"--tls_cert=" + mesh_.pki() + "/shopctl.crt",
+                           "--tls_key=" + mesh_.pki() + "/shopctl.key", "--listen=127.0.0.1:0"},
+                          "ims-client-cert");
+  auto status = ims->WaitExit(std::chrono::seconds(30));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(WEXITSTATUS(*status), 1);
+  EXPECT_NE(ims->Log().find("lacks the serverAuth usage"), std::string::npos) << ims->Log();
+}
+
+// The serial number of the certificate the service at `address` presents.
+std::string PresentedSerial(const Mesh& mesh, const std::string& address) {
+  const std::string out = mesh.root() + "/presented-serial";
+  RunCommand(absl::StrCat("openssl s_client -connect ", address, " -alpn h2 -cert ", mesh.pki(),
+                          "/sre.crt -key ", mesh.pki(), "/sre.key -CAfile ", mesh.pki(),
+                          "/ca.crt </dev/null 2>/dev/null | openssl x509 -noout -serial > ", out,
+                          " 2>/dev/null"));
+  return ReadFile(out);
+}
+
+std::string FileSerial(const std::string& cert) {
+  const std::string out = cert + ".serial";
+  RunCommand(absl::StrCat("openssl x509 -noout -serial -in ", cert, " > ", out));
+  return ReadFile(out);
+}
+
+// cert-manager rotates certificates every hour or less: every service must
+// pick up new files without a restart, and orders keep flowing meanwhile.
+TEST_F(SecurityTest, ZRotatedCertificatesAreServedWithoutARestartWhileOrdersFlow) {
+  auto ecp = shop::v1::CustomerService::NewStub(mesh_.Channel("ecp"));
+  const std::string sku = CreateSku(mesh_, 1000);
+  const std::string card = Tokenize(mesh_, "4242424242424242");
+  std::atomic<bool> stop{false};
+  std::atomic<int> confirmed{0};
+  std::vector<std::string> failures;
+  std::thread orders([&] {
+    while (!stop) {
+      grpc::ClientContext ctx;
+      PrepareCall(ctx, "rotation-customer", "", 30);
+      shop::v1::PlaceOrderResponse response;
+      grpc::Status status = ecp->PlaceOrder(&ctx, MakeOrder({{sku, 1}}, card), &response);
+      if (status.ok() && response.order().status() == shop::v1::ORDER_STATUS_CONFIRMED) {
+        ++confirmed;
+      } else {
+        failures.push_back(status.error_message());
+      }
+    }
+  });
+  ASSERT_TRUE(WaitFor([&] { return confirmed > 0; }, std::chrono::seconds(30)));
+  const std::map<std::string, pid_t> pids_before = mesh_.pids();
+  const std::string old_serial = PresentedSerial(mesh_, mesh_.address("ims"));
+  ASSERT_NE(old_serial, "");
+  ASSERT_TRUE(mesh_.RotateCertificates());
+  const int confirmed_at_rotation = confirmed;
+  for (const char* service : {"ecp", "ops", "ims", "pg-adapter", "logging"}) {
+    const std::string expected = FileSerial(mesh_.live_tls_dir() + "/" + service + ".crt");
+    ASSERT_NE(expected, "");
+    EXPECT_TRUE(WaitFor([&] { return PresentedSerial(mesh_, mesh_.address(service)) == expected; },
+                        std::chrono::seconds(30)))
+        << service << " still presents " << PresentedSerial(mesh_, mesh_.address(service))
+        << " instead of " << expected;
+  }
+  EXPECT_NE(PresentedSerial(mesh_, mesh_.address("ims")), old_serial);
+  // Orders placed after every service serves its new certificate.
+  EXPECT_TRUE(
+      WaitFor([&] { return confirmed >= confirmed_at_rotation + 5; }, std::chrono::seconds(60)));
+  stop = true;
+  orders.join();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " orders failed, first: " << failures[0];
+  EXPECT_EQ(mesh_.pids(), pids_before) << "no service was restarted";
 }
 
 TEST_F(SecurityTest, PolicyRefusesCallersOutsideTheirRole) {

@@ -25,7 +25,8 @@ absl::StatusOr<std::unique_ptr<AuditExporter>> AuditExporter::Start(AuditExporte
   // produce events of its own.
   std::shared_ptr<grpc::Channel> channel = options.channel_for_test;
   if (channel == nullptr) {
-    auto made = MakeChannel(options.target, options.tls, ChannelOptions{.traced = false});
+    auto made =
+        MakeChannel(options.target, "logging", options.tls, ChannelOptions{.traced = false});
     if (!made.ok()) return made.status();
     channel = *made;
   }
@@ -36,7 +37,9 @@ absl::StatusOr<std::unique_ptr<AuditExporter>> AuditExporter::Start(AuditExporte
     spool = std::move(*opened);
     if (spool->pending() > 0) {
       log::Info("audit spool has events from before; replaying",
-                {{"path", spool->path()}, {"events", static_cast<int64_t>(spool->pending())}});
+                {{"path", spool->path()},
+                 {"events", static_cast<int64_t>(spool->pending())},
+                 {"spool_corrupt", static_cast<int64_t>(spool->corrupt_records())}});
     }
   }
   std::unique_ptr<AuditExporter> exporter(new AuditExporter(std::move(options)));
@@ -96,9 +99,15 @@ AuditExporterStats AuditExporter::stats() const {
 
 void AuditExporter::LogStats(absl::string_view message) {
   AuditExporterStats s = stats();
+  int64_t spool_corrupt = 0;  // corrupt stretches of the spool skipped (each cost a record or more)
+  {
+    absl::MutexLock lock(&mu_);
+    if (spool_ != nullptr) spool_corrupt = static_cast<int64_t>(spool_->corrupt_records());
+  }
   log::Info(message, {{"exported", s.exported},
                       {"spooled", s.spooled},
                       {"dropped", s.dropped},
+                      {"spool_corrupt", spool_corrupt},
                       {"failed_attempts", s.failed_attempts},
                       {"queued", s.queued},
                       {"spool_pending", s.spool_pending}});
@@ -165,14 +174,18 @@ void AuditExporter::Run() {
         // Spooled events are older than anything queued: they go first.
         auto records = spool_->Peek(options_.max_batch, kMaxBatchBytes);
         if (!records.ok()) {
+          // Corrupt records are skipped by the spool itself; this is an I/O
+          // error. The file is kept aside (never deleted) with its offset,
+          // for a manual replay, and the spool goes on with a new file.
           log::Error("audit spool unreadable; its events are lost",
                      {{"error", std::string(records.status().message())},
                       {"events", static_cast<int64_t>(spool_->pending())}});
           stats_.dropped += static_cast<int64_t>(spool_->pending());
-          std::string path = spool_->path();
-          std::remove(path.c_str());
-          auto fresh = Spool::Open(path);
-          spool_ = fresh.ok() ? std::move(*fresh) : nullptr;
+          if (absl::Status reset = spool_->Reset(); !reset.ok()) {
+            log::Error("cannot recreate the audit spool; events wait in memory",
+                       {{"error", std::string(reset.message())}});
+            spool_ = nullptr;
+          }
           continue;
         }
         peeked = records->size();

@@ -8,10 +8,6 @@
 
 namespace shop {
 
-std::string SpiffeIdFor(absl::string_view service_account) {
-  return absl::StrCat("spiffe://", kTrustDomain, "/ns/shop/sa/", service_account);
-}
-
 std::string PeerSpiffeId(const grpc::ServerContextBase& ctx) {
   std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
   if (!auth || !auth->IsPeerAuthenticated()) return "";

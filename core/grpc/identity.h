@@ -5,17 +5,13 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "core/spiffe.h"  // IWYU pragma: export
 
 namespace grpc {
 class ServerContextBase;
 }
 
 namespace shop {
-
-inline constexpr char kTrustDomain[] = "shop.local";
-
-// "spiffe://shop.local/ns/shop/sa/<service_account>".
-std::string SpiffeIdFor(absl::string_view service_account);
 
 // The SPIFFE id in the verified client certificate of this call, or "" when
 // there is none (which mTLS servers never let through).

@@ -9,6 +9,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:0", "Address to serve gRPC on (host:po
 ABSL_FLAG(std::string, tls_ca, "", "PEM file of the mesh CA (verifies peers).");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (chain) of this workload.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of this workload.");
+ABSL_FLAG(int32_t, tls_refresh_seconds, 60,
+          "How often the TLS files are re-read; a rotated certificate is used from then on "
+          "without a restart.");
 ABSL_FLAG(std::string, authz_policy_file, "",
           "gRPC authorization policy JSON, reloaded on change; default: the built-in policy.");
 ABSL_FLAG(std::string, audit_addr, "", "Address of the audit log service (host:port).");
@@ -34,7 +37,7 @@ ServiceRuntime PrepareService(absl::string_view service, absl::string_view defau
   server.service = std::string(service);
   server.listen = absl::GetFlag(FLAGS_listen);
   server.tls = TlsFiles{absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
-                        absl::GetFlag(FLAGS_tls_key)};
+                        absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_refresh_seconds)};
   server.authz_policy = std::string(default_policy);
   server.authz_policy_file = absl::GetFlag(FLAGS_authz_policy_file);
   server.port_file = absl::GetFlag(FLAGS_port_file);

@@ -3,6 +3,9 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/client_interceptor.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -10,12 +13,16 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/grpc/identity.h"
 #include "core/grpc/interceptors.h"
+#include "core/log.h"
 #include "core/span.h"
 
 namespace shop {
@@ -84,7 +91,54 @@ std::string SpiffeIdOf(X509* cert) {
   return result;
 }
 
+// Accepts the server only when its certificate names the expected SPIFFE id.
+// It runs after the chain has been verified against the mesh CA (and, by
+// OpenSSL, the serverAuth usage).
+class SpiffeServerVerifier final : public grpc::experimental::ExternalCertificateVerifier {
+ public:
+  explicit SpiffeServerVerifier(std::string expected) : expected_(std::move(expected)) {}
+
+  bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request,
+              std::function<void(grpc::Status)> /*callback*/, grpc::Status* sync_status) override {
+    std::vector<std::string> presented;
+    for (const grpc::string_ref& uri : request->uri_names()) {
+      presented.emplace_back(uri.data(), uri.size());
+    }
+    absl::Status check = CheckServerIdentity(expected_, presented);
+    if (check.ok()) {
+      *sync_status = grpc::Status::OK;
+    } else {
+      log::Error(
+          "refused a server that is not the one this channel is for",
+          {{"expected", expected_},
+           {"presented", absl::StrJoin(presented, ",")},
+           {"target", std::string(request->target_name().data(), request->target_name().size())}});
+      *sync_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(check.message()));
+    }
+    return true;  // decided synchronously
+  }
+  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest* /*request*/) override {}
+
+ private:
+  const std::string expected_;
+};
+
+std::shared_ptr<grpc::experimental::FileWatcherCertificateProvider> WatchFiles(
+    const TlsFiles& files) {
+  return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      files.key_file, files.cert_file, files.ca_file,
+      static_cast<unsigned int>(std::max(1, files.refresh_seconds)));
+}
+
 }  // namespace
+
+absl::Status CheckServerIdentity(const std::string& expected,
+                                 const std::vector<std::string>& presented) {
+  if (presented.size() == 1 && presented[0] == expected) return absl::OkStatus();
+  return absl::UnauthenticatedError(absl::StrCat(
+      "the server presented ", presented.empty() ? "no URI SAN" : absl::StrJoin(presented, ", "),
+      " where only ", expected, " may serve this channel"));
+}
 
 absl::StatusOr<CertificateInfo> ValidateTlsFiles(const TlsFiles& files) {
   auto ca_pem = ReadFile(files.ca_file, "CA certificate");
@@ -162,29 +216,50 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files) {
   auto info = ValidateTlsFiles(files);
   if (!info.ok()) return info.status();
-  grpc::SslServerCredentialsOptions options(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_root_certs = info->ca_pem;
-  options.pem_key_cert_pairs.push_back({info->key_pem, info->cert_pem});
-  return grpc::SslServerCredentials(options);
+  {
+    BioPtr bio = MemBio(info->cert_pem);
+    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!cert || X509_check_purpose(cert.get(), X509_PURPOSE_SSL_SERVER, 0) != 1) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError(
+          absl::StrCat("certificate ", files.cert_file, " (", info->spiffe_id,
+                       ") is not a server certificate: it lacks the serverAuth usage"));
+    }
+  }
+  grpc::experimental::TlsServerCredentialsOptions options(WatchFiles(files));
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  return grpc::experimental::TlsServerCredentials(options);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
-    const TlsFiles& files) {
+    const TlsFiles& files, const std::string& server_id) {
   auto info = ValidateTlsFiles(files);
   if (!info.ok()) return info.status();
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = info->ca_pem;
-  options.pem_private_key = info->key_pem;
-  options.pem_cert_chain = info->cert_pem;
-  return grpc::SslCredentials(options);
+  if (!absl::StartsWith(server_id, "spiffe://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected server identity \"", server_id, "\" is not a SPIFFE id"));
+  }
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(WatchFiles(files));
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_verify_server_certs(true);
+  // The server is authenticated by its SPIFFE id, not by the host name the
+  // channel dials (127.0.0.1, a pod IP, a headless service's name).
+  options.set_check_call_host(false);
+  options.set_certificate_verifier(
+      grpc::experimental::ExternalCertificateVerifier::Create<SpiffeServerVerifier>(server_id));
+  return grpc::experimental::TlsCredentials(options);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& target,
+                                                           const std::string& server,
                                                            const TlsFiles& files,
                                                            ChannelOptions options) {
   if (target.empty()) return absl::InvalidArgumentError("empty target address");
-  auto creds = MakeChannelCredentials(files);
+  auto creds = MakeChannelCredentials(files, SpiffeIdFor(server));
   if (!creds.ok()) return creds.status();
   grpc::ChannelArguments args;
   // Fail fast on a dead peer instead of hanging on a half-open connection.

@@ -40,6 +40,11 @@ ABSL_FLAG(std::string, port_file, "", "Write the bound port here once serving.")
 ABSL_FLAG(int32_t, threads, 16, "HTTP worker threads (one per open connection).");
 // Named as in core/service_main.cc, which this binary does not link (it would
 // clash with --listen above).
+ABSL_FLAG(int32_t, tls_refresh_seconds, 60,
+          "How often the TLS files are re-read (a rotated certificate is used without a restart).");
+ABSL_FLAG(std::string, backend_account, "ecp",
+          "Service account whose SPIFFE id the backends' certificates must carry; any other "
+          "server is refused.");
 ABSL_FLAG(std::string, audit_addr, "",
           "Address of the audit log service (host:port). Empty: spans are not exported.");
 ABSL_FLAG(std::string, audit_spool, "",
@@ -84,7 +89,7 @@ int main(int argc, char** argv) {
     shop::ExitOnStartupError("bad configuration", s);
   }
   const shop::TlsFiles tls{absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
-                           absl::GetFlag(FLAGS_tls_key)};
+                           absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_refresh_seconds)};
   auto identity = shop::ValidateTlsFiles(tls);
   if (!identity.ok()) shop::ExitOnStartupError("bad TLS configuration", identity.status());
   shop::log::Info("workload identity", {{"spiffe_id", identity->spiffe_id}});
@@ -105,7 +110,8 @@ int main(int argc, char** argv) {
   auto backends =
       shop::bridge::Backends::Create(*spec, table->services(), [&tls](const std::string& address) {
         // Generic stubs: the channel's tracing must not read messages as protobuf.
-        return shop::MakeChannel(address, tls, shop::ChannelOptions{.typed_messages = false});
+        return shop::MakeChannel(address, absl::GetFlag(FLAGS_backend_account), tls,
+                                 shop::ChannelOptions{.typed_messages = false});
       });
   if (!backends.ok()) shop::ExitOnStartupError("bad backends", backends.status());
   for (const auto& [service, address] : spec->by_service) {

@@ -18,10 +18,9 @@ ABSL_FLAG(std::string, jwt_issuer, "https://id.shopmesh.local",
           "Required `iss` of end-user tokens.");
 ABSL_FLAG(std::string, jwt_audience, "shopmesh", "Required `aud` of end-user tokens.");
 ABSL_FLAG(std::vector<std::string>, header_callers,
-          std::vector<std::string>({"spiffe://shop.local/ns/shop/sa/shopctl",
-                                    "spiffe://shop.local/ns/shop/sa/sre"}),
-          "Workloads whose x-shop-customer-id header names the end user (internal tools; "
-          "never the public JSON bridge).");
+          std::vector<std::string>({"spiffe://shop.local/ns/shop/sa/shopctl"}),
+          "Workloads whose x-shop-customer-id header names the end user: the support tool "
+          "only (never the public JSON bridge, whose callers prove who they are with a JWT).");
 
 int main(int argc, char** argv) {
   shop::BlockTerminationSignals();
@@ -30,9 +29,9 @@ int main(int argc, char** argv) {
   if (auto s = shop::RequireFlags({"ops_addr", "ims_addr"}); !s.ok()) {
     shop::ExitOnStartupError("bad configuration", s);
   }
-  auto ops_channel = shop::MakeChannel(absl::GetFlag(FLAGS_ops_addr), runtime.server.tls);
+  auto ops_channel = shop::MakeChannel(absl::GetFlag(FLAGS_ops_addr), "ops", runtime.server.tls);
   if (!ops_channel.ok()) shop::ExitOnStartupError("bad --ops_addr", ops_channel.status());
-  auto ims_channel = shop::MakeChannel(absl::GetFlag(FLAGS_ims_addr), runtime.server.tls);
+  auto ims_channel = shop::MakeChannel(absl::GetFlag(FLAGS_ims_addr), "ims", runtime.server.tls);
   if (!ims_channel.ok()) shop::ExitOnStartupError("bad --ims_addr", ims_channel.status());
   shop::ecp::GrpcOrdersClient orders(*ops_channel);
   shop::ecp::GrpcCatalogClient catalog(*ims_channel);

@@ -1,9 +1,14 @@
 #include "services/logging/audit_log.h"
 
+#include <fcntl.h>
 #include <google/protobuf/util/time_util.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <unordered_map>
 
 #include "absl/container/flat_hash_set.h"
@@ -11,14 +16,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "core/log.h"
+#include "core/spiffe.h"
 #include "core/status.h"
 #include "core/validation.h"
+#include "services/logging/checkpoint.h"
 #include "services/logging/trace_view.h"
 #include "services/logging/tree_head.h"
 
 namespace shop::logging {
 
 struct AuditLog::PendingIngest {
+  std::string writer;  // AuditRecord.writer of every event
   std::vector<shop::v1::AuditEvent> events;
   // Each event's wire bytes, made by the caller's thread (in parallel with
   // other callers and with the writer) rather than on the writer's path.
@@ -115,10 +123,11 @@ void AppendVarint(std::string& out, uint64_t v) {
   out.push_back(static_cast<char>(v));
 }
 
-// A serialized shop.v1.AuditRecord{sequence, event, receive_time}.
-std::string EncodeRecord(int64_t sequence, const std::string& event, const std::string& received) {
+// A serialized shop.v1.AuditRecord{sequence, event, receive_time, writer}.
+std::string EncodeRecord(int64_t sequence, const std::string& event, const std::string& received,
+                         const std::string& writer) {
   std::string out;
-  out.reserve(event.size() + received.size() + 24);
+  out.reserve(event.size() + received.size() + writer.size() + 32);
   out.push_back(0x08);  // field 1, varint
   AppendVarint(out, static_cast<uint64_t>(sequence));
   out.push_back(0x12);  // field 2, length-delimited
@@ -127,7 +136,32 @@ std::string EncodeRecord(int64_t sequence, const std::string& event, const std::
   out.push_back(0x1a);  // field 3, length-delimited
   AppendVarint(out, received.size());
   out += received;
+  out.push_back(0x22);  // field 4, length-delimited
+  AppendVarint(out, writer.size());
+  out += writer;
   return out;
+}
+
+// Replaces `path` with `text`, durably: a new file, fsync, rename, fsync of
+// the directory.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string temp = path + ".new";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", temp));
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  }
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return absl::OkStatus();
 }
 
 shop::v1::SignedTreeHead UnsignedHead(int64_t size, const Hash& root) {
@@ -196,6 +230,9 @@ absl::Status AuditLog::Start() {
                               ") does not verify: ", check.message());
       }
     }
+    if (damage.empty() && !options_.checkpoint_file.empty()) {
+      damage = CheckAgainstCheckpointFile();
+    }
     damage_ = damage;
     log::Info("audit log loaded", {{"tree_size", static_cast<int64_t>(tree_.size())},
                                    {"tree_heads", static_cast<int64_t>(heads_.size())}});
@@ -210,12 +247,57 @@ absl::Status AuditLog::Start() {
   return absl::OkStatus();
 }
 
+std::string AuditLog::CheckAgainstCheckpointFile() {
+  std::ifstream in(options_.checkpoint_file, std::ios::binary);
+  if (!in) return "";  // none written yet: the first start
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<Checkpoint> kept = OpenCheckpoint(signer_->public_key_pem(), text.str());
+  if (!kept.ok()) {
+    return absl::StrCat("the checkpoint in ", options_.checkpoint_file,
+                        " does not verify: ", kept.status().message());
+  }
+  if (kept->tree_size > tree_.size()) {
+    return absl::StrCat("storage holds ", tree_.size(), " records but the checkpoint in ",
+                        options_.checkpoint_file, " shows ", kept->tree_size,
+                        ": the tail of the log was truncated");
+  }
+  absl::StatusOr<Hash> root = tree_.RootAt(kept->tree_size);
+  if (!root.ok() || *root != kept->root) {
+    return absl::StrCat("the first ", kept->tree_size, " records in storage are not those of the ",
+                        "checkpoint in ", options_.checkpoint_file, ": the log was rewritten");
+  }
+  return "";
+}
+
 int64_t AuditLog::size() const {
   absl::MutexLock lock(&tree_mu_);
   return static_cast<int64_t>(tree_.size());
 }
 
-absl::StatusOr<AppendResult> AuditLog::Ingest(std::vector<AuditEvent> events) {
+absl::StatusOr<AppendResult> AuditLog::Ingest(const std::string& writer,
+                                              std::vector<AuditEvent> events) {
+  // Who wrote an event is what makes it evidence: a workload writes its own
+  // service's events and nothing else, so a forged "pg-adapter refunded"
+  // needs pg-adapter's key, and the record names the key that wrote it.
+  std::optional<std::string> account = ServiceAccountOf(writer);
+  if (!account) {
+    return ErrorWithReason(absl::StatusCode::kPermissionDenied,
+                           absl::StrCat("audit events must be written by a workload of the mesh, "
+                                        "not by \"",
+                                        writer, "\""),
+                           shop::v1::AUDIT_WRITER_MISMATCH);
+  }
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].service() != *account) {
+      return ErrorWithReason(
+          absl::StatusCode::kPermissionDenied,
+          absl::StrCat("events[", i, "] names service \"", events[i].service().substr(0, 64),
+                       "\" but its writer ", writer, " may only write events of \"", *account,
+                       "\"; nothing of this message is stored"),
+          shop::v1::AUDIT_WRITER_MISMATCH);
+    }
+  }
   FieldViolations violations;
   if (events.size() > kMaxEventsPerRequest) {
     violations.Add("events", absl::StrCat("at most ", kMaxEventsPerRequest, " per message"));
@@ -226,6 +308,7 @@ absl::StatusOr<AppendResult> AuditLog::Ingest(std::vector<AuditEvent> events) {
   SHOP_RETURN_IF_ERROR(violations.ToStatus("malformed audit events"));
   if (events.empty()) return AppendResult{};
   PendingIngest pending;
+  pending.writer = writer;
   // An id repeated within this message is left out here, on the caller's
   // thread: otherwise its group's optimistic write would fail and be redone
   // for every caller in it.
@@ -330,7 +413,7 @@ absl::Status AuditLog::WriteNew(std::vector<PendingIngest*>& group, std::set<std
       StoredRow row;
       row.sequence = sequence++;
       row.event = &events[i];
-      row.record = EncodeRecord(row.sequence, group[g]->serialized[i], received);
+      row.record = EncodeRecord(row.sequence, group[g]->serialized[i], received, group[g]->writer);
       row.leaf_hash = LeafHash(row.record);
       row.receive_unix_micros = now_micros;
       rows.push_back(std::move(row));
@@ -383,6 +466,10 @@ absl::Status AuditLog::PublishTreeHead() {
   signed_head.set_signature(signer_->Sign(head));
   signed_head.set_key_id(signer_->key_id());
   SHOP_RETURN_IF_ERROR(store_->SaveTreeHead(signed_head));
+  if (!options_.checkpoint_file.empty()) {
+    SHOP_RETURN_IF_ERROR(WriteFileAtomically(
+        options_.checkpoint_file, SignCheckpoint(*signer_, {head.tree_size, head.root})));
+  }
   absl::MutexLock lock(&tree_mu_);
   heads_[signed_head.tree_size()] = signed_head;
   return absl::OkStatus();
@@ -391,7 +478,12 @@ absl::Status AuditLog::PublishTreeHead() {
 absl::StatusOr<shop::v1::SignedTreeHead> AuditLog::LatestTreeHead() {
   absl::MutexLock lock(&tree_mu_);
   if (heads_.empty()) return absl::UnavailableError("no tree head published yet");
-  return heads_.rbegin()->second;
+  shop::v1::SignedTreeHead head = heads_.rbegin()->second;
+  std::optional<Hash> root = HashFromBytes(head.root_hash());
+  if (root) {
+    head.set_checkpoint(SignCheckpoint(*signer_, {static_cast<uint64_t>(head.tree_size()), *root}));
+  }
+  return head;
 }
 
 absl::StatusOr<shop::v1::SignedTreeHead> AuditLog::HeadForSize(int64_t tree_size) {
@@ -737,7 +829,7 @@ void LocalAuditSink::Run() {
       stopping = stopping_ && queue_.empty();
     }
     if (!batch.empty()) {
-      absl::StatusOr<AppendResult> result = log_->Ingest(batch);
+      absl::StatusOr<AppendResult> result = log_->Ingest(ProcessSpiffeId(), batch);
       if (!result.ok() && result.status().code() != absl::StatusCode::kInvalidArgument) {
         log::Error("cannot store own audit events",
                    {{"error", std::string(result.status().message())},

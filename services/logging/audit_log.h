@@ -34,6 +34,11 @@ struct AuditLogOptions {
   size_t max_group_events = 20000;
   // Receive times of records and timestamps of tree heads.
   Clock* clock = Clock::Real();
+  // Where the latest checkpoint is written at every new tree head, outside
+  // the database (replaced atomically). At start the stored log must extend
+  // it: a tail truncated together with its tree heads is reported as damage.
+  // Empty: none.
+  std::string checkpoint_file;
 };
 
 class AuditLog {
@@ -50,9 +55,15 @@ class AuditLog {
   // new events would lose them.
   absl::Status Start();
 
-  // INVALID_ARGUMENT (nothing stored) when any event is malformed; otherwise
-  // returns once the events are durable.
-  absl::StatusOr<AppendResult> Ingest(std::vector<shop::v1::AuditEvent> events);
+  // Stores `events` as written by `writer`, the SPIFFE id of the caller's
+  // verified certificate, which every record carries (AuditRecord.writer).
+  // A writer writes only its own service's events: PERMISSION_DENIED
+  // (AUDIT_WRITER_MISMATCH) when an event's `service` is not the writer's
+  // service account, or when the writer is not a workload of the mesh.
+  // INVALID_ARGUMENT when any event is malformed. Nothing of the message is
+  // stored then. Otherwise returns once the events are durable.
+  absl::StatusOr<AppendResult> Ingest(const std::string& writer,
+                                      std::vector<shop::v1::AuditEvent> events);
   absl::StatusOr<shop::v1::QueryResponse> Query(const shop::v1::QueryRequest& request);
 
   // Live follow: checks the filter, then returns matching records after
@@ -88,6 +99,9 @@ class AuditLog {
   absl::Status WriteNew(std::vector<PendingIngest*>& group, std::set<std::string>* taken);
   absl::StatusOr<shop::v1::SignedTreeHead> HeadForSize(int64_t tree_size)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_mu_);
+  // What is wrong with storage against options_.checkpoint_file ("" when
+  // nothing, or when there is no such file yet).
+  std::string CheckAgainstCheckpointFile() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_mu_);
   absl::StatusOr<std::vector<shop::v1::AuditEvent>> EventsOfTrace(const std::string& trace_id);
 
   AuditStore* store_;
@@ -112,6 +126,8 @@ class AuditLog {
 // Ingest, from a background thread, so serving never waits on them.
 class LocalAuditSink final : public AuditSink {
  public:
+  // The writer of these events is the process's own identity
+  // (ProcessSpiffeId(), set from its certificate before it serves).
   explicit LocalAuditSink(AuditLog* log);
   ~LocalAuditSink() override;
   void Emit(shop::v1::AuditEvent event) override;

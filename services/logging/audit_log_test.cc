@@ -1,10 +1,13 @@
 #include "services/logging/audit_log.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
+#include "core/spiffe.h"
 #include "core/status.h"
 #include "core/test_keys.h"
 #include "google/rpc/error_details.pb.h"
@@ -92,6 +95,9 @@ class MemoryStore final : public AuditStore {
   bool fail_appends = false;
 };
 
+// The verified identity of the writer in most tests: ops, writing ops' events.
+const std::string kOps = SpiffeIdFor("ops");
+
 std::unique_ptr<TreeHeadSigner> TestSigner() {
   auto signer = TreeHeadSigner::FromPem(shop::testing::NewEd25519KeyPem());
   EXPECT_TRUE(signer.ok()) << signer.status();
@@ -118,13 +124,13 @@ class AuditLogTest : public ::testing::Test {
   }
   void Open() {
     log_.reset();
-    log_ = std::make_unique<AuditLog>(&store_, signer_.get());
+    log_ = std::make_unique<AuditLog>(&store_, signer_.get(), options_);
     ASSERT_TRUE(log_->Start().ok());
   }
   void Fill(int n) {
     std::vector<shop::v1::AuditEvent> events;
     for (int i = 0; i < n; ++i) events.push_back(Event("e" + std::to_string(i)));
-    ASSERT_TRUE(log_->Ingest(events).ok());
+    ASSERT_TRUE(log_->Ingest(kOps, events).ok());
     ASSERT_TRUE(log_->PublishTreeHead().ok());
   }
   int64_t FirstBad() {
@@ -135,16 +141,17 @@ class AuditLogTest : public ::testing::Test {
   }
 
   MemoryStore store_;
+  AuditLogOptions options_;
   std::unique_ptr<TreeHeadSigner> signer_;
   std::unique_ptr<AuditLog> log_;
 };
 
 TEST_F(AuditLogTest, IngestIsIdempotentByEventIdAndNumbersLeavesWithoutGaps) {
-  auto first = log_->Ingest({Event("e1"), Event("e2"), Event("e1")});
+  auto first = log_->Ingest(kOps, {Event("e1"), Event("e2"), Event("e1")});
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->accepted, 2);
   EXPECT_EQ(first->duplicates, 1);
-  auto again = log_->Ingest({Event("e2"), Event("e3")});
+  auto again = log_->Ingest(kOps, {Event("e2"), Event("e3")});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->accepted, 1);
   EXPECT_EQ(again->duplicates, 1);
@@ -156,7 +163,7 @@ TEST_F(AuditLogTest, IngestIsIdempotentByEventIdAndNumbersLeavesWithoutGaps) {
 TEST_F(AuditLogTest, StoredRecordIsTheAuditRecordOfTheEvent) {
   shop::v1::AuditEvent event = Event("e1");
   (*event.mutable_attributes())["rpc.system"] = "grpc";
-  ASSERT_TRUE(log_->Ingest({event}).ok());
+  ASSERT_TRUE(log_->Ingest(kOps, {event}).ok());
   shop::v1::AuditRecord record;
   ASSERT_TRUE(record.ParseFromString(store_.rows[0].record));
   EXPECT_EQ(record.sequence(), 1);
@@ -165,11 +172,54 @@ TEST_F(AuditLogTest, StoredRecordIsTheAuditRecordOfTheEvent) {
   EXPECT_EQ(store_.rows[0].leaf_hash, HashToBytes(LeafHash(store_.rows[0].record)));
 }
 
+TEST_F(AuditLogTest, EveryRecordCarriesItsVerifiedWriterUnderTheLeafHash) {
+  ASSERT_TRUE(log_->Ingest(kOps, {Event("e1")}).ok());
+  shop::v1::AuditRecord record;
+  ASSERT_TRUE(record.ParseFromString(store_.rows[0].record));
+  EXPECT_EQ(record.writer(), kOps);
+  EXPECT_EQ(store_.rows[0].leaf_hash, HashToBytes(LeafHash(store_.rows[0].record)));
+  auto page = log_->Query({});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->records_size(), 1);
+  EXPECT_EQ(page->records(0).writer(), kOps);
+}
+
+// Security review #5: shopctl's key wrote "a Refund served by pg-adapter for
+// ops", and the log signed it.
+TEST_F(AuditLogTest, AWriterCannotWriteAnotherServicesEvents) {
+  shop::v1::AuditEvent forged = Event("forged-0001");
+  forged.set_service("pg-adapter");
+  forged.set_name("shop.v1.PaymentGatewayService/Refund");
+  forged.set_caller(SpiffeIdFor("ops"));
+  for (const std::string& writer : {SpiffeIdFor("shopctl"), SpiffeIdFor("bridge"), kOps}) {
+    auto result = log_->Ingest(writer, {forged});
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kPermissionDenied) << writer;
+    EXPECT_EQ(ReasonOf(result.status()), shop::v1::AUDIT_WRITER_MISMATCH) << writer;
+  }
+  // One foreign event spoils its whole message: nothing of it is stored.
+  auto mixed = log_->Ingest(kOps, {Event("own-1"), forged});
+  EXPECT_EQ(mixed.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(store_.rows.empty());
+  EXPECT_EQ(log_->size(), 0);
+  // The true writer is accepted.
+  EXPECT_TRUE(log_->Ingest(SpiffeIdFor("pg-adapter"), {forged}).ok());
+}
+
+TEST_F(AuditLogTest, AWriterWithoutAWorkloadIdWritesNothing) {
+  for (const std::string& writer :
+       {std::string(), std::string("spiffe://evil.local/ns/shop/sa/ops"),
+        std::string("spiffe://shop.local/ns/shop/sa/ops/extra")}) {
+    auto result = log_->Ingest(writer, {Event("e1")});
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kPermissionDenied) << writer;
+  }
+  EXPECT_TRUE(store_.rows.empty());
+}
+
 TEST_F(AuditLogTest, MalformedBatchStoresNothing) {
   shop::v1::AuditEvent bad = Event("");
   shop::v1::AuditEvent nul = Event("e9");
   nul.set_name(std::string("a\0b", 3));
-  auto result = log_->Ingest({Event("e1"), bad, nul});
+  auto result = log_->Ingest(kOps, {Event("e1"), bad, nul});
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   google::rpc::BadRequest bad_request;
   ASSERT_TRUE(GetDetail(result.status(), bad_request));
@@ -180,10 +230,10 @@ TEST_F(AuditLogTest, MalformedBatchStoresNothing) {
 
 TEST_F(AuditLogTest, FailedWriteLeavesTheTreeUnchangedAndTheEventsRetryable) {
   store_.fail_appends = true;
-  EXPECT_EQ(log_->Ingest({Event("e1")}).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(log_->Ingest(kOps, {Event("e1")}).status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(log_->size(), 0);
   store_.fail_appends = false;
-  auto retried = log_->Ingest({Event("e1")});
+  auto retried = log_->Ingest(kOps, {Event("e1")});
   ASSERT_TRUE(retried.ok());
   EXPECT_EQ(retried->accepted, 1);
   EXPECT_EQ(store_.rows[0].sequence, 1);
@@ -235,7 +285,7 @@ TEST_F(AuditLogTest, ProofsVerifyAgainstSignedHeads) {
         VerifyInclusion(LeafHash(proof->record()), proof->leaf_index(), 7, path, plain.root));
   }
   Fill(0);
-  ASSERT_TRUE(log_->Ingest({Event("late1"), Event("late2")}).ok());
+  ASSERT_TRUE(log_->Ingest(kOps, {Event("late1"), Event("late2")}).ok());
   ASSERT_TRUE(log_->PublishTreeHead().ok());
   shop::v1::GetConsistencyProofRequest request;
   request.set_first_size(7);
@@ -298,6 +348,34 @@ TEST_F(AuditLogTest, EditWithRecomputedLeafHashIsStillDetected) {
   EXPECT_FALSE(verified->ok());
 }
 
+// Security review #11: whoever owns the database deletes the last records
+// together with the tree heads that cover them, and restarts the log. The
+// checkpoint the log keeps outside the database gives it away.
+TEST_F(AuditLogTest, TailTruncatedWithItsTreeHeadsIsDetectedAgainstTheCheckpointFile) {
+  char dir[] = "/tmp/audit-checkpoint-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  options_.checkpoint_file = std::string(dir) + "/checkpoint";
+  Open();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(log_->Ingest(kOps, {Event("t" + std::to_string(i))}).ok());
+    ASSERT_TRUE(log_->PublishTreeHead().ok());
+  }
+  ASSERT_EQ(log_->size(), 10);
+  log_.reset();
+  store_.rows.resize(7);
+  store_.heads.erase(std::remove_if(store_.heads.begin(), store_.heads.end(),
+                                    [](const auto& h) { return h.tree_size() > 7; }),
+                     store_.heads.end());
+  Open();
+  auto verified = log_->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->ok());
+  ASSERT_GT(verified->problems_size(), 0);
+  EXPECT_NE(verified->problems(0).find("truncated"), std::string::npos) << verified->problems(0);
+  std::remove(options_.checkpoint_file.c_str());
+  rmdir(dir);
+}
+
 TEST_F(AuditLogTest, DeleteIsDetectedAtItsIndex) {
   Fill(10);
   store_.rows.erase(store_.rows.begin() + 4);
@@ -334,7 +412,7 @@ TEST_F(AuditLogTest, TailFollowsNewRecordsWithTheFilter) {
   EXPECT_EQ(after, 2);
   shop::v1::AuditEvent error = Event("err");
   error.set_status_code(14);
-  ASSERT_TRUE(log_->Ingest({Event("ok1"), error}).ok());
+  ASSERT_TRUE(log_->Ingest(kOps, {Event("ok1"), error}).ok());
   shop::v1::AuditFilter errors;
   errors.set_errors_only(true);
   auto batch = log_->TailBatch(errors, &after, absl::Seconds(5));

@@ -2,6 +2,7 @@
 
 #include "core/grpc/call_context.h"
 #include "core/grpc/grpc_status.h"
+#include "core/grpc/identity.h"
 #include "core/trace.h"
 
 namespace shop::logging {
@@ -21,6 +22,8 @@ grpc::Status AuditLogGrpcService::Ingest(grpc::ServerContext* ctx,
                                          grpc::ServerReader<shop::v1::IngestRequest>* reader,
                                          shop::v1::IngestResponse* response) {
   SHOP_RPC_ENTER(ctx);
+  // The writer is who the certificate says, whatever the events claim.
+  const std::string writer = PeerSpiffeId(*ctx);
   shop::v1::IngestRequest request;
   // Each message is stored (durably) as it arrives: a broken stream keeps
   // what came before the break.
@@ -28,7 +31,7 @@ grpc::Status AuditLogGrpcService::Ingest(grpc::ServerContext* ctx,
     std::vector<shop::v1::AuditEvent> events(
         std::make_move_iterator(request.mutable_events()->begin()),
         std::make_move_iterator(request.mutable_events()->end()));
-    auto result = log_->Ingest(std::move(events));
+    auto result = log_->Ingest(writer, std::move(events));
     if (!result.ok()) return ToGrpcStatus(result.status());
     response->set_accepted(response->accepted() + result->accepted);
     response->set_duplicates(response->duplicates() + result->duplicates);

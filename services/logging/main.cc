@@ -18,6 +18,9 @@ ABSL_FLAG(std::string, db_admin_url, "",
 ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
 ABSL_FLAG(std::string, tree_head_key, "",
           "PEM Ed25519 private key that signs tree heads (scripts/dev-pki makes one).");
+ABSL_FLAG(std::string, checkpoint_file, "",
+          "File outside the database where the latest signed checkpoint is kept; at start the "
+          "stored log must extend it (a truncated tail is reported). Empty: none.");
 ABSL_FLAG(int32_t, tree_head_interval_ms, 1000, "How often a new tree head is signed.");
 
 int main(int argc, char** argv) {
@@ -54,6 +57,13 @@ int main(int argc, char** argv) {
   }
   shop::logging::AuditLogOptions options;
   options.tree_head_interval = absl::Milliseconds(absl::GetFlag(FLAGS_tree_head_interval_ms));
+  options.checkpoint_file = absl::GetFlag(FLAGS_checkpoint_file);
+  if (options.checkpoint_file.empty()) {
+    shop::log::Warn(
+        "no --checkpoint_file: a tail truncated with its tree heads is detected "
+        "only by an auditor's kept checkpoint",
+        {});
+  }
   shop::logging::AuditLog log(&store, signer->get(), options);
   if (auto s = log.Start(); !s.ok()) shop::ExitOnStartupError("cannot load the audit log", s);
   shop::logging::LocalAuditSink own_events(&log);

@@ -110,9 +110,10 @@ struct TreeHeadSigner::Key {
 };
 
 TreeHeadSigner::TreeHeadSigner(std::unique_ptr<Key> key, std::string public_key_pem,
-                               std::string key_id)
+                               std::string key_id, std::string raw_public_key)
     : key_(std::move(key)),
       public_key_pem_(std::move(public_key_pem)),
+      raw_public_key_(std::move(raw_public_key)),
       key_id_(std::move(key_id)) {}
 
 TreeHeadSigner::~TreeHeadSigner() = default;
@@ -155,11 +156,14 @@ absl::StatusOr<std::unique_ptr<TreeHeadSigner>> TreeHeadSigner::FromPem(absl::st
   auto key = std::make_unique<Key>();
   key->pkey = std::move(pkey);
   return std::unique_ptr<TreeHeadSigner>(
-      new TreeHeadSigner(std::move(key), *std::move(public_pem), KeyId(*raw)));
+      new TreeHeadSigner(std::move(key), *std::move(public_pem), KeyId(*raw), *raw));
 }
 
 std::string TreeHeadSigner::Sign(const TreeHead& head) const {
-  const std::string input = TreeHeadSigningInput(head);
+  return SignMessage(TreeHeadSigningInput(head));
+}
+
+std::string TreeHeadSigner::SignMessage(absl::string_view input) const {
   std::string signature(kSignatureSize, '\0');
   size_t len = signature.size();
   MdCtxPtr ctx(EVP_MD_CTX_new());
@@ -178,6 +182,20 @@ std::string TreeHeadSigner::Sign(const TreeHead& head) const {
 
 absl::Status VerifyTreeHead(absl::string_view public_key_pem, const TreeHead& head,
                             absl::string_view signature) {
+  absl::Status verified =
+      VerifyMessage(public_key_pem, TreeHeadSigningInput(head), signature, nullptr);
+  if (verified.code() != absl::StatusCode::kUnauthenticated) return verified;
+  if (signature.size() != kSignatureSize) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("tree head signature is ", signature.size(), " bytes, want ", kSignatureSize));
+  }
+  return absl::UnauthenticatedError(absl::StrCat("tree head signature does not verify (tree size ",
+                                                 head.tree_size, ", timestamp ",
+                                                 head.timestamp_unix_ms, ")"));
+}
+
+absl::Status VerifyMessage(absl::string_view public_key_pem, absl::string_view input,
+                           absl::string_view signature, std::string* raw_public_key) {
   BioPtr bio = MemBio(public_key_pem);
   PkeyPtr pkey(PEM_read_bio_PUBKEY(bio.get(), nullptr, NoPassphrase, nullptr));
   if (pkey == nullptr) {
@@ -190,9 +208,8 @@ absl::Status VerifyTreeHead(absl::string_view public_key_pem, const TreeHead& he
   }
   if (signature.size() != kSignatureSize) {
     return absl::UnauthenticatedError(
-        absl::StrCat("tree head signature is ", signature.size(), " bytes, want ", kSignatureSize));
+        absl::StrCat("signature is ", signature.size(), " bytes, want ", kSignatureSize));
   }
-  const std::string input = TreeHeadSigningInput(head);
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (ctx == nullptr ||
       EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
@@ -204,9 +221,12 @@ absl::Status VerifyTreeHead(absl::string_view public_key_pem, const TreeHead& he
       reinterpret_cast<const unsigned char*>(input.data()), input.size());
   if (verified != 1) {
     ERR_clear_error();
-    return absl::UnauthenticatedError(
-        absl::StrCat("tree head signature does not verify (tree size ", head.tree_size,
-                     ", timestamp ", head.timestamp_unix_ms, ")"));
+    return absl::UnauthenticatedError("the Ed25519 signature does not verify");
+  }
+  if (raw_public_key != nullptr) {
+    absl::StatusOr<std::string> raw = RawPublicKey(pkey.get());
+    if (!raw.ok()) return raw.status();
+    *raw_public_key = *std::move(raw);
   }
   return absl::OkStatus();
 }

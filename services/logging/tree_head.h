@@ -55,6 +55,12 @@ class TreeHeadSigner {
   // Deterministic: the same head always gets the same signature.
   std::string Sign(const TreeHead& head) const;
 
+  // The 64-byte Ed25519 signature over `message` as it is (for checkpoints,
+  // whose signed text carries its own framing).
+  std::string SignMessage(absl::string_view message) const;
+  // The raw 32-byte Ed25519 public key.
+  const std::string& raw_public_key() const { return raw_public_key_; }
+
   // The public key as PEM ("BEGIN PUBLIC KEY", SubjectPublicKeyInfo), for
   // VerifyTreeHead and for publishing.
   const std::string& public_key_pem() const { return public_key_pem_; }
@@ -64,10 +70,12 @@ class TreeHeadSigner {
 
  private:
   struct Key;
-  TreeHeadSigner(std::unique_ptr<Key> key, std::string public_key_pem, std::string key_id);
+  TreeHeadSigner(std::unique_ptr<Key> key, std::string public_key_pem, std::string key_id,
+                 std::string raw_public_key);
 
   std::unique_ptr<Key> key_;
   std::string public_key_pem_;
+  std::string raw_public_key_;
   std::string key_id_;
 };
 
@@ -80,6 +88,12 @@ class TreeHeadSigner {
 //                      configuration error, not evidence of tampering).
 absl::Status VerifyTreeHead(absl::string_view public_key_pem, const TreeHead& head,
                             absl::string_view signature);
+
+// Checks an Ed25519 `signature` over `message`; the same outcomes as
+// VerifyTreeHead. On success, `*raw_public_key` (when given) receives the
+// key's raw 32 bytes.
+absl::Status VerifyMessage(absl::string_view public_key_pem, absl::string_view message,
+                           absl::string_view signature, std::string* raw_public_key = nullptr);
 
 }  // namespace shop::logging
 

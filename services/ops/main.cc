@@ -28,9 +28,10 @@ int main(int argc, char** argv) {
   if (auto s = shop::RequireFlags({"db_url", "ims_addr", "payments_addr"}); !s.ok()) {
     shop::ExitOnStartupError("bad configuration", s);
   }
-  auto ims_channel = shop::MakeChannel(absl::GetFlag(FLAGS_ims_addr), runtime.server.tls);
+  auto ims_channel = shop::MakeChannel(absl::GetFlag(FLAGS_ims_addr), "ims", runtime.server.tls);
   if (!ims_channel.ok()) shop::ExitOnStartupError("bad --ims_addr", ims_channel.status());
-  auto payments_channel = shop::MakeChannel(absl::GetFlag(FLAGS_payments_addr), runtime.server.tls);
+  auto payments_channel =
+      shop::MakeChannel(absl::GetFlag(FLAGS_payments_addr), "pg-adapter", runtime.server.tls);
   if (!payments_channel.ok()) {
     shop::ExitOnStartupError("bad --payments_addr", payments_channel.status());
   }

@@ -1,7 +1,10 @@
 // pg-adapter: the mesh's adapter to the external payment gateway.
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/strip.h"
 #include "core/config.h"
 #include "core/grpc/service_main.h"
 #include "core/postgres/pool.h"
@@ -16,7 +19,9 @@ ABSL_FLAG(std::string, db_url, "", "PostgreSQL URL of the payments database.");
 ABSL_FLAG(int32_t, db_pool_size, 8, "PostgreSQL connections.");
 ABSL_FLAG(std::string, gateway_url, "", "Base URL of the payment gateway (https://...).");
 ABSL_FLAG(std::string, gateway_ca, "", "PEM CA that signs the gateway's certificate.");
-ABSL_FLAG(std::string, gateway_api_key, "", "Secret API key for the gateway.");
+ABSL_FLAG(std::string, gateway_api_key, "",
+          "Secret API key for the gateway; from SHOP_GATEWAY_API_KEY only (refused on the "
+          "command line).");
 ABSL_FLAG(int32_t, gateway_max_tries, 3, "Tries per gateway call (retryable failures only).");
 ABSL_FLAG(int32_t, gateway_timeout_ms, 5000, "Time limit of one try at the gateway.");
 ABSL_FLAG(int32_t, breaker_failures, 5,
@@ -24,12 +29,45 @@ ABSL_FLAG(int32_t, breaker_failures, 5,
 ABSL_FLAG(int32_t, breaker_cool_down_seconds, 10, "How long an open circuit fails fast.");
 ABSL_FLAG(std::string, webhook_listen, "",
           "HTTPS address for the gateway's webhooks (host:port); empty: no webhooks.");
-ABSL_FLAG(std::string, webhook_secret, "", "Signing secret of the webhook endpoint.");
+ABSL_FLAG(std::string, webhook_secret, "",
+          "Signing secret of the webhook endpoint; from SHOP_WEBHOOK_SECRET only (refused on "
+          "the command line).");
 ABSL_FLAG(int32_t, webhook_tolerance_seconds, 300, "Accepted age of a webhook signature.");
 ABSL_FLAG(std::string, webhook_port_file, "", "Write the webhook port here once listening.");
 ABSL_FLAG(std::string, ops_addr, "", "Address of ops, where webhook outcomes are forwarded.");
 
+namespace {
+
+// The flags that carry secrets: settable from the environment only, since
+// every local user can read a command line (/proc/<pid>/cmdline) and only the
+// owner can read /proc/<pid>/environ.
+constexpr const char* kSecretFlags[] = {"gateway_api_key", "webhook_secret"};
+
+// Exits with status 1 (as for any bad configuration) when a secret flag is
+// on the command line ("--gateway_api_key=...", "-webhook_secret ...";
+// arguments after "--" are positional).
+void RefuseSecretsOnCommandLine(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") return;
+    if (!absl::ConsumePrefix(&arg, "-")) continue;
+    absl::ConsumePrefix(&arg, "-");
+    arg = arg.substr(0, arg.find('='));
+    for (const char* secret : kSecretFlags) {
+      if (arg != secret) continue;
+      std::fprintf(stderr,
+                   "pg-adapter: --%s is refused on the command line, which every local user can "
+                   "read (/proc/<pid>/cmdline); set %s in the environment instead\n",
+                   secret, shop::EnvNameForFlag(secret).c_str());
+      std::exit(1);
+    }
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  RefuseSecretsOnCommandLine(argc, argv);
   shop::BlockTerminationSignals();
   shop::InitProcess(argc, argv, "pg-adapter", "pg-adapter: payment gateway adapter of shopmesh");
   shop::ServiceRuntime runtime =

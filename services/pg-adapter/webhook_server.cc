@@ -63,7 +63,7 @@ absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Start(
   if (options.secret.size() < 16) {
     return absl::InvalidArgumentError("the webhook secret must have at least 16 characters");
   }
-  auto channel = MakeChannel(options.ops_address, options.tls);
+  auto channel = MakeChannel(options.ops_address, "ops", options.tls);
   if (!channel.ok()) return channel.status();
   std::unique_ptr<WebhookServer> server(new WebhookServer);
   server->impl_ = std::make_unique<Impl>(options);

@@ -92,7 +92,7 @@ double Median(std::vector<double> v) {
 
 int Ingest() {
   auto channel = shop::MakeChannel(
-      absl::GetFlag(FLAGS_logging_addr),
+      absl::GetFlag(FLAGS_logging_addr), "logging",
       {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)},
       shop::ChannelOptions{.traced = false});
   if (!channel.ok()) return std::fprintf(stderr, "%s\n", channel.status().ToString().c_str()), 2;
@@ -247,7 +247,7 @@ shop::v1::PlaceOrderRequest Order() {
 
 int Place() {
   auto channel = shop::MakeChannel(
-      absl::GetFlag(FLAGS_ecp_addr),
+      absl::GetFlag(FLAGS_ecp_addr), "ecp",
       {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key)});
   if (!channel.ok()) return std::fprintf(stderr, "%s\n", channel.status().ToString().c_str()), 2;
   auto stub = shop::v1::CustomerService::NewStub(*channel);

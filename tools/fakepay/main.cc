@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -59,18 +60,13 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:8443",
           "host:port to listen on; port 0 picks a free port (see --port_file)");
 ABSL_FLAG(std::string, cert, "", "PEM server certificate (chain); required");
 ABSL_FLAG(std::string, key, "", "PEM private key for --cert; required");
-ABSL_FLAG(std::string, api_key, "",
-          "secret API key (e.g. sk_test_...) clients must send as "
-          "'Authorization: Bearer <key>'; required");
 ABSL_FLAG(std::string, state_file, "",
           "append-only JSON-lines journal; replayed on start to restore "
           "state. Empty: keep state in memory only");
 ABSL_FLAG(std::string, webhook_url, "",
           "https URL that receives signed webhook events (Stripe-Signature "
-          "header); empty: send no webhooks");
-ABSL_FLAG(std::string, webhook_secret, "",
-          "webhook signing secret (e.g. whsec_...), at least 16 characters; "
-          "required with --webhook_url");
+          "header, signed with SHOP_FAKEPAY_WEBHOOK_SECRET); empty: send no "
+          "webhooks");
 ABSL_FLAG(std::string, webhook_ca, "",
           "PEM CA file that verifies --webhook_url's certificate; required "
           "with --webhook_url");
@@ -101,6 +97,16 @@ ABSL_FLAG(std::optional<uint64_t>, fault_seed, std::nullopt,
 
 namespace fakepay {
 namespace {
+
+// The secrets come from the environment, never from flags: every local user
+// can read a command line (/proc/<pid>/cmdline), while /proc/<pid>/environ is
+// readable by the process's owner only.
+constexpr char kApiKeyVariable[] = "SHOP_FAKEPAY_API_KEY";  // clients send it as a Bearer token
+constexpr char kWebhookSecretVariable[] = "SHOP_FAKEPAY_WEBHOOK_SECRET";  // signs the webhooks
+// The flags they replace, refused on the command line with a pointer to the
+// variable (rather than abseil's bare "unknown flag").
+constexpr std::pair<const char*, const char*> kSecretFlags[] = {
+    {"api_key", kApiKeyVariable}, {"webhook_secret", kWebhookSecretVariable}};
 
 using Json = nlohmann::ordered_json;
 using httplib::Request;
@@ -765,15 +771,40 @@ uint64_t RandomSeed() {
   return seed & ((uint64_t{1} << 53) - 1);
 }
 
-// Reads the --webhook_* flags; a null sender when webhooks are off.
+// The value of environment variable `name`, or "".
+std::string Environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+// The first secret flag on the command line ("--api_key=...", "-api_key ...")
+// and the variable that replaces it; null when there is none. Arguments
+// after "--" are positional.
+const std::pair<const char*, const char*>* SecretFlagOnCommandLine(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "-")) continue;
+    absl::ConsumePrefix(&arg, "-");
+    arg = arg.substr(0, arg.find('='));
+    for (const auto& flag : kSecretFlags) {
+      if (arg == flag.first) return &flag;
+    }
+  }
+  return nullptr;
+}
+
+// Reads the --webhook_* flags and the signing secret; a null sender when
+// webhooks are off.
 absl::StatusOr<std::unique_ptr<WebhookSender>> WebhooksFromFlags() {
   WebhookOptions options;
   options.url = absl::GetFlag(FLAGS_webhook_url);
-  options.secret = absl::GetFlag(FLAGS_webhook_secret);
+  options.secret = Environment(kWebhookSecretVariable);
   options.ca_file = absl::GetFlag(FLAGS_webhook_ca);
   if (options.url.empty()) {
     if (!options.secret.empty() || !options.ca_file.empty()) {
-      return absl::InvalidArgumentError("--webhook_secret and --webhook_ca need --webhook_url");
+      return absl::InvalidArgumentError(
+          absl::StrCat(kWebhookSecretVariable, " and --webhook_ca need --webhook_url"));
     }
     return nullptr;
   }
@@ -782,8 +813,8 @@ absl::StatusOr<std::unique_ptr<WebhookSender>> WebhooksFromFlags() {
   }
   if (options.secret.size() < 16) {
     return absl::InvalidArgumentError(
-        "--webhook_secret is required with --webhook_url and must be at "
-        "least 16 characters");
+        absl::StrCat(kWebhookSecretVariable,
+                     " is required with --webhook_url and must be at least 16 characters"));
   }
   if (options.ca_file.empty()) {
     return absl::InvalidArgumentError("--webhook_ca is required with --webhook_url");
@@ -816,11 +847,13 @@ int Run(const std::vector<char*>& positional) {
   }
   const std::string cert = absl::GetFlag(FLAGS_cert);
   const std::string key = absl::GetFlag(FLAGS_key);
-  const std::string api_key = absl::GetFlag(FLAGS_api_key);
+  const std::string api_key = Environment(kApiKeyVariable);
   const std::string listen = absl::GetFlag(FLAGS_listen);
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (cert.empty() || key.empty()) return Fail("--cert and --key are required");
-  if (api_key.empty()) return Fail("--api_key is required");
+  if (api_key.empty()) {
+    return Fail(absl::StrCat(kApiKeyVariable, " (the API key clients must present) is required"));
+  }
   std::string host;
   int port = 0;
   if (!ParseListen(listen, &host, &port)) {
@@ -893,9 +926,18 @@ int Run(const std::vector<char*>& positional) {
 int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   absl::SetProgramUsageMessage(
       "Fake Stripe-like card processor over HTTPS.\n"
-      "  fakepay --cert=server.pem --key=server.key --api_key=sk_test_... "
+      "  SHOP_FAKEPAY_API_KEY=sk_test_... fakepay --cert=server.pem --key=server.key "
       "[--listen=127.0.0.1:8443] [--state_file=fakepay.jsonl] "
-      "[--port_file=port] [--fault_*=... (see --helpfull)]");
+      "[--port_file=port] [--fault_*=... (see --helpfull)]\n"
+      "Webhooks: --webhook_url=https://... --webhook_ca=ca.pem, signed with "
+      "SHOP_FAKEPAY_WEBHOOK_SECRET=whsec_... (secrets only from the environment: "
+      "a command line is readable by every local user).");
+  if (const auto* flag = fakepay::SecretFlagOnCommandLine(argc, argv); flag != nullptr) {
+    return fakepay::Fail(absl::StrCat("--", flag->first,
+                                      " is refused on the command line, which every local user "
+                                      "can read (/proc/<pid>/cmdline); set ",
+                                      flag->second, " in the environment instead"));
+  }
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   // Block shutdown signals before any thread exists so that every thread
   // inherits the mask and only the sigwait() thread ever sees them. A peer

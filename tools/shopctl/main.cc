@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "core/config.h"
 #include "core/grpc/audit_exporter.h"
@@ -26,6 +27,7 @@
 #include "core/span.h"
 #include "core/trace.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "services/logging/checkpoint.h"
 #include "services/logging/merkle.h"
 #include "services/logging/tree_head.h"
 #include "services/pg-adapter/curl_gateway_client.h"
@@ -63,9 +65,18 @@ ABSL_FLAG(std::string, carrier, "", "fulfil ship: the carrier (e.g. UPS).");
 ABSL_FLAG(std::string, tracking, "", "fulfil ship: the tracking number.");
 ABSL_FLAG(std::string, staff_cert, "", "fulfil: the staff client certificate.");
 ABSL_FLAG(std::string, staff_key, "", "fulfil: the staff private key.");
+ABSL_FLAG(std::string, audit_checkpoint, "",
+          "audit verify: file holding the log's checkpoint from the last verification; the log "
+          "must extend it (else it was truncated or rewritten), then it is replaced.");
+ABSL_FLAG(std::string, sre_cert, "",
+          "trace and audit: the SRE client certificate (the audit log is read by SREs only; "
+          "without it, --tls_cert is used).");
+ABSL_FLAG(std::string, sre_key, "", "trace and audit: the SRE private key.");
 ABSL_FLAG(std::string, gateway_url, "", "Payment gateway URL (card tokenization).");
 ABSL_FLAG(std::string, gateway_ca, "", "PEM CA of the payment gateway.");
-ABSL_FLAG(std::string, gateway_api_key, "", "Payment gateway API key.");
+ABSL_FLAG(std::string, gateway_api_key, "",
+          "Payment gateway API key; from SHOP_GATEWAY_API_KEY only (refused on the command "
+          "line).");
 ABSL_FLAG(std::string, trace, "", "audit query/tail: only this trace id.");
 ABSL_FLAG(std::string, order, "", "audit query/tail: only this order id.");
 ABSL_FLAG(std::string, service, "", "audit query/tail: only events of this service (e.g. ops).");
@@ -82,7 +93,8 @@ ABSL_FLAG(std::string, jwt_kid, "dev-es256-1", "token: key id (as in the JWKS)."
 ABSL_FLAG(std::string, jwt_issuer, "https://id.shopmesh.local", "token: issuer.");
 ABSL_FLAG(std::string, jwt_audience, "shopmesh", "token: audience.");
 ABSL_FLAG(std::string, token, "",
-          "End-user token: sent as Authorization: Bearer (instead of --customer).");
+          "End-user token: sent as Authorization: Bearer (instead of --customer); from "
+          "SHOP_TOKEN only (refused on the command line).");
 ABSL_FLAG(std::string, audit_public_key, "",
           "audit proof: PEM public key that signs the audit log's tree heads.");
 
@@ -128,12 +140,14 @@ shop::TlsFiles Tls() {
   std::exit(kExitUsage);
 }
 
-std::shared_ptr<grpc::Channel> Channel(const std::string& flag_name, const std::string& address) {
+// A channel to the workload whose service account is `server`.
+std::shared_ptr<grpc::Channel> Channel(const std::string& flag_name, const std::string& server,
+                                       const std::string& address) {
   if (address.empty()) {
     Usage(absl::StrCat("--", flag_name, " (or ", shop::EnvNameForFlag(flag_name),
                        ") is not set; source .run/mesh.env or use scripts/shopctl"));
   }
-  auto channel = shop::MakeChannel(address, Tls());
+  auto channel = shop::MakeChannel(address, server, Tls());
   if (!channel.ok()) Usage(std::string(channel.status().message()));
   return *channel;
 }
@@ -193,7 +207,7 @@ std::string TokenizeCard(const std::string& number) {
 
 int Products() {
   auto stub =
-      shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+      shop::v1::CustomerService::NewStub(Channel("ecp_addr", "ecp", absl::GetFlag(FLAGS_ecp_addr)));
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::BrowseCatalogRequest request;
@@ -244,7 +258,7 @@ int PlaceOrder() {
   request.set_idempotency_key(key.empty() ? shop::NewId("cli") : key);
 
   auto stub =
-      shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+      shop::v1::CustomerService::NewStub(Channel("ecp_addr", "ecp", absl::GetFlag(FLAGS_ecp_addr)));
   grpc::ClientContext ctx;
   std::string trace_id = Prepare(ctx);
   shop::v1::PlaceOrderResponse response;
@@ -259,7 +273,7 @@ int PlaceOrder() {
 
 int GetOrder(const std::string& order_id) {
   auto stub =
-      shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+      shop::v1::CustomerService::NewStub(Channel("ecp_addr", "ecp", absl::GetFlag(FLAGS_ecp_addr)));
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::GetOrderRequest request;
@@ -272,7 +286,7 @@ int GetOrder(const std::string& order_id) {
 
 int ListOrders() {
   auto stub =
-      shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+      shop::v1::CustomerService::NewStub(Channel("ecp_addr", "ecp", absl::GetFlag(FLAGS_ecp_addr)));
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::ListOrdersRequest request;
@@ -302,7 +316,7 @@ int ListOrders() {
 
 int CancelOrder(const std::string& order_id) {
   auto stub =
-      shop::v1::CustomerService::NewStub(Channel("ecp_addr", absl::GetFlag(FLAGS_ecp_addr)));
+      shop::v1::CustomerService::NewStub(Channel("ecp_addr", "ecp", absl::GetFlag(FLAGS_ecp_addr)));
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::CancelOrderRequest request;
@@ -320,7 +334,7 @@ int Fulfil(const std::string& step, const std::string& order_id) {
   if (address.empty()) Usage("fulfil needs --ops_addr (or SHOP_OPS_ADDR)");
   shop::TlsFiles staff{absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_staff_cert),
                        absl::GetFlag(FLAGS_staff_key)};
-  auto channel = shop::MakeChannel(address, staff);
+  auto channel = shop::MakeChannel(address, "ops", staff);
   if (!channel.ok()) {
     Usage(
         absl::StrCat("fulfil needs the staff identity (--staff_cert/--staff_key or "
@@ -360,8 +374,8 @@ int Fulfil(const std::string& step, const std::string& order_id) {
 }
 
 int GetStock(const std::string& sku) {
-  auto stub =
-      shop::v1::InventoryService::NewStub(Channel("ims_addr", absl::GetFlag(FLAGS_ims_addr)));
+  auto stub = shop::v1::InventoryService::NewStub(
+      Channel("ims_addr", "ims", absl::GetFlag(FLAGS_ims_addr)));
   grpc::ClientContext ctx;
   Prepare(ctx);
   shop::v1::GetStockRequest request;
@@ -374,9 +388,24 @@ int GetStock(const std::string& sku) {
                                       s.reserved(), "\tsold ", s.sold(), "\n"));
 }
 
+// The audit log holds every customer id and client address of the mesh, so
+// only SREs read it (services/logging/authz_policy.json): trace and audit
+// commands call it with the SRE identity when one is given.
 std::unique_ptr<shop::v1::AuditLogService::Stub> AuditStub() {
-  return shop::v1::AuditLogService::NewStub(
-      Channel("logging_addr", absl::GetFlag(FLAGS_logging_addr)));
+  const std::string address = absl::GetFlag(FLAGS_logging_addr);
+  if (address.empty() || absl::GetFlag(FLAGS_sre_cert).empty()) {
+    return shop::v1::AuditLogService::NewStub(Channel("logging_addr", "logging", address));
+  }
+  shop::TlsFiles sre{absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_sre_cert),
+                     absl::GetFlag(FLAGS_sre_key)};
+  auto channel = shop::MakeChannel(address, "logging", sre);
+  if (!channel.ok()) {
+    Usage(
+        absl::StrCat("the SRE identity (--sre_cert/--sre_key or SHOP_SRE_CERT/SHOP_SRE_KEY) "
+                     "is unusable: ",
+                     channel.status().message()));
+  }
+  return shop::v1::AuditLogService::NewStub(*channel);
 }
 
 shop::v1::AuditFilter FilterFromFlags() {
@@ -446,6 +475,77 @@ int ShowTrace(const std::string& id) {
   return Print(response, shop::cli::DescribeTrace(response));
 }
 
+std::string ReadFileOrDie(const std::string& path, const std::string& what) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) Usage(absl::StrCat("cannot read ", what, " ", path));
+  std::string data;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) data.append(buffer, n);
+  std::fclose(f);
+  return data;
+}
+
+// The auditor's side of the checkpoint protocol (services/logging/checkpoint.h):
+// the log's latest checkpoint must verify under its public key and extend the
+// checkpoint kept in `path` from the last run; then it replaces it. Returns
+// "" when all is well, else what is wrong.
+std::string CheckAndKeepCheckpoint(shop::v1::AuditLogService::Stub& stub, const std::string& path) {
+  const std::string key_path = absl::GetFlag(FLAGS_audit_public_key);
+  if (key_path.empty()) {
+    Usage("audit verify --audit_checkpoint needs --audit_public_key (or SHOP_AUDIT_PUBLIC_KEY)");
+  }
+  const std::string public_key = ReadFileOrDie(key_path, "audit public key");
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  shop::v1::SignedTreeHead head;
+  grpc::Status status = stub.GetTreeHead(&ctx, {}, &head);
+  if (!status.ok()) return absl::StrCat("cannot read the tree head: ", status.error_message());
+  auto latest = shop::logging::OpenCheckpoint(public_key, head.checkpoint());
+  if (!latest.ok()) return absl::StrCat("the log's checkpoint: ", latest.status().message());
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f != nullptr) {
+    std::fclose(f);
+    auto kept = shop::logging::OpenCheckpoint(public_key, ReadFileOrDie(path, "checkpoint"));
+    if (!kept.ok())
+      return absl::StrCat("the kept checkpoint ", path, ": ", kept.status().message());
+    std::vector<shop::logging::Hash> proof;
+    if (kept->tree_size > 0 && kept->tree_size < latest->tree_size) {
+      grpc::ClientContext proof_ctx;
+      Prepare(proof_ctx);
+      shop::v1::GetConsistencyProofRequest request;
+      request.set_first_size(static_cast<int64_t>(kept->tree_size));
+      request.set_second_size(static_cast<int64_t>(latest->tree_size));
+      shop::v1::GetConsistencyProofResponse response;
+      status = stub.GetConsistencyProof(&proof_ctx, request, &response);
+      if (!status.ok()) {
+        return absl::StrCat("no consistency proof from the kept checkpoint (", kept->tree_size,
+                            " records): ", status.error_message());
+      }
+      for (const std::string& node : response.proof()) {
+        auto hash = shop::logging::HashFromBytes(node);
+        if (!hash) return "the consistency proof holds a hash that is not 32 bytes";
+        proof.push_back(*hash);
+      }
+    }
+    if (absl::Status s = shop::logging::CheckCheckpointFollows(*kept, *latest, proof); !s.ok()) {
+      return absl::StrCat(s.message(), " (checkpoint kept in ", path, ")");
+    }
+  }
+  const std::string temp = path + ".new";
+  std::FILE* out = std::fopen(temp.c_str(), "wb");
+  if (out == nullptr || std::fwrite(head.checkpoint().data(), 1, head.checkpoint().size(), out) !=
+                            head.checkpoint().size()) {
+    if (out != nullptr) std::fclose(out);
+    return absl::StrCat("cannot save the checkpoint to ", temp);
+  }
+  std::fclose(out);
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    return absl::StrCat("cannot save the checkpoint to ", path);
+  }
+  return "";
+}
+
 int AuditVerify() {
   auto stub = AuditStub();
   grpc::ClientContext ctx;
@@ -462,19 +562,22 @@ int AuditVerify() {
     absl::StrAppend(&human, "first bad leaf index: ", response.first_bad_index(), "\n");
     for (const auto& problem : response.problems()) absl::StrAppend(&human, "  ", problem, "\n");
   }
+  // The log checks itself against what its own database holds; only a
+  // checkpoint kept by the auditor catches a tail removed with its heads.
+  const std::string checkpoint = absl::GetFlag(FLAGS_audit_checkpoint);
+  std::string refused;
+  if (response.ok() && !checkpoint.empty()) {
+    refused = CheckAndKeepCheckpoint(*stub, checkpoint);
+    if (!refused.empty()) {
+      human = absl::StrCat("TAMPERED: ", refused, "\n");
+      response.set_ok(false);
+      response.add_problems(refused);
+    } else {
+      absl::StrAppend(&human, "checkpoint kept in ", checkpoint, " extends the previous one\n");
+    }
+  }
   Print(response, human);
   return response.ok() ? 0 : kExitRpcError;
-}
-
-std::string ReadFileOrDie(const std::string& path, const std::string& what) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) Usage(absl::StrCat("cannot read ", what, " ", path));
-  std::string data;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) data.append(buffer, n);
-  std::fclose(f);
-  return data;
 }
 
 int AuditHead() {
@@ -590,7 +693,7 @@ int Health() {
   for (const auto& [name, address] : targets) {
     if (address.empty()) continue;
     ++checked;
-    auto stub = grpc::health::v1::Health::NewStub(Channel("addr", address));
+    auto stub = grpc::health::v1::Health::NewStub(Channel("addr", name, address));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     grpc::health::v1::HealthCheckResponse response;
@@ -611,7 +714,35 @@ int Health() {
 
 int Run(const std::vector<std::string>& words);
 
+namespace {
+
+// Flags that carry secrets come from the environment only: every local user
+// can read a command line (/proc/<pid>/cmdline), only the owner the
+// environment. Exits with the usage status when one is on the command line
+// ("--token=...", "-gateway_api_key ..."; arguments after "--" are positional).
+void RefuseSecretsOnCommandLine(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") return;
+    if (!absl::ConsumePrefix(&arg, "-")) continue;
+    absl::ConsumePrefix(&arg, "-");
+    arg = arg.substr(0, arg.find('='));
+    for (const char* secret : {"gateway_api_key", "token"}) {
+      if (arg != secret) continue;
+      std::fprintf(stderr,
+                   "shopctl: --%s is refused on the command line, which every local user can "
+                   "read (/proc/<pid>/cmdline); set %s in the environment instead (scripts/shopctl "
+                   "and .run/mesh.env set SHOP_GATEWAY_API_KEY)\n",
+                   secret, shop::EnvNameForFlag(secret).c_str());
+      std::exit(kExitUsage);
+    }
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  RefuseSecretsOnCommandLine(argc, argv);
   std::vector<char*> args = shop::InitProcess(argc, argv, "shopctl", kUsage);
   std::vector<std::string> words(args.begin() + 1, args.end());
   // A command-line tool's own log lines are noise unless something is wrong.
