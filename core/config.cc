@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "core/log.h"
 
 ABSL_FLAG(std::string, log_level, "info", "Minimum log level: debug, info, warn, error.");
@@ -55,6 +56,33 @@ void ExitOnStartupError(absl::string_view what, const absl::Status& status) {
   log::Error(absl::StrCat(what, ": ", status.message()),
              {{"code", absl::StatusCodeToString(status.code())}});
   std::exit(1);
+}
+
+std::string SecretFlagOnCommandLine(int argc, char** argv,
+                                    const std::vector<absl::string_view>& secret_flags) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "-")) continue;
+    absl::ConsumePrefix(&arg, "-");
+    arg = arg.substr(0, arg.find('='));
+    for (absl::string_view secret : secret_flags) {
+      if (arg == secret) return std::string(secret);
+    }
+  }
+  return "";
+}
+
+void RefuseSecretsOnCommandLine(int argc, char** argv, absl::string_view program,
+                                const std::vector<absl::string_view>& secret_flags, int exit_code) {
+  const std::string flag = SecretFlagOnCommandLine(argc, argv, secret_flags);
+  if (flag.empty()) return;
+  std::fprintf(stderr,
+               "%.*s: --%s is refused on the command line, which every local user can read "
+               "(/proc/<pid>/cmdline); set %s in the environment instead\n",
+               static_cast<int>(program.size()), program.data(), flag.c_str(),
+               EnvNameForFlag(flag).c_str());
+  std::exit(exit_code);
 }
 
 }  // namespace shop

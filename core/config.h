@@ -27,6 +27,19 @@ absl::Status RequireFlags(const std::vector<absl::string_view>& names);
 // The environment variable that sets flag `flag_name`.
 std::string EnvNameForFlag(absl::string_view flag_name);
 
+// Flags that carry secrets come from the environment only: every local user
+// can read a command line (/proc/<pid>/cmdline), only the owner the
+// environment. Prints "<program>: --<flag> is refused on the command line
+// ..., set <VARIABLE> in the environment instead" and exits with
+// `exit_code` when one of `secret_flags` is on the command line
+// ("--token=...", "-token ..."; arguments after "--" are positional).
+void RefuseSecretsOnCommandLine(int argc, char** argv, absl::string_view program,
+                                const std::vector<absl::string_view>& secret_flags, int exit_code);
+// The first of `secret_flags` on the command line, or "" (what the above
+// checks).
+std::string SecretFlagOnCommandLine(int argc, char** argv,
+                                    const std::vector<absl::string_view>& secret_flags);
+
 }  // namespace shop
 
 #endif  // SHOP_CORE_CONFIG_H_

@@ -347,6 +347,68 @@ TEST_F(AuditTrailTest, TheServiceRoleCannotRewriteTheLog) {
 }
 
 // Late: it tampers with the shared log (and repairs it after each kind).
+// Security review #5, as it was reproduced against a running mesh: with
+// shopctl's key, an Ingest of "a Refund served by pg-adapter for ops" was
+// stored and signed. Now the log takes the writer from the certificate.
+TEST_F(AuditTrailTest, AForgedEventOfAnotherServiceIsRefusedAndTheWriterIsStamped) {
+  auto [trace_id, order_id] = PlaceOrder();
+  auto ingest = [&](const std::string& identity, const AuditEvent& event) {
+    auto stub = shop::v1::AuditLogService::NewStub(mesh_->Channel("logging", identity));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    shop::v1::IngestResponse response;
+    auto writer = stub->Ingest(&ctx, &response);
+    shop::v1::IngestRequest request;
+    *request.add_events() = event;
+    writer->Write(request);
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  AuditEvent forged;
+  forged.set_event_id(NewId("forged"));
+  forged.set_kind(shop::v1::EVENT_KIND_SERVER_SPAN);
+  forged.set_service("pg-adapter");
+  forged.set_name("shop.v1.PaymentGatewayService/Refund");
+  forged.set_caller("spiffe://shop.local/ns/shop/sa/ops");
+  forged.set_order_id(order_id);
+  forged.set_trace_id(trace_id);
+  for (const char* writer : {"shopctl", "bridge", "ims"}) {
+    grpc::Status status = ingest(writer, forged);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << writer;
+    EXPECT_EQ(ReasonOf(status), "AUDIT_WRITER_MISMATCH") << writer;
+  }
+  // shopctl writes its own spans, and the record says who wrote it.
+  AuditEvent own = forged;
+  own.set_event_id(NewId("own"));
+  own.set_service("shopctl");
+  own.set_kind(shop::v1::EVENT_KIND_CLIENT_SPAN);
+  ASSERT_TRUE(ingest("shopctl", own).ok());
+  std::map<std::string, std::string> writers;
+  shop::v1::QueryRequest query;
+  query.mutable_filter()->set_trace_id(trace_id);
+  query.set_page_size(1000);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        grpc::ClientContext ctx;
+        shop::v1::QueryResponse page;
+        if (!audit_->Query(&ctx, query, &page).ok()) return false;
+        writers.clear();
+        for (const auto& r : page.records()) writers[r.event().event_id()] = r.writer();
+        return writers.count(own.event_id()) > 0;
+      },
+      std::chrono::seconds(20)));
+  EXPECT_EQ(writers.count(forged.event_id()), 0u) << "the forgery is not stored";
+  EXPECT_EQ(writers[own.event_id()], "spiffe://shop.local/ns/shop/sa/shopctl");
+  // Every other record of the trace was written by the service it names.
+  grpc::ClientContext ctx;
+  shop::v1::QueryResponse page;
+  ASSERT_TRUE(audit_->Query(&ctx, query, &page).ok());
+  for (const auto& r : page.records()) {
+    EXPECT_EQ(r.writer(), "spiffe://shop.local/ns/shop/sa/" + r.event().service())
+        << r.event().name();
+  }
+}
+
 TEST_F(AuditTrailTest, ZEveryKindOfTamperingIsDetectedAtItsIndex) {
   PlaceOrder();
   ASSERT_TRUE(WaitFor([&] { return TreeHead().tree_size() > 40; }, std::chrono::seconds(20)));

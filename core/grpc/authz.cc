@@ -332,7 +332,7 @@ absl::Status AuthzPolicyHolder::Reload() {
     log::Info("authorization policy reloaded", {{"file", path_}});
   } else {
     log::Error("authorization policy not reloaded; keeping the previous one",
-               {{"file", path_}, {"error", std::string(policy.status().message())}});
+               {{"file", path_}, {"error", std::string(status.message())}});
   }
   return status;
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -186,7 +187,7 @@ absl::Status CheckSignedHead(const TreeHeadSigner& signer, const shop::v1::Signe
 }  // namespace
 
 AuditLog::AuditLog(AuditStore* store, const TreeHeadSigner* signer, AuditLogOptions options)
-    : store_(store), signer_(signer), options_(options) {}
+    : store_(store), signer_(signer), options_(std::move(options)) {}
 
 AuditLog::~AuditLog() {
   {
@@ -202,40 +203,45 @@ AuditLog::~AuditLog() {
 }
 
 absl::Status AuditLog::Start() {
-  MerkleTree tree;
-  int64_t expected = 1;
+  SHOP_ASSIGN_OR_RETURN(int64_t stored, store_->LastSequence());
+  SHOP_RETURN_IF_ERROR(FillMissingNodes(stored));
   std::string damage;
-  SHOP_RETURN_IF_ERROR(store_->Scan([&](const LeafRow& row) {
-    std::optional<Hash> hash = HashFromBytes(row.leaf_hash);
-    if (damage.empty() && (row.sequence != expected || !hash)) {
-      damage = absl::StrCat("storage does not hold leaf ", expected - 1, " where expected (row ",
-                            row.sequence, ")");
-    }
-    tree.Append(hash ? *hash : LeafHash(row.record));
-    expected = row.sequence + 1;
-    return true;
-  }));
-  SHOP_ASSIGN_OR_RETURN(std::vector<shop::v1::SignedTreeHead> heads, store_->TreeHeads());
-  {
-    absl::MutexLock lock(&tree_mu_);
-    tree_ = std::move(tree);
-    next_sequence_ = expected;
-    for (auto& head : heads) heads_[head.tree_size()] = head;
-    if (!heads_.empty() && damage.empty()) {
-      const auto& latest = heads_.rbegin()->second;
-      absl::StatusOr<Hash> root = tree_.RootAt(static_cast<uint64_t>(latest.tree_size()));
-      absl::Status check = root.ok() ? CheckSignedHead(*signer_, latest, *root) : root.status();
+  absl::StatusOr<MerkleFrontier> frontier =
+      MerkleFrontier::Load(Source(), static_cast<uint64_t>(stored));
+  if (!frontier.ok()) {
+    // Storage cannot give the tree by its nodes (a record is missing): take
+    // what is there, leaf by leaf, and report the damage.
+    damage = absl::StrCat("the stored tree does not load: ", frontier.status().message());
+    frontier = ScanFrontier(&damage, /*store_nodes=*/false);
+    if (!frontier.ok()) return frontier.status();
+  }
+  absl::StatusOr<shop::v1::SignedTreeHead> latest = store_->LatestTreeHead();
+  if (!latest.ok() && latest.status().code() != absl::StatusCode::kNotFound) {
+    return latest.status();
+  }
+  if (latest.ok() && damage.empty()) {
+    if (latest->tree_size() > stored) {
+      damage = absl::StrCat("the last signed tree head covers ", latest->tree_size(),
+                            " records but storage holds ", stored, " (deleted?)");
+    } else {
+      absl::StatusOr<Hash> root = RootFrom(Source(), static_cast<uint64_t>(latest->tree_size()));
+      absl::Status check = root.ok() ? CheckSignedHead(*signer_, *latest, *root) : root.status();
       if (!check.ok()) {
-        damage = absl::StrCat("the last signed tree head (size ", latest.tree_size(),
+        damage = absl::StrCat("the last signed tree head (size ", latest->tree_size(),
                               ") does not verify: ", check.message());
       }
     }
-    if (damage.empty() && !options_.checkpoint_file.empty()) {
-      damage = CheckAgainstCheckpointFile();
-    }
+  }
+  if (damage.empty() && !options_.checkpoint_file.empty()) {
+    damage = CheckAgainstCheckpointFile(stored);
+  }
+  {
+    absl::MutexLock lock(&tree_mu_);
+    frontier_ = *std::move(frontier);
+    next_sequence_ = static_cast<int64_t>(frontier_.size()) + 1;
+    if (latest.ok()) latest_head_ = *latest;
     damage_ = damage;
-    log::Info("audit log loaded", {{"tree_size", static_cast<int64_t>(tree_.size())},
-                                   {"tree_heads", static_cast<int64_t>(heads_.size())}});
+    log::Info("audit log loaded", {{"tree_size", static_cast<int64_t>(frontier_.size())}});
   }
   if (!damage.empty()) {
     log::Error("AUDIT LOG DAMAGED: storage does not match what was logged; run VerifyLog",
@@ -247,7 +253,65 @@ absl::Status AuditLog::Start() {
   return absl::OkStatus();
 }
 
-std::string AuditLog::CheckAgainstCheckpointFile() {
+absl::StatusOr<Hash> AuditLog::StoredSubtree(int level, uint64_t index) {
+  const int base = level - level % kStoredNodeLevels;
+  const int span = level - base;
+  SHOP_ASSIGN_OR_RETURN(std::vector<Hash> hashes,
+                        store_->Subtrees(base, static_cast<int64_t>(index << span), 1 << span));
+  for (size_t width = hashes.size(); width > 1; width /= 2) {
+    for (size_t k = 0; k < width / 2; ++k) hashes[k] = NodeHash(hashes[2 * k], hashes[2 * k + 1]);
+  }
+  return hashes[0];
+}
+
+SubtreeSource AuditLog::Source() {
+  return [this](int level, uint64_t index) { return StoredSubtree(level, index); };
+}
+
+absl::Status AuditLog::FillMissingNodes(int64_t stored) {
+  bool complete = true;
+  for (int level = kStoredNodeLevels; (int64_t{1} << level) <= stored; level += kStoredNodeLevels) {
+    SHOP_ASSIGN_OR_RETURN(int64_t count, store_->NodeCount(level));
+    if (count != (stored >> level)) complete = false;
+  }
+  if (complete) return absl::OkStatus();
+  log::Info("computing the stored tree nodes of records written before they were kept",
+            {{"records", stored}});
+  std::string damage;
+  return ScanFrontier(&damage, /*store_nodes=*/true).status();
+}
+
+absl::StatusOr<MerkleFrontier> AuditLog::ScanFrontier(std::string* damage, bool store_nodes) {
+  MerkleFrontier frontier;
+  std::vector<MerkleFrontier::Node> completed;
+  absl::Status added = absl::OkStatus();
+  auto flush = [&] {
+    std::vector<StoredNode> nodes;
+    for (const auto& node : completed) {
+      nodes.push_back(StoredNode{node.level, static_cast<int64_t>(node.index), node.hash});
+    }
+    completed.clear();
+    if (added.ok()) added = store_->AddNodes(nodes);
+  };
+  int64_t expected = 1;
+  SHOP_RETURN_IF_ERROR(store_->Scan([&](const LeafRow& row) {
+    std::optional<Hash> hash = HashFromBytes(row.leaf_hash);
+    if (damage->empty() && (row.sequence != expected || !hash)) {
+      *damage = absl::StrCat("storage does not hold leaf ", expected - 1, " where expected (row ",
+                             row.sequence, ")");
+    }
+    frontier.Append(hash ? *hash : LeafHash(row.record), store_nodes ? kStoredNodeLevels : 0,
+                    &completed);
+    if (completed.size() >= 1000) flush();
+    expected = row.sequence + 1;
+    return added.ok();
+  }));
+  flush();
+  SHOP_RETURN_IF_ERROR(added);
+  return frontier;
+}
+
+std::string AuditLog::CheckAgainstCheckpointFile(int64_t stored) {
   std::ifstream in(options_.checkpoint_file, std::ios::binary);
   if (!in) return "";  // none written yet: the first start
   std::stringstream text;
@@ -257,12 +321,12 @@ std::string AuditLog::CheckAgainstCheckpointFile() {
     return absl::StrCat("the checkpoint in ", options_.checkpoint_file,
                         " does not verify: ", kept.status().message());
   }
-  if (kept->tree_size > tree_.size()) {
-    return absl::StrCat("storage holds ", tree_.size(), " records but the checkpoint in ",
+  if (kept->tree_size > static_cast<uint64_t>(stored)) {
+    return absl::StrCat("storage holds ", stored, " records but the checkpoint in ",
                         options_.checkpoint_file, " shows ", kept->tree_size,
                         ": the tail of the log was truncated");
   }
-  absl::StatusOr<Hash> root = tree_.RootAt(kept->tree_size);
+  absl::StatusOr<Hash> root = RootFrom(Source(), kept->tree_size);
   if (!root.ok() || *root != kept->root) {
     return absl::StrCat("the first ", kept->tree_size, " records in storage are not those of the ",
                         "checkpoint in ", options_.checkpoint_file, ": the log was rewritten");
@@ -272,7 +336,7 @@ std::string AuditLog::CheckAgainstCheckpointFile() {
 
 int64_t AuditLog::size() const {
   absl::MutexLock lock(&tree_mu_);
-  return static_cast<int64_t>(tree_.size());
+  return static_cast<int64_t>(frontier_.size());
 }
 
 absl::StatusOr<AppendResult> AuditLog::Ingest(const std::string& writer,
@@ -390,10 +454,13 @@ absl::Status AuditLog::WriteNew(std::vector<PendingIngest*>& group, std::set<std
   std::vector<AppendResult> results(group.size());
   std::vector<StoredRow> rows;
   int64_t sequence;
+  MerkleFrontier next;  // the tree once these rows are in, and the nodes they complete
   {
     absl::MutexLock lock(&tree_mu_);
     sequence = next_sequence_;
+    next = frontier_;
   }
+  std::vector<MerkleFrontier::Node> completed;
   const int64_t first_sequence = sequence;
   const absl::Time now = options_.clock->Now();
   // The record is composed from the event's own bytes rather than by
@@ -415,17 +482,23 @@ absl::Status AuditLog::WriteNew(std::vector<PendingIngest*>& group, std::set<std
       row.event = &events[i];
       row.record = EncodeRecord(row.sequence, group[g]->serialized[i], received, group[g]->writer);
       row.leaf_hash = LeafHash(row.record);
+      next.Append(row.leaf_hash, kStoredNodeLevels, &completed);
       row.receive_unix_micros = now_micros;
       rows.push_back(std::move(row));
     }
   }
   if (!rows.empty()) {
-    SHOP_RETURN_IF_ERROR(store_->Append(rows));
+    std::vector<StoredNode> nodes;
+    nodes.reserve(completed.size());
+    for (const auto& node : completed) {
+      nodes.push_back(StoredNode{node.level, static_cast<int64_t>(node.index), node.hash});
+    }
+    SHOP_RETURN_IF_ERROR(store_->Append(rows, nodes));
     absl::MutexLock lock(&tree_mu_);
     if (next_sequence_ != first_sequence) {
       return absl::InternalError("the log was written by someone else meanwhile");
     }
-    for (const StoredRow& row : rows) tree_.Append(row.leaf_hash);
+    frontier_ = std::move(next);
     next_sequence_ = sequence;
   }
   for (size_t g = 0; g < group.size(); ++g) {
@@ -453,11 +526,11 @@ absl::Status AuditLog::PublishTreeHead() {
   TreeHead head;
   {
     absl::MutexLock lock(&tree_mu_);
-    head.tree_size = tree_.size();
-    if (!heads_.empty() && heads_.rbegin()->first == static_cast<int64_t>(head.tree_size)) {
+    head.tree_size = frontier_.size();
+    if (latest_head_ && latest_head_->tree_size() == static_cast<int64_t>(head.tree_size)) {
       return absl::OkStatus();  // nothing new to sign
     }
-    head.root = tree_.Root();
+    head.root = frontier_.Root();
   }
   head.timestamp_unix_ms = absl::ToUnixMillis(options_.clock->Now());
   shop::v1::SignedTreeHead signed_head =
@@ -471,14 +544,14 @@ absl::Status AuditLog::PublishTreeHead() {
         options_.checkpoint_file, SignCheckpoint(*signer_, {head.tree_size, head.root})));
   }
   absl::MutexLock lock(&tree_mu_);
-  heads_[signed_head.tree_size()] = signed_head;
+  latest_head_ = signed_head;
   return absl::OkStatus();
 }
 
 absl::StatusOr<shop::v1::SignedTreeHead> AuditLog::LatestTreeHead() {
   absl::MutexLock lock(&tree_mu_);
-  if (heads_.empty()) return absl::UnavailableError("no tree head published yet");
-  shop::v1::SignedTreeHead head = heads_.rbegin()->second;
+  if (!latest_head_) return absl::UnavailableError("no tree head published yet");
+  shop::v1::SignedTreeHead head = *latest_head_;
   std::optional<Hash> root = HashFromBytes(head.root_hash());
   if (root) {
     head.set_checkpoint(SignCheckpoint(*signer_, {static_cast<uint64_t>(head.tree_size()), *root}));
@@ -487,8 +560,9 @@ absl::StatusOr<shop::v1::SignedTreeHead> AuditLog::LatestTreeHead() {
 }
 
 absl::StatusOr<shop::v1::SignedTreeHead> AuditLog::HeadForSize(int64_t tree_size) {
-  if (auto it = heads_.find(tree_size); it != heads_.end()) return it->second;
-  SHOP_ASSIGN_OR_RETURN(Hash root, tree_.RootAt(static_cast<uint64_t>(tree_size)));
+  absl::StatusOr<shop::v1::SignedTreeHead> head = store_->TreeHeadAt(tree_size);
+  if (head.ok() || head.status().code() != absl::StatusCode::kNotFound) return head;
+  SHOP_ASSIGN_OR_RETURN(Hash root, RootFrom(Source(), static_cast<uint64_t>(tree_size)));
   return UnsignedHead(tree_size, root);
 }
 
@@ -509,28 +583,30 @@ absl::StatusOr<shop::v1::GetInclusionProofResponse> AuditLog::InclusionProof(
     SHOP_ASSIGN_OR_RETURN(sequence, store_->SequenceOf(request.event_id()));
   }
   shop::v1::GetInclusionProofResponse response;
+  int64_t tree_size = request.tree_size();
   {
     absl::MutexLock lock(&tree_mu_);
-    int64_t tree_size = request.tree_size();
     if (tree_size == 0) {
-      if (heads_.empty()) return absl::UnavailableError("no tree head published yet");
-      tree_size = heads_.rbegin()->first;
+      if (!latest_head_) return absl::UnavailableError("no tree head published yet");
+      tree_size = latest_head_->tree_size();
     }
-    if (tree_size > static_cast<int64_t>(tree_.size())) {
+    if (tree_size > static_cast<int64_t>(frontier_.size())) {
       return absl::OutOfRangeError(
-          absl::StrCat("tree_size ", tree_size, " is beyond the log (", tree_.size(), ")"));
+          absl::StrCat("tree_size ", tree_size, " is beyond the log (", frontier_.size(), ")"));
     }
-    if (sequence > tree_size) {
-      return absl::OutOfRangeError(absl::StrCat("record ", sequence, " is not in the tree of size ",
-                                                tree_size,
-                                                " yet; ask again after the next tree head"));
-    }
-    SHOP_ASSIGN_OR_RETURN(std::vector<Hash> path,
-                          tree_.InclusionProof(static_cast<uint64_t>(sequence - 1),
-                                               static_cast<uint64_t>(tree_size)));
-    for (const Hash& h : path) response.add_audit_path(HashToBytes(h));
-    SHOP_ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadForSize(tree_size));
   }
+  if (sequence > tree_size) {
+    return absl::OutOfRangeError(absl::StrCat("record ", sequence, " is not in the tree of size ",
+                                              tree_size,
+                                              " yet; ask again after the next tree head"));
+  }
+  // The nodes come from storage, outside the lock: everything below
+  // tree_size is stored and never changes.
+  SHOP_ASSIGN_OR_RETURN(std::vector<Hash> path,
+                        InclusionProofFrom(Source(), static_cast<uint64_t>(sequence - 1),
+                                           static_cast<uint64_t>(tree_size)));
+  for (const Hash& h : path) response.add_audit_path(HashToBytes(h));
+  SHOP_ASSIGN_OR_RETURN(*response.mutable_tree_head(), HeadForSize(tree_size));
   response.set_leaf_index(sequence - 1);
   SHOP_ASSIGN_OR_RETURN(*response.mutable_record(), store_->RecordAt(sequence));
   return response;
@@ -542,23 +618,25 @@ absl::StatusOr<shop::v1::GetConsistencyProofResponse> AuditLog::ConsistencyProof
   if (request.first_size() < 0) violations.Add("first_size", "must not be negative");
   if (request.second_size() < 0) violations.Add("second_size", "must not be negative");
   SHOP_RETURN_IF_ERROR(violations.ToStatus());
-  absl::MutexLock lock(&tree_mu_);
   int64_t second = request.second_size();
-  if (second == 0) {
-    if (heads_.empty()) return absl::UnavailableError("no tree head published yet");
-    second = heads_.rbegin()->first;
-  }
-  if (second > static_cast<int64_t>(tree_.size())) {
-    return absl::OutOfRangeError(
-        absl::StrCat("second_size ", second, " is beyond the log (", tree_.size(), ")"));
+  {
+    absl::MutexLock lock(&tree_mu_);
+    if (second == 0) {
+      if (!latest_head_) return absl::UnavailableError("no tree head published yet");
+      second = latest_head_->tree_size();
+    }
+    if (second > static_cast<int64_t>(frontier_.size())) {
+      return absl::OutOfRangeError(
+          absl::StrCat("second_size ", second, " is beyond the log (", frontier_.size(), ")"));
+    }
   }
   if (request.first_size() > second) {
     return absl::InvalidArgumentError(
         absl::StrCat("first_size ", request.first_size(), " is larger than second_size ", second));
   }
   SHOP_ASSIGN_OR_RETURN(std::vector<Hash> proof,
-                        tree_.ConsistencyProof(static_cast<uint64_t>(request.first_size()),
-                                               static_cast<uint64_t>(second)));
+                        ConsistencyProofFrom(Source(), static_cast<uint64_t>(request.first_size()),
+                                             static_cast<uint64_t>(second)));
   shop::v1::GetConsistencyProofResponse response;
   for (const Hash& h : proof) response.add_proof(HashToBytes(h));
   SHOP_ASSIGN_OR_RETURN(*response.mutable_first(), HeadForSize(request.first_size()));
@@ -567,6 +645,16 @@ absl::StatusOr<shop::v1::GetConsistencyProofResponse> AuditLog::ConsistencyProof
 }
 
 absl::StatusOr<shop::v1::VerifyLogResponse> AuditLog::Verify() {
+  // Each verification reads the whole log: one at a time.
+  if (!verify_mu_.TryLock()) {
+    return absl::ResourceExhaustedError(
+        "a verification of the log is already running; ask again when it has finished");
+  }
+  struct Unlock {
+    absl::Mutex* mu;
+    ~Unlock() { mu->Unlock(); }
+  } unlock{&verify_mu_};
+
   shop::v1::VerifyLogResponse response;
   int64_t first_bad = -1;
   auto problem = [&](int64_t index, std::string text) {
@@ -576,25 +664,57 @@ absl::StatusOr<shop::v1::VerifyLogResponse> AuditLog::Verify() {
   int64_t logged_size;
   {
     absl::MutexLock lock(&tree_mu_);
-    logged_size = static_cast<int64_t>(tree_.size());
+    logged_size = static_cast<int64_t>(frontier_.size());
     if (!damage_.empty()) response.add_problems("at start-up: " + damage_);
   }
-  MerkleTree recomputed;
-  int64_t index = 0;  // leaf index the next row should hold
-  // Recomputed leaves are compared with what the log recorded in chunks, so
-  // that the writer is held up only briefly.
-  std::vector<Hash> chunk;
-  auto compare_chunk = [&] {
-    absl::MutexLock lock(&tree_mu_);
-    int64_t base = index - static_cast<int64_t>(chunk.size());
-    for (size_t i = 0; i < chunk.size(); ++i) {
-      int64_t at = base + static_cast<int64_t>(i);
-      if (at < static_cast<int64_t>(tree_.size()) && tree_.leaf(at) != chunk[i]) {
-        problem(at, absl::StrCat("leaf ", at, " differs from what the log recorded"));
+  // Memory stays bounded: the recomputed tree is its right edge, the signed
+  // heads are read a page at a time, stored nodes one at a time.
+  MerkleFrontier recomputed;
+  std::vector<MerkleFrontier::Node> completed;
+  std::deque<shop::v1::SignedTreeHead> heads;
+  int64_t heads_after = -1;
+  bool heads_done = false;
+  absl::Status failure = absl::OkStatus();
+  auto next_head = [&]() -> const shop::v1::SignedTreeHead* {
+    if (heads.empty() && !heads_done && failure.ok()) {
+      absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> page =
+          store_->TreeHeadsAfter(heads_after, 1000);
+      if (!page.ok()) {
+        failure = page.status();
+        return nullptr;
       }
+      if (page->empty()) heads_done = true;
+      for (auto& head : *page) heads.push_back(std::move(head));
+      if (!heads.empty()) heads_after = heads.back().tree_size();
     }
-    chunk.clear();
+    return heads.empty() ? nullptr : &heads.front();
   };
+  int64_t verified_size = 0;  // leaves covered by the last head that verified
+  // Checks every signed head of exactly the recomputed size.
+  auto check_heads = [&] {
+    const int64_t size = static_cast<int64_t>(recomputed.size());
+    for (const shop::v1::SignedTreeHead* head = next_head();
+         head != nullptr && head->tree_size() <= size; head = next_head()) {
+      if (head->tree_size() == size) {
+        response.set_tree_heads_checked(response.tree_heads_checked() + 1);
+        absl::Status check = CheckSignedHead(*signer_, *head, recomputed.Root());
+        if (check.ok()) {
+          verified_size = size;
+        } else {
+          // The change lies among the leaves this head covers beyond the
+          // last head that verified: a leaf found bad there is the place,
+          // otherwise the first of them.
+          problem(first_bad >= verified_size ? first_bad : verified_size,
+                  absl::StrCat("tree head of size ", size, " does not verify: ", check.message(),
+                               "; leaves ", verified_size, " to ", size - 1,
+                               " differ from what was logged"));
+        }
+      }
+      heads.pop_front();
+    }
+  };
+  check_heads();      // the head of the empty tree
+  int64_t index = 0;  // leaf index the next row should hold
   absl::Status scanned = store_->Scan([&](const LeafRow& row) {
     if (row.sequence > logged_size && row.sequence == index + 1) {
       return false;  // written after this check began
@@ -624,35 +744,37 @@ absl::StatusOr<shop::v1::VerifyLogResponse> AuditLog::Verify() {
                                   ": record does not match its stored hash "
                                   "(edited?)"));
     }
-    recomputed.Append(leaf);
-    chunk.push_back(leaf);
+    recomputed.Append(leaf, kStoredNodeLevels, &completed);
+    for (const auto& node : completed) {
+      absl::StatusOr<std::vector<Hash>> stored =
+          store_->Subtrees(node.level, static_cast<int64_t>(node.index), 1);
+      if (!stored.ok() || (*stored)[0] != node.hash) {
+        const int64_t begin = static_cast<int64_t>(node.index << node.level);
+        problem(begin,
+                absl::StrCat("stored tree node ", node.level, "/", node.index, " (leaves from ",
+                             begin, ") is not the hash of the stored leaves"));
+      }
+    }
+    completed.clear();
     ++index;
-    if (chunk.size() == 4096) compare_chunk();
-    return true;
+    check_heads();
+    return failure.ok();
   });
   SHOP_RETURN_IF_ERROR(scanned);
-  compare_chunk();
+  SHOP_RETURN_IF_ERROR(failure);
   if (index < logged_size) {
     problem(index, absl::StrCat("storage ends at leaf ", index, " but the log has ", logged_size,
                                 " leaves (deleted?)"));
   }
-  SHOP_ASSIGN_OR_RETURN(std::vector<shop::v1::SignedTreeHead> heads, store_->TreeHeads());
-  for (const auto& head : heads) {
-    if (head.tree_size() > static_cast<int64_t>(recomputed.size())) {
-      if (head.tree_size() <= logged_size) {
-        response.add_problems(absl::StrCat("tree head of size ", head.tree_size(),
-                                           " covers leaves storage no longer has"));
-      }
-      continue;
-    }
-    response.set_tree_heads_checked(response.tree_heads_checked() + 1);
-    absl::StatusOr<Hash> root = recomputed.RootAt(static_cast<uint64_t>(head.tree_size()));
-    absl::Status check = root.ok() ? CheckSignedHead(*signer_, head, *root) : root.status();
-    if (!check.ok() && response.problems_size() < 20) {
-      response.add_problems(absl::StrCat("tree head of size ", head.tree_size(),
-                                         " does not verify: ", check.message()));
-    }
+  // Heads beyond what storage holds.
+  for (const shop::v1::SignedTreeHead* head = next_head();
+       head != nullptr && head->tree_size() <= logged_size; head = next_head()) {
+    response.add_problems(absl::StrCat("tree head of size ", head->tree_size(),
+                                       " covers leaves storage no longer has"));
+    heads.pop_front();
+    if (response.problems_size() >= 20) break;
   }
+  SHOP_RETURN_IF_ERROR(failure);
   response.set_tree_size(logged_size);
   response.set_first_bad_index(first_bad);
   response.set_ok(response.problems_size() == 0);
@@ -702,12 +824,12 @@ absl::StatusOr<std::vector<shop::v1::AuditRecord>> AuditLog::TailBatch(
   int64_t end;
   {
     absl::MutexLock lock(&tree_mu_);
-    if (*after < 0) *after = static_cast<int64_t>(tree_.size());
+    if (*after < 0) *after = static_cast<int64_t>(frontier_.size());
     auto grown = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_mu_) {
-      return static_cast<int64_t>(tree_.size()) > *after;
+      return static_cast<int64_t>(frontier_.size()) > *after;
     };
     tree_mu_.AwaitWithTimeout(absl::Condition(&grown), wait);
-    end = static_cast<int64_t>(tree_.size());
+    end = static_cast<int64_t>(frontier_.size());
   }
   if (end <= *after) return std::vector<shop::v1::AuditRecord>{};
   QueryFilter query;

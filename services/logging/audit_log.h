@@ -1,7 +1,9 @@
-// The central audit log: validates events, stores them exactly once (by
-// event_id) through a single group-committing writer, keeps every record as
-// a leaf of an RFC 6962 Merkle tree, signs tree heads at a steady interval,
-// serves proofs, and re-verifies the whole log from storage on request.
+// The central audit log: validates events and their writer, stores them
+// exactly once (by event_id) through a single group-committing writer, keeps
+// every record as a leaf of an RFC 6962 Merkle tree (its right edge in
+// memory, its complete subtrees in storage), signs tree heads at a steady
+// interval, serves proofs, and re-verifies the whole log from storage on
+// request (one verification at a time, in bounded memory).
 #ifndef SHOP_SERVICES_LOGGING_AUDIT_LOG_H_
 #define SHOP_SERVICES_LOGGING_AUDIT_LOG_H_
 
@@ -9,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -85,6 +88,7 @@ class AuditLog {
       const shop::v1::GetInclusionProofRequest& request);
   absl::StatusOr<shop::v1::GetConsistencyProofResponse> ConsistencyProof(
       const shop::v1::GetConsistencyProofRequest& request);
+  // RESOURCE_EXHAUSTED while another verification runs.
   absl::StatusOr<shop::v1::VerifyLogResponse> Verify();
 
   int64_t size() const;
@@ -97,11 +101,24 @@ class AuditLog {
   // Stores the events of `group`; with `taken`, only those whose ids are not
   // in it (adding them), so that stored ids and repeats are left out.
   absl::Status WriteNew(std::vector<PendingIngest*>& group, std::set<std::string>* taken);
-  absl::StatusOr<shop::v1::SignedTreeHead> HeadForSize(int64_t tree_size)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_mu_);
-  // What is wrong with storage against options_.checkpoint_file ("" when
-  // nothing, or when there is no such file yet).
-  std::string CheckAgainstCheckpointFile() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_mu_);
+  // The signed head of that size, or the unsigned one (size and root).
+  absl::StatusOr<shop::v1::SignedTreeHead> HeadForSize(int64_t tree_size);
+  // What is wrong with the first `stored` records against
+  // options_.checkpoint_file ("" when nothing, or when there is no such file
+  // yet).
+  std::string CheckAgainstCheckpointFile(int64_t stored);
+  // A complete subtree of the first records, from storage: at most 2^7
+  // hashes read and combined (audit_store.h, StoredNode).
+  absl::StatusOr<Hash> StoredSubtree(int level, uint64_t index);
+  SubtreeSource Source();
+  // Stores the tree nodes of the first `stored` records where storage lacks
+  // them (a log written before nodes were kept): one pass over the leaf
+  // hashes.
+  absl::Status FillMissingNodes(int64_t stored);
+  // The right edge of the tree of every record, rebuilt by reading all leaf
+  // hashes (for a log that storage cannot give by nodes, e.g. with a gap).
+  // With `store_nodes`, the nodes it completes are stored too.
+  absl::StatusOr<MerkleFrontier> ScanFrontier(std::string* damage, bool store_nodes);
   absl::StatusOr<std::vector<shop::v1::AuditEvent>> EventsOfTrace(const std::string& trace_id);
 
   AuditStore* store_;
@@ -109,10 +126,14 @@ class AuditLog {
   const AuditLogOptions options_;
 
   mutable absl::Mutex tree_mu_;
-  MerkleTree tree_ ABSL_GUARDED_BY(tree_mu_);
+  // Only the right edge of the tree is in memory (at most 64 hashes): the
+  // complete subtrees behind it are read from storage when a proof needs
+  // them, so memory does not grow with the log.
+  MerkleFrontier frontier_ ABSL_GUARDED_BY(tree_mu_);
   int64_t next_sequence_ ABSL_GUARDED_BY(tree_mu_) = 1;
-  std::map<int64_t, shop::v1::SignedTreeHead> heads_ ABSL_GUARDED_BY(tree_mu_);
+  std::optional<shop::v1::SignedTreeHead> latest_head_ ABSL_GUARDED_BY(tree_mu_);
   std::string damage_ ABSL_GUARDED_BY(tree_mu_);  // what Start found wrong
+  absl::Mutex verify_mu_;  // one VerifyLog at a time: each reads the whole log
 
   absl::Mutex queue_mu_;
   std::deque<PendingIngest*> pending_ ABSL_GUARDED_BY(queue_mu_);

@@ -4,9 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <map>
 #include <set>
+#include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "core/spiffe.h"
 #include "core/status.h"
 #include "core/test_keys.h"
@@ -24,15 +28,12 @@ class MemoryStore final : public AuditStore {
       const std::vector<std::string>& ids) override {
     std::vector<std::string> out;
     for (const auto& id : ids) {
-      for (const auto& row : rows) {
-        shop::v1::AuditRecord r;
-        r.ParseFromString(row.record);
-        if (r.event().event_id() == id) out.push_back(id);
-      }
+      if (stored_ids.count(id) > 0) out.push_back(id);
     }
     return out;
   }
-  absl::Status Append(const std::vector<StoredRow>& stored) override {
+  absl::Status Append(const std::vector<StoredRow>& stored,
+                      const std::vector<StoredNode>& new_nodes) override {
     if (fail_appends) return absl::UnavailableError("database down");
     std::set<std::string> ids;  // the unique index on event_id: stored rows and this batch
     for (const auto& row : stored) {
@@ -43,8 +44,44 @@ class MemoryStore final : public AuditStore {
     }
     for (const auto& row : stored) {
       rows.push_back(LeafRow{row.sequence, row.record, HashToBytes(row.leaf_hash)});
+      stored_ids.insert(row.event->event_id());
     }
+    return AddNodes(new_nodes);
+  }
+  absl::Status AddNodes(const std::vector<StoredNode>& new_nodes) override {
+    for (const auto& node : new_nodes)
+      nodes.emplace(std::make_pair(node.level, node.index), node.hash);
     return absl::OkStatus();
+  }
+  absl::StatusOr<int64_t> LastSequence() override {
+    int64_t last = 0;
+    for (const auto& row : rows) last = std::max(last, row.sequence);
+    return last;
+  }
+  absl::StatusOr<int64_t> NodeCount(int level) override {
+    int64_t count = 0;
+    for (const auto& [key, hash] : nodes) count += key.first == level ? 1 : 0;
+    return count;
+  }
+  absl::StatusOr<std::vector<Hash>> Subtrees(int level, int64_t first, int count) override {
+    ++subtree_reads;
+    std::vector<Hash> out;
+    for (int64_t i = first; i < first + count; ++i) {
+      if (level == 0 && i < static_cast<int64_t>(rows.size()) && rows[i].sequence == i + 1) {
+        if (auto hash = HashFromBytes(rows[i].leaf_hash)) out.push_back(*hash);
+      } else if (level == 0) {
+        for (const auto& row : rows) {
+          if (row.sequence == i + 1) {
+            if (auto hash = HashFromBytes(row.leaf_hash)) out.push_back(*hash);
+            break;
+          }
+        }
+      } else if (auto it = nodes.find({level, i}); it != nodes.end()) {
+        out.push_back(it->second);
+      }
+    }
+    if (static_cast<int>(out.size()) != count) return absl::DataLossError("missing tree nodes");
+    return out;
   }
   absl::StatusOr<std::vector<shop::v1::AuditRecord>> Query(const QueryFilter& q) override {
     std::vector<shop::v1::AuditRecord> out;
@@ -62,6 +99,7 @@ class MemoryStore final : public AuditStore {
     return out;
   }
   absl::Status Scan(const std::function<bool(const LeafRow&)>& fn) override {
+    if (on_scan) on_scan();
     std::vector<LeafRow> sorted = rows;
     std::stable_sort(sorted.begin(), sorted.end(),
                      [](const LeafRow& a, const LeafRow& b) { return a.sequence < b.sequence; });
@@ -88,9 +126,37 @@ class MemoryStore final : public AuditStore {
     heads.push_back(head);
     return absl::OkStatus();
   }
-  absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> TreeHeads() override { return heads; }
+  absl::StatusOr<shop::v1::SignedTreeHead> LatestTreeHead() override {
+    const shop::v1::SignedTreeHead* latest = nullptr;
+    for (const auto& head : heads) {
+      if (latest == nullptr || head.tree_size() > latest->tree_size()) latest = &head;
+    }
+    if (latest == nullptr) return absl::NotFoundError("no head");
+    return *latest;
+  }
+  absl::StatusOr<shop::v1::SignedTreeHead> TreeHeadAt(int64_t tree_size) override {
+    for (const auto& head : heads) {
+      if (head.tree_size() == tree_size) return head;
+    }
+    return absl::NotFoundError("no head of that size");
+  }
+  absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> TreeHeadsAfter(int64_t after_size,
+                                                                       int limit) override {
+    std::vector<shop::v1::SignedTreeHead> out;
+    for (const auto& head : heads) {
+      if (head.tree_size() > after_size) out.push_back(head);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.tree_size() < b.tree_size(); });
+    if (static_cast<int>(out.size()) > limit) out.resize(limit);
+    return out;
+  }
 
   std::vector<LeafRow> rows;
+  std::set<std::string> stored_ids;  // the unique index on event_id
+  std::map<std::pair<int, int64_t>, Hash> nodes;
+  int subtree_reads = 0;
+  std::function<void()> on_scan;  // runs as a Scan begins
   std::vector<shop::v1::SignedTreeHead> heads;
   bool fail_appends = false;
 };
@@ -126,6 +192,14 @@ class AuditLogTest : public ::testing::Test {
     log_.reset();
     log_ = std::make_unique<AuditLog>(&store_, signer_.get(), options_);
     ASSERT_TRUE(log_->Start().ok());
+  }
+  // n records, with a signed head after each (as a log that signs every
+  // second would have), so that verification can place a change exactly.
+  void FillWithHeads(int n) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(log_->Ingest(kOps, {Event("e" + std::to_string(i))}).ok());
+      ASSERT_TRUE(log_->PublishTreeHead().ok());
+    }
   }
   void Fill(int n) {
     std::vector<shop::v1::AuditEvent> events;
@@ -323,7 +397,7 @@ TEST_F(AuditLogTest, UntouchedLogVerifies) {
 }
 
 TEST_F(AuditLogTest, EditIsDetectedAtItsIndex) {
-  Fill(10);
+  FillWithHeads(10);
   shop::v1::AuditRecord record;
   record.ParseFromString(store_.rows[6].record);
   record.mutable_event()->set_status_code(0);
@@ -332,20 +406,112 @@ TEST_F(AuditLogTest, EditIsDetectedAtItsIndex) {
   EXPECT_EQ(FirstBad(), 6);
 }
 
+// Nothing in memory remembers the leaves: an edit whose stored hash was
+// recomputed is caught by the signed heads, and placed between the last head
+// that still verifies and the first that does not (heads come every second).
 TEST_F(AuditLogTest, EditWithRecomputedLeafHashIsStillDetected) {
-  Fill(10);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(log_->Ingest(kOps, {Event("h" + std::to_string(i))}).ok());
+    ASSERT_TRUE(log_->PublishTreeHead().ok());
+  }
   shop::v1::AuditRecord record;
   record.ParseFromString(store_.rows[3].record);
   record.mutable_event()->set_name("edited");
   store_.rows[3].record = record.SerializeAsString();
   store_.rows[3].leaf_hash = HashToBytes(LeafHash(store_.rows[3].record));
   EXPECT_EQ(FirstBad(), 3);
-  // And after a restart, when memory no longer holds the original leaves,
-  // the signed tree head exposes it.
+  // And after a restart: the last signed head no longer matches.
   Open();
   auto verified = log_->Verify();
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->ok());
+  EXPECT_EQ(verified->first_bad_index(), 3);
+}
+
+// Security review #13: the whole tree lived in memory and grew for ever.
+// Now only its right edge does; proofs read stored subtrees, so a log
+// reopened over a large store answers proofs that verify, with a few reads.
+TEST_F(AuditLogTest, ProofsComeFromStoredSubtreesWithFewReads) {
+  std::vector<shop::v1::AuditEvent> events;
+  for (int i = 0; i < 70000; ++i) events.push_back(Event("n" + std::to_string(i)));
+  for (size_t at = 0; at < events.size(); at += 10000) {
+    ASSERT_TRUE(log_->Ingest(kOps, std::vector<shop::v1::AuditEvent>(events.begin() + at,
+                                                                     events.begin() + at + 10000))
+                    .ok());
+  }
+  ASSERT_TRUE(log_->PublishTreeHead().ok());
+  // Complete subtrees of 256 and 65,536 leaves were stored with the records.
+  EXPECT_EQ(*store_.NodeCount(8), 70000 / 256);
+  EXPECT_EQ(*store_.NodeCount(16), 1);
+  Open();
+  ASSERT_EQ(log_->size(), 70000);
+  auto head = log_->LatestTreeHead();
+  ASSERT_TRUE(head.ok());
+  store_.subtree_reads = 0;
+  shop::v1::GetInclusionProofRequest request;
+  request.set_sequence(12345);
+  auto proof = log_->InclusionProof(request);
+  ASSERT_TRUE(proof.ok()) << proof.status();
+  EXPECT_LE(store_.subtree_reads, 2 * 17) << "one read per subtree of the path, at most";
+  std::vector<Hash> path;
+  for (const auto& h : proof->audit_path()) path.push_back(*HashFromBytes(h));
+  EXPECT_TRUE(VerifyInclusion(LeafHash(proof->record()), 12344, 70000, path,
+                              *HashFromBytes(head->root_hash())));
+  shop::v1::GetConsistencyProofRequest consistency;
+  consistency.set_first_size(40000);
+  auto cproof = log_->ConsistencyProof(consistency);
+  ASSERT_TRUE(cproof.ok()) << cproof.status();
+  std::vector<Hash> nodes;
+  for (const auto& h : cproof->proof()) nodes.push_back(*HashFromBytes(h));
+  EXPECT_TRUE(VerifyConsistency(40000, 70000, *HashFromBytes(cproof->first().root_hash()),
+                                *HashFromBytes(head->root_hash()), nodes));
+  auto verified = log_->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problems(0);
+}
+
+// Security review #13: every VerifyLog read the whole log into a second
+// tree, and any number could run at once.
+TEST_F(AuditLogTest, OneVerificationAtATime) {
+  Fill(5);
+  absl::Notification scanning, release;
+  std::atomic<int> scans{0};
+  store_.on_scan = [&] {
+    if (scans++ > 0) return;  // only the first verification is held
+    scanning.Notify();
+    release.WaitForNotification();
+  };
+  std::thread first([&] {
+    auto verified = log_->Verify();
+    EXPECT_TRUE(verified.ok() && verified->ok());
+  });
+  scanning.WaitForNotification();
+  EXPECT_EQ(log_->Verify().status().code(), absl::StatusCode::kResourceExhausted);
+  release.Notify();
+  first.join();
+  auto again = log_->Verify();
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->ok());
+}
+
+// A log stored before tree nodes were kept gets them at start, once.
+TEST_F(AuditLogTest, NodesMissingFromAnOlderLogAreComputedAtStart) {
+  Fill(600);
+  store_.nodes.clear();
+  Open();
+  EXPECT_EQ(*store_.NodeCount(8), 2);
+  auto verified = log_->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok());
+}
+
+TEST_F(AuditLogTest, AStoredNodeThatIsNotItsLeavesHashIsReported) {
+  Fill(600);
+  store_.nodes[{8, 1}][0] ^= 1;
+  auto verified = log_->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->ok());
+  EXPECT_EQ(verified->first_bad_index(), 256);
 }
 
 // Security review #11: whoever owns the database deletes the last records
@@ -377,19 +543,19 @@ TEST_F(AuditLogTest, TailTruncatedWithItsTreeHeadsIsDetectedAgainstTheCheckpoint
 }
 
 TEST_F(AuditLogTest, DeleteIsDetectedAtItsIndex) {
-  Fill(10);
+  FillWithHeads(10);
   store_.rows.erase(store_.rows.begin() + 4);
   EXPECT_EQ(FirstBad(), 4);
 }
 
 TEST_F(AuditLogTest, ReorderIsDetectedAtTheFirstMovedIndex) {
-  Fill(10);
+  FillWithHeads(10);
   std::swap(store_.rows[2].sequence, store_.rows[8].sequence);
   EXPECT_EQ(FirstBad(), 2);
 }
 
 TEST_F(AuditLogTest, InsertIsDetectedAtItsIndex) {
-  Fill(10);
+  FillWithHeads(10);
   // Renumber to make room, then slip a forged record in at leaf 5.
   for (auto& row : store_.rows) {
     if (row.sequence >= 6) ++row.sequence;

@@ -40,7 +40,7 @@ std::string SignCheckpoint(const TreeHeadSigner& signer, const Checkpoint& check
 absl::StatusOr<Checkpoint> OpenCheckpoint(absl::string_view public_key_pem,
                                           absl::string_view note) {
   const size_t split = note.find("\n\n");
-  if (split == absl::string_view::npos || note.size() > 64 * 1024) {
+  if (split == absl::string_view::npos || note.size() > size_t{64} * 1024) {
     return absl::InvalidArgumentError("not a signed note (no empty line after the body)");
   }
   const absl::string_view body = note.substr(0, split + 1);

@@ -148,29 +148,16 @@ void MerkleTree::Append(const Hash& leaf_hash) {
 
 const Hash& MerkleTree::leaf(uint64_t i) const { return levels_[0][i]; }
 
-Hash MerkleTree::RangeHash(uint64_t begin, uint64_t end) const {
-  // [begin, end) is the concatenation of complete subtrees of sizes given by
-  // the bits of end - begin, largest first; the RFC combines them right to
-  // left.
-  const Hash* parts[64];
-  int count = 0;
-  uint64_t pos = begin;
-  for (int level = absl::bit_width(end - begin) - 1; level >= 0; --level) {
-    const uint64_t width = uint64_t{1} << level;
-    if (((end - begin) & width) == 0) continue;
-    parts[count++] = &levels_[level][pos >> level];
-    pos += width;
-  }
-  Hash hash = *parts[count - 1];
-  for (int i = count - 2; i >= 0; --i) hash = NodeHash(*parts[i], hash);
-  return hash;
+SubtreeSource MerkleTree::Source() const {
+  return
+      [this](int level, uint64_t index) -> absl::StatusOr<Hash> { return levels_[level][index]; };
 }
 
-Hash MerkleTree::Root() const { return size() == 0 ? EmptyTreeRoot() : RangeHash(0, size()); }
+Hash MerkleTree::Root() const { return *RootFrom(Source(), size()); }
 
 absl::StatusOr<Hash> MerkleTree::RootAt(uint64_t tree_size) const {
   SHOP_RETURN_IF_ERROR(CheckTreeSize(tree_size, size()));
-  return tree_size == 0 ? EmptyTreeRoot() : RangeHash(0, tree_size);
+  return RootFrom(Source(), tree_size);
 }
 
 absl::StatusOr<std::vector<Hash>> MerkleTree::InclusionProof(uint64_t leaf_index,
@@ -180,23 +167,7 @@ absl::StatusOr<std::vector<Hash>> MerkleTree::InclusionProof(uint64_t leaf_index
         absl::StrCat("leaf index ", leaf_index, " is not below the tree size ", tree_size));
   }
   SHOP_RETURN_IF_ERROR(CheckTreeSize(tree_size, size()));
-  // Walk down from the root, noting the sibling of each subtree that holds
-  // the leaf; the proof lists them bottom-up.
-  std::vector<Hash> proof;
-  uint64_t begin = 0;
-  uint64_t end = tree_size;
-  while (end - begin > 1) {
-    const uint64_t mid = begin + SplitPoint(end - begin);
-    if (leaf_index < mid) {
-      proof.push_back(RangeHash(mid, end));
-      end = mid;
-    } else {
-      proof.push_back(RangeHash(begin, mid));
-      begin = mid;
-    }
-  }
-  std::reverse(proof.begin(), proof.end());
-  return proof;
+  return InclusionProofFrom(Source(), leaf_index, tree_size);
 }
 
 absl::StatusOr<std::vector<Hash>> MerkleTree::ConsistencyProof(uint64_t old_size,
@@ -206,11 +177,67 @@ absl::StatusOr<std::vector<Hash>> MerkleTree::ConsistencyProof(uint64_t old_size
         absl::StrCat("old tree size ", old_size, " exceeds the new tree size ", new_size));
   }
   SHOP_RETURN_IF_ERROR(CheckTreeSize(new_size, size()));
+  return ConsistencyProofFrom(Source(), old_size, new_size);
+}
+
+namespace {
+
+// [begin, end) as complete subtrees (sizes from the bits of end - begin,
+// largest first), combined right to left as the RFC does; begin must be a
+// multiple of the largest.
+absl::StatusOr<Hash> RangeFrom(const SubtreeSource& source, uint64_t begin, uint64_t end) {
+  Hash parts[64];
+  int count = 0;
+  uint64_t pos = begin;
+  for (int level = absl::bit_width(end - begin) - 1; level >= 0; --level) {
+    const uint64_t width = uint64_t{1} << level;
+    if (((end - begin) & width) == 0) continue;
+    SHOP_ASSIGN_OR_RETURN(parts[count], source(level, pos >> level));
+    ++count;
+    pos += width;
+  }
+  Hash hash = parts[count - 1];
+  for (int i = count - 2; i >= 0; --i) hash = NodeHash(parts[i], hash);
+  return hash;
+}
+
+}  // namespace
+
+absl::StatusOr<Hash> RootFrom(const SubtreeSource& source, uint64_t tree_size) {
+  return tree_size == 0 ? EmptyTreeRoot() : RangeFrom(source, 0, tree_size);
+}
+
+absl::StatusOr<std::vector<Hash>> InclusionProofFrom(const SubtreeSource& source,
+                                                     uint64_t leaf_index, uint64_t tree_size) {
+  if (leaf_index >= tree_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("leaf index ", leaf_index, " is not below the tree size ", tree_size));
+  }
+  std::vector<Hash> proof;
+  uint64_t begin = 0;
+  uint64_t end = tree_size;
+  while (end - begin > 1) {
+    const uint64_t mid = begin + SplitPoint(end - begin);
+    if (leaf_index < mid) {
+      SHOP_ASSIGN_OR_RETURN(proof.emplace_back(), RangeFrom(source, mid, end));
+      end = mid;
+    } else {
+      SHOP_ASSIGN_OR_RETURN(proof.emplace_back(), RangeFrom(source, begin, mid));
+      begin = mid;
+    }
+  }
+  std::reverse(proof.begin(), proof.end());
+  return proof;
+}
+
+absl::StatusOr<std::vector<Hash>> ConsistencyProofFrom(const SubtreeSource& source,
+                                                       uint64_t old_size, uint64_t new_size) {
+  if (old_size > new_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("old tree size ", old_size, " exceeds the new tree size ", new_size));
+  }
   std::vector<Hash> proof;
   if (old_size == 0 || old_size == new_size) return proof;
-  // SUBPROOF(m, D[begin:end], b) unrolled: m is old_size relative to begin,
-  // and `old_root_is_known` is b (the node reached is the old root itself,
-  // which the verifier already has).
   uint64_t begin = 0;
   uint64_t end = new_size;
   uint64_t m = old_size;
@@ -218,18 +245,55 @@ absl::StatusOr<std::vector<Hash>> MerkleTree::ConsistencyProof(uint64_t old_size
   while (m != end - begin) {
     const uint64_t k = SplitPoint(end - begin);
     if (m <= k) {
-      proof.push_back(RangeHash(begin + k, end));
+      SHOP_ASSIGN_OR_RETURN(proof.emplace_back(), RangeFrom(source, begin + k, end));
       end = begin + k;
     } else {
-      proof.push_back(RangeHash(begin, begin + k));
+      SHOP_ASSIGN_OR_RETURN(proof.emplace_back(), RangeFrom(source, begin, begin + k));
       begin += k;
       m -= k;
       old_root_is_known = false;
     }
   }
-  if (!old_root_is_known) proof.push_back(RangeHash(begin, end));
+  if (!old_root_is_known) {
+    SHOP_ASSIGN_OR_RETURN(proof.emplace_back(), RangeFrom(source, begin, end));
+  }
   std::reverse(proof.begin(), proof.end());
   return proof;
+}
+
+absl::StatusOr<MerkleFrontier> MerkleFrontier::Load(const SubtreeSource& source, uint64_t size) {
+  MerkleFrontier frontier;
+  uint64_t pos = 0;
+  for (int level = absl::bit_width(size) - 1; level >= 0; --level) {
+    const uint64_t width = uint64_t{1} << level;
+    if ((size & width) == 0) continue;
+    SHOP_ASSIGN_OR_RETURN(Hash hash, source(level, pos >> level));
+    frontier.nodes_.emplace_back(level, hash);
+    pos += width;
+  }
+  frontier.size_ = size;
+  return frontier;
+}
+
+void MerkleFrontier::Append(const Hash& leaf_hash, int every_level, std::vector<Node>* completed) {
+  nodes_.emplace_back(0, leaf_hash);
+  ++size_;
+  while (nodes_.size() >= 2 && nodes_[nodes_.size() - 2].first == nodes_.back().first) {
+    const int level = nodes_.back().first + 1;
+    Hash parent = NodeHash(nodes_[nodes_.size() - 2].second, nodes_.back().second);
+    nodes_.pop_back();
+    nodes_.back() = {level, parent};
+    if (completed != nullptr && every_level > 0 && level % every_level == 0) {
+      completed->push_back(Node{level, (size_ >> level) - 1, parent});
+    }
+  }
+}
+
+Hash MerkleFrontier::Root() const {
+  if (nodes_.empty()) return EmptyTreeRoot();
+  Hash hash = nodes_.back().second;
+  for (size_t i = nodes_.size() - 1; i-- > 0;) hash = NodeHash(nodes_[i].second, hash);
+  return hash;
 }
 
 bool VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t tree_size,

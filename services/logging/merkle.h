@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ std::optional<Hash> HashFromHex(absl::string_view hex);
 std::string HashToBytes(const Hash& hash);
 std::optional<Hash> HashFromBytes(absl::string_view bytes);
 
+// The hash of the complete, aligned subtree of 2^level leaves
+// [index * 2^level, (index + 1) * 2^level), from wherever they are kept.
+using SubtreeSource = std::function<absl::StatusOr<Hash>(int level, uint64_t index)>;
+
 // An append-only Merkle tree over leaf hashes. Not thread-safe: the caller
 // serializes every call.
 //
@@ -52,6 +57,9 @@ class MerkleTree {
   uint64_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
   // Precondition: i < size().
   const Hash& leaf(uint64_t i) const;
+  // The complete subtree [index * 2^level, (index + 1) * 2^level); the
+  // precondition is that it is complete (within size()).
+  const Hash& subtree(int level, uint64_t index) const { return levels_[level][index]; }
 
   // The root of the whole tree (EmptyTreeRoot() when empty).
   Hash Root() const;
@@ -70,13 +78,51 @@ class MerkleTree {
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
 
  private:
-  // The hash of the leaves [begin, end), where begin is a multiple of the
-  // largest power of two not above end - begin (true of every node of the
-  // RFC recursion) and end <= size().
-  Hash RangeHash(uint64_t begin, uint64_t end) const;
+  // Its complete subtrees, for the proof functions below.
+  SubtreeSource Source() const;
 
   // levels_[k][i] = hash of the leaves [i * 2^k, (i + 1) * 2^k).
   std::vector<std::vector<Hash>> levels_;
+};
+
+// The same answers as MerkleTree's, for a tree of which only `source` knows
+// the nodes (the audit log keeps them in storage, not in memory). Every node
+// the RFC recursion visits is a complete subtree or the right edge of the
+// requested tree, so each costs O(log n) calls to `source`.
+absl::StatusOr<Hash> RootFrom(const SubtreeSource& source, uint64_t tree_size);
+absl::StatusOr<std::vector<Hash>> InclusionProofFrom(const SubtreeSource& source,
+                                                     uint64_t leaf_index, uint64_t tree_size);
+absl::StatusOr<std::vector<Hash>> ConsistencyProofFrom(const SubtreeSource& source,
+                                                       uint64_t old_size, uint64_t new_size);
+
+// The right edge of an append-only tree: one complete subtree per set bit of
+// its size (at most 64 hashes), which is all that appending and the current
+// root need. Memory does not grow with the tree.
+class MerkleFrontier {
+ public:
+  // A complete subtree finished by an append.
+  struct Node {
+    int level;
+    uint64_t index;
+    Hash hash;
+  };
+
+  MerkleFrontier() = default;
+  // The frontier of a tree of `size` leaves whose complete subtrees `source`
+  // knows (O(log n) calls).
+  static absl::StatusOr<MerkleFrontier> Load(const SubtreeSource& source, uint64_t size);
+
+  // Appends a leaf; every subtree it completes whose level is a multiple of
+  // `every_level` (and > 0) is added to `*completed` (when given).
+  void Append(const Hash& leaf_hash, int every_level = 0, std::vector<Node>* completed = nullptr);
+
+  uint64_t size() const { return size_; }
+  Hash Root() const;
+
+ private:
+  uint64_t size_ = 0;
+  // (level, hash), largest subtree first; levels strictly decrease.
+  std::vector<std::pair<int, Hash>> nodes_;
 };
 
 // True iff `proof` shows that `leaf_hash` is leaf number `index` of the tree

@@ -395,5 +395,65 @@ TEST(MerkleTreeLargeTest, ManyLeavesAgreeWithTheDefinition) {
   }
 }
 
+// The bounded-memory side: a frontier and proofs from a subtree source must
+// give exactly what the whole in-memory tree gives.
+TEST(MerkleFrontierTest, AgreesWithTheWholeTreeAtEverySize) {
+  MerkleTree tree;
+  MerkleFrontier frontier;
+  std::vector<MerkleFrontier::Node> completed;
+  for (int n = 0; n < 700; ++n) {
+    ASSERT_EQ(frontier.Root(), tree.Root()) << n;
+    Hash leaf = LeafHash("leaf " + std::to_string(n));
+    tree.Append(leaf);
+    frontier.Append(leaf, 2, &completed);
+  }
+  // Every completed subtree of an even level was reported once, with the
+  // hash the whole tree holds for it.
+  size_t expected = 0;
+  for (int level = 2; (uint64_t{1} << level) <= tree.size(); level += 2) {
+    expected += tree.size() >> level;
+  }
+  ASSERT_EQ(completed.size(), expected);
+  for (const auto& node : completed) {
+    EXPECT_EQ(node.level % 2, 0);
+    EXPECT_EQ(node.hash, tree.subtree(node.level, node.index)) << node.level << "/" << node.index;
+  }
+}
+
+TEST(MerkleFrontierTest, LoadsFromASourceAndProofsFromItMatchTheWholeTree) {
+  MerkleTree tree;
+  for (int n = 0; n < 300; ++n) tree.Append(LeafHash("leaf " + std::to_string(n)));
+  int calls = 0;
+  SubtreeSource source = [&](int level, uint64_t index) -> absl::StatusOr<Hash> {
+    ++calls;
+    return tree.subtree(level, index);
+  };
+  for (uint64_t size : {0u, 1u, 2u, 3u, 7u, 8u, 100u, 255u, 256u, 257u, 300u}) {
+    auto loaded = MerkleFrontier::Load(source, size);
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_EQ(loaded->size(), size);
+    EXPECT_EQ(loaded->Root(), *tree.RootAt(size)) << size;
+    EXPECT_EQ(*RootFrom(source, size), *tree.RootAt(size)) << size;
+    for (uint64_t i = 0; i < size; i += 7) {
+      EXPECT_EQ(*InclusionProofFrom(source, i, size), *tree.InclusionProof(i, size));
+    }
+    for (uint64_t old_size = 0; old_size <= size; old_size += 13) {
+      EXPECT_EQ(*ConsistencyProofFrom(source, old_size, size),
+                *tree.ConsistencyProof(old_size, size));
+    }
+  }
+  calls = 0;
+  ASSERT_TRUE(InclusionProofFrom(source, 5, 300).ok());
+  EXPECT_LE(calls, 9 * 9) << "O(log n) subtrees per proof";
+  EXPECT_EQ(InclusionProofFrom(source, 300, 300).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ConsistencyProofFrom(source, 10, 9).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  SubtreeSource broken = [](int, uint64_t) -> absl::StatusOr<Hash> {
+    return absl::UnavailableError("storage away");
+  };
+  EXPECT_EQ(RootFrom(broken, 5).status().code(), absl::StatusCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace shop::logging

@@ -116,8 +116,10 @@ absl::Status PostgresAuditStore::Migrate(PostgresPool* owner_pool, const std::st
     w.exec(
         absl::StrCat("GRANT CONNECT ON DATABASE ", w.quote_name(w.conn().dbname()), " TO ", role));
     w.exec(absl::StrCat("GRANT USAGE ON SCHEMA public TO ", role));
-    w.exec(absl::StrCat("REVOKE ALL ON audit_records, tree_heads, audit_events_v0 FROM ", role));
-    w.exec(absl::StrCat("GRANT SELECT, INSERT ON audit_records, tree_heads TO ", role));
+    w.exec(absl::StrCat(
+        "REVOKE ALL ON audit_records, tree_heads, merkle_nodes, audit_events_v0 FROM ", role));
+    w.exec(
+        absl::StrCat("GRANT SELECT, INSERT ON audit_records, tree_heads, merkle_nodes TO ", role));
     w.exec(absl::StrCat("GRANT SELECT ON audit_events_v0, schema_migrations TO ", role));
     return absl::OkStatus();
   });
@@ -163,7 +165,90 @@ absl::StatusOr<std::vector<std::string>> PostgresAuditStore::ExistingEventIds(
   return existing;
 }
 
-absl::Status PostgresAuditStore::Append(const std::vector<StoredRow>& rows) {
+namespace {
+
+// INSERT of tree nodes: every value is a number or the hex of a hash this
+// process computed, so the statement is built from server-side constants.
+std::string InsertNodesSql(const std::vector<StoredNode>& nodes) {
+  std::string sql = "INSERT INTO merkle_nodes (level, idx, hash) VALUES ";
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    absl::StrAppend(&sql, i == 0 ? "" : ",", "(", nodes[i].level, ",", nodes[i].index, ",'\\x",
+                    HashToHex(nodes[i].hash), "'::bytea)");
+  }
+  return sql + " ON CONFLICT (level, idx) DO NOTHING";
+}
+
+shop::v1::SignedTreeHead HeadOf(const pqxx::row& row) {
+  shop::v1::SignedTreeHead head;
+  head.set_tree_size(row[0].as<int64_t>());
+  head.set_root_hash(pqxx::binarystring(row[1]).str());
+  head.set_timestamp_unix_ms(row[2].as<int64_t>());
+  head.set_signature(pqxx::binarystring(row[3]).str());
+  head.set_key_id(row[4].as<std::string>());
+  return head;
+}
+
+constexpr char kHeadColumns[] = "SELECT tree_size, root_hash, timestamp_ms, signature, key_id ";
+
+}  // namespace
+
+absl::Status PostgresAuditStore::AddNodes(const std::vector<StoredNode>& nodes) {
+  if (nodes.empty()) return absl::OkStatus();
+  return pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    w.exec(InsertNodesSql(nodes));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int64_t> PostgresAuditStore::LastSequence() {
+  int64_t last = 0;
+  SHOP_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    last = w.exec1("SELECT coalesce(max(sequence), 0) FROM audit_records")[0].as<int64_t>();
+    return absl::OkStatus();
+  }));
+  return last;
+}
+
+absl::StatusOr<int64_t> PostgresAuditStore::NodeCount(int level) {
+  int64_t count = 0;
+  SHOP_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    count = w.exec_params1("SELECT count(*) FROM merkle_nodes WHERE level = $1", level)[0]
+                .as<int64_t>();
+    return absl::OkStatus();
+  }));
+  return count;
+}
+
+absl::StatusOr<std::vector<Hash>> PostgresAuditStore::Subtrees(int level, int64_t first,
+                                                               int count) {
+  std::vector<Hash> hashes;
+  SHOP_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    hashes.clear();
+    pqxx::result rows =
+        level == 0 ? w.exec_params(
+                         "SELECT leaf_hash FROM audit_records WHERE sequence > $1 AND "
+                         "sequence <= $2 ORDER BY sequence",
+                         first, first + count)
+                   : w.exec_params(
+                         "SELECT hash FROM merkle_nodes WHERE level = $1 AND idx >= $2 AND "
+                         "idx < $3 ORDER BY idx",
+                         level, first, first + count);
+    for (const auto& row : rows) {
+      std::optional<Hash> hash = HashFromBytes(pqxx::binarystring(row[0]).str());
+      if (!hash) return absl::DataLossError("a stored tree hash is not 32 bytes");
+      hashes.push_back(*hash);
+    }
+    return absl::OkStatus();
+  }));
+  if (static_cast<int>(hashes.size()) != count) {
+    return absl::DataLossError(absl::StrCat("storage holds ", hashes.size(), " of the ", count,
+                                            " tree nodes of level ", level, " from ", first));
+  }
+  return hashes;
+}
+
+absl::Status PostgresAuditStore::Append(const std::vector<StoredRow>& rows,
+                                        const std::vector<StoredNode>& nodes) {
   if (writer_lock_ == nullptr) {
     return absl::FailedPreconditionError("only the sole writer appends (LockAsSoleWriter first)");
   }
@@ -220,6 +305,9 @@ absl::Status PostgresAuditStore::Append(const std::vector<StoredRow>& rows) {
       }
       PQclear(result);
     }
+  }
+  if (copied.ok() && !nodes.empty()) {
+    copied = run(InsertNodesSql(nodes).c_str(), PGRES_COMMAND_OK);
   }
   if (!copied.ok()) {
     run("ROLLBACK", PGRES_COMMAND_OK).IgnoreError();  // nothing half-written stays
@@ -331,25 +419,42 @@ absl::Status PostgresAuditStore::SaveTreeHead(const shop::v1::SignedTreeHead& he
   });
 }
 
-absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> PostgresAuditStore::TreeHeads() {
-  std::vector<shop::v1::SignedTreeHead> heads;
-  absl::Status status = pool_->Transact([&](pqxx::work& w) -> absl::Status {
-    heads.clear();
-    pqxx::result rows = w.exec(
-        "SELECT tree_size, root_hash, timestamp_ms, signature, key_id FROM tree_heads "
-        "ORDER BY tree_size");
-    for (const auto& row : rows) {
-      shop::v1::SignedTreeHead head;
-      head.set_tree_size(row[0].as<int64_t>());
-      head.set_root_hash(pqxx::binarystring(row[1]).str());
-      head.set_timestamp_unix_ms(row[2].as<int64_t>());
-      head.set_signature(pqxx::binarystring(row[3]).str());
-      head.set_key_id(row[4].as<std::string>());
-      heads.push_back(std::move(head));
-    }
+absl::StatusOr<shop::v1::SignedTreeHead> PostgresAuditStore::LatestTreeHead() {
+  shop::v1::SignedTreeHead head;
+  SHOP_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    pqxx::result rows =
+        w.exec(absl::StrCat(kHeadColumns, "FROM tree_heads ORDER BY tree_size DESC LIMIT 1"));
+    if (rows.empty()) return absl::NotFoundError("no tree head stored");
+    head = HeadOf(rows[0]);
     return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
+  }));
+  return head;
+}
+
+absl::StatusOr<shop::v1::SignedTreeHead> PostgresAuditStore::TreeHeadAt(int64_t tree_size) {
+  shop::v1::SignedTreeHead head;
+  SHOP_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    pqxx::result rows = w.exec_params(
+        absl::StrCat(kHeadColumns, "FROM tree_heads WHERE tree_size = $1"), tree_size);
+    if (rows.empty()) return absl::NotFoundError(absl::StrCat("no tree head of size ", tree_size));
+    head = HeadOf(rows[0]);
+    return absl::OkStatus();
+  }));
+  return head;
+}
+
+absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> PostgresAuditStore::TreeHeadsAfter(
+    int64_t after_size, int limit) {
+  std::vector<shop::v1::SignedTreeHead> heads;
+  SHOP_RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& w) -> absl::Status {
+    heads.clear();
+    pqxx::result rows = w.exec_params(
+        absl::StrCat(kHeadColumns,
+                     "FROM tree_heads WHERE tree_size > $1 ORDER BY tree_size LIMIT $2"),
+        after_size, limit);
+    for (const auto& row : rows) heads.push_back(HeadOf(row));
+    return absl::OkStatus();
+  }));
   return heads;
 }
 

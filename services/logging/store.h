@@ -31,13 +31,21 @@ class PostgresAuditStore final : public AuditStore {
 
   absl::StatusOr<std::vector<std::string>> ExistingEventIds(
       const std::vector<std::string>& ids) override;
-  absl::Status Append(const std::vector<StoredRow>& rows) override;
+  absl::Status Append(const std::vector<StoredRow>& rows,
+                      const std::vector<StoredNode>& nodes) override;
+  absl::Status AddNodes(const std::vector<StoredNode>& nodes) override;
+  absl::StatusOr<int64_t> LastSequence() override;
+  absl::StatusOr<int64_t> NodeCount(int level) override;
+  absl::StatusOr<std::vector<Hash>> Subtrees(int level, int64_t first, int count) override;
   absl::StatusOr<std::vector<shop::v1::AuditRecord>> Query(const QueryFilter& filter) override;
   absl::Status Scan(const std::function<bool(const LeafRow&)>& fn) override;
   absl::StatusOr<int64_t> SequenceOf(const std::string& event_id) override;
   absl::StatusOr<std::string> RecordAt(int64_t sequence) override;
   absl::Status SaveTreeHead(const shop::v1::SignedTreeHead& head) override;
-  absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> TreeHeads() override;
+  absl::StatusOr<shop::v1::SignedTreeHead> LatestTreeHead() override;
+  absl::StatusOr<shop::v1::SignedTreeHead> TreeHeadAt(int64_t tree_size) override;
+  absl::StatusOr<std::vector<shop::v1::SignedTreeHead>> TreeHeadsAfter(int64_t after_size,
+                                                                       int limit) override;
 
  private:
   struct WriterLock;  // the session that holds the advisory lock

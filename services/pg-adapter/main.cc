@@ -36,38 +36,10 @@ ABSL_FLAG(int32_t, webhook_tolerance_seconds, 300, "Accepted age of a webhook si
 ABSL_FLAG(std::string, webhook_port_file, "", "Write the webhook port here once listening.");
 ABSL_FLAG(std::string, ops_addr, "", "Address of ops, where webhook outcomes are forwarded.");
 
-namespace {
-
-// The flags that carry secrets: settable from the environment only, since
-// every local user can read a command line (/proc/<pid>/cmdline) and only the
-// owner can read /proc/<pid>/environ.
-constexpr const char* kSecretFlags[] = {"gateway_api_key", "webhook_secret"};
-
-// Exits with status 1 (as for any bad configuration) when a secret flag is
-// on the command line ("--gateway_api_key=...", "-webhook_secret ...";
-// arguments after "--" are positional).
-void RefuseSecretsOnCommandLine(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg == "--") return;
-    if (!absl::ConsumePrefix(&arg, "-")) continue;
-    absl::ConsumePrefix(&arg, "-");
-    arg = arg.substr(0, arg.find('='));
-    for (const char* secret : kSecretFlags) {
-      if (arg != secret) continue;
-      std::fprintf(stderr,
-                   "pg-adapter: --%s is refused on the command line, which every local user can "
-                   "read (/proc/<pid>/cmdline); set %s in the environment instead\n",
-                   secret, shop::EnvNameForFlag(secret).c_str());
-      std::exit(1);
-    }
-  }
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  RefuseSecretsOnCommandLine(argc, argv);
+  // The gateway's API key and the webhook secret come from the environment.
+  shop::RefuseSecretsOnCommandLine(argc, argv, "pg-adapter", {"gateway_api_key", "webhook_secret"},
+                                   1);
   shop::BlockTerminationSignals();
   shop::InitProcess(argc, argv, "pg-adapter", "pg-adapter: payment gateway adapter of shopmesh");
   shop::ServiceRuntime runtime =

@@ -714,35 +714,9 @@ int Health() {
 
 int Run(const std::vector<std::string>& words);
 
-namespace {
-
-// Flags that carry secrets come from the environment only: every local user
-// can read a command line (/proc/<pid>/cmdline), only the owner the
-// environment. Exits with the usage status when one is on the command line
-// ("--token=...", "-gateway_api_key ..."; arguments after "--" are positional).
-void RefuseSecretsOnCommandLine(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg == "--") return;
-    if (!absl::ConsumePrefix(&arg, "-")) continue;
-    absl::ConsumePrefix(&arg, "-");
-    arg = arg.substr(0, arg.find('='));
-    for (const char* secret : {"gateway_api_key", "token"}) {
-      if (arg != secret) continue;
-      std::fprintf(stderr,
-                   "shopctl: --%s is refused on the command line, which every local user can "
-                   "read (/proc/<pid>/cmdline); set %s in the environment instead (scripts/shopctl "
-                   "and .run/mesh.env set SHOP_GATEWAY_API_KEY)\n",
-                   secret, shop::EnvNameForFlag(secret).c_str());
-      std::exit(kExitUsage);
-    }
-  }
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  RefuseSecretsOnCommandLine(argc, argv);
+  // scripts/shopctl and .run/mesh.env set SHOP_GATEWAY_API_KEY.
+  shop::RefuseSecretsOnCommandLine(argc, argv, "shopctl", {"gateway_api_key", "token"}, kExitUsage);
   std::vector<char*> args = shop::InitProcess(argc, argv, "shopctl", kUsage);
   std::vector<std::string> words(args.begin() + 1, args.end());
   // A command-line tool's own log lines are noise unless something is wrong.
