@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -407,6 +408,53 @@ TEST_F(AuditTrailTest, AForgedEventOfAnotherServiceIsRefusedAndTheWriterIsStampe
     EXPECT_EQ(r.writer(), "spiffe://shop.local/ns/shop/sa/" + r.event().service())
         << r.event().name();
   }
+}
+
+// Security review #11 (b): whoever owns the database (and the log service's
+// own volume) stops the log, deletes the last records with their tree heads
+// and nodes, and restarts it. The log then agrees with itself; the auditor's
+// kept checkpoint does not.
+TEST_F(AuditTrailTest, ZATruncatedTailIsRefusedByTheAuditorsKeptCheckpoint) {
+  PlaceOrder();
+  ASSERT_TRUE(WaitFor([&] { return TreeHead().tree_size() > 40; }, std::chrono::seconds(20)));
+  const std::string kept = mesh_->root() + "/auditor.checkpoint";
+  const std::string out = mesh_->root() + "/verify.out";
+  const std::string pki = mesh_->pki();
+  const std::string verify = absl::StrCat(
+      BuildDir(), "/tools/shopctl/shopctl audit verify --logging_addr=", mesh_->address("logging"),
+      " --tls_ca=", pki, "/ca.crt --tls_cert=", pki, "/shopctl.crt --tls_key=", pki,
+      "/shopctl.key --sre_cert=", pki, "/sre.crt --sre_key=", pki,
+      "/sre.key --audit_public_key=", pki, "/audit-log-signing.pub --audit_checkpoint=", kept,
+      " > ", out, " 2>&1");
+  ASSERT_TRUE(RunCommand(verify)) << ReadFile(out);
+  ASSERT_NE(ReadFile(kept), "");
+  ASSERT_TRUE(RunCommand(verify)) << ReadFile(out);
+  EXPECT_NE(ReadFile(out).find("the log extends the checkpoint kept"), std::string::npos)
+      << ReadFile(out);
+
+  mesh_->Stop("logging", SIGTERM);
+  {
+    auto db = Superuser();
+    pqxx::work w(*db);
+    // Below the size of the auditor's checkpoint (its second line).
+    const std::string note = ReadFile(kept);
+    const size_t line = note.find('\n') + 1;
+    const int64_t kept_size = std::stoll(note.substr(line, note.find('\n', line) - line));
+    ASSERT_GT(kept_size, 10);
+    const int64_t keep = kept_size - 10;
+    w.exec_params("DELETE FROM audit_records WHERE sequence > $1", keep);
+    w.exec_params("DELETE FROM tree_heads WHERE tree_size > $1", keep);
+    w.exec_params("DELETE FROM merkle_nodes WHERE (idx + 1) * (1::bigint << level) > $1", keep);
+    w.commit();
+  }
+  std::remove((mesh_->root() + "/audit-log.checkpoint").c_str());
+  ASSERT_TRUE(mesh_->StartAgain("logging"));
+  // What the log can check alone is consistent...
+  EXPECT_TRUE(Verify().ok());
+  // ...but not with what the auditor kept.
+  EXPECT_FALSE(RunCommand(verify));
+  EXPECT_NE(ReadFile(out).find("TAMPERED"), std::string::npos) << ReadFile(out);
+  EXPECT_NE(ReadFile(out).find("truncated"), std::string::npos) << ReadFile(out);
 }
 
 TEST_F(AuditTrailTest, ZEveryKindOfTamperingIsDetectedAtItsIndex) {

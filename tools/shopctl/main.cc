@@ -490,7 +490,8 @@ std::string ReadFileOrDie(const std::string& path, const std::string& what) {
 // the log's latest checkpoint must verify under its public key and extend the
 // checkpoint kept in `path` from the last run; then it replaces it. Returns
 // "" when all is well, else what is wrong.
-std::string CheckAndKeepCheckpoint(shop::v1::AuditLogService::Stub& stub, const std::string& path) {
+std::string CheckAndKeepCheckpoint(shop::v1::AuditLogService::Stub& stub, const std::string& path,
+                                   bool* had_one) {
   const std::string key_path = absl::GetFlag(FLAGS_audit_public_key);
   if (key_path.empty()) {
     Usage("audit verify --audit_checkpoint needs --audit_public_key (or SHOP_AUDIT_PUBLIC_KEY)");
@@ -504,6 +505,7 @@ std::string CheckAndKeepCheckpoint(shop::v1::AuditLogService::Stub& stub, const 
   auto latest = shop::logging::OpenCheckpoint(public_key, head.checkpoint());
   if (!latest.ok()) return absl::StrCat("the log's checkpoint: ", latest.status().message());
   std::FILE* f = std::fopen(path.c_str(), "rb");
+  *had_one = f != nullptr;
   if (f != nullptr) {
     std::fclose(f);
     auto kept = shop::logging::OpenCheckpoint(public_key, ReadFileOrDie(path, "checkpoint"));
@@ -567,13 +569,18 @@ int AuditVerify() {
   const std::string checkpoint = absl::GetFlag(FLAGS_audit_checkpoint);
   std::string refused;
   if (response.ok() && !checkpoint.empty()) {
-    refused = CheckAndKeepCheckpoint(*stub, checkpoint);
+    bool had_one = false;
+    refused = CheckAndKeepCheckpoint(*stub, checkpoint, &had_one);
     if (!refused.empty()) {
       human = absl::StrCat("TAMPERED: ", refused, "\n");
       response.set_ok(false);
       response.add_problems(refused);
+    } else if (had_one) {
+      absl::StrAppend(&human, "the log extends the checkpoint kept in ", checkpoint,
+                      " (now replaced by the new one)\n");
     } else {
-      absl::StrAppend(&human, "checkpoint kept in ", checkpoint, " extends the previous one\n");
+      absl::StrAppend(&human, "no checkpoint was kept before; the log's is now kept in ",
+                      checkpoint, "\n");
     }
   }
   Print(response, human);
