@@ -646,14 +646,15 @@ absl::StatusOr<shop::v1::GetConsistencyProofResponse> AuditLog::ConsistencyProof
 
 absl::StatusOr<shop::v1::VerifyLogResponse> AuditLog::Verify() {
   // Each verification reads the whole log: one at a time.
-  if (!verify_mu_.TryLock()) {
+  bool idle = false;
+  if (!verifying_.compare_exchange_strong(idle, true)) {
     return absl::ResourceExhaustedError(
         "a verification of the log is already running; ask again when it has finished");
   }
-  struct Unlock {
-    absl::Mutex* mu;
-    ~Unlock() { mu->Unlock(); }
-  } unlock{&verify_mu_};
+  struct Done {
+    std::atomic<bool>* verifying;
+    ~Done() { verifying->store(false); }
+  } done{&verifying_};
 
   shop::v1::VerifyLogResponse response;
   int64_t first_bad = -1;

@@ -7,6 +7,7 @@
 #ifndef SHOP_SERVICES_LOGGING_AUDIT_LOG_H_
 #define SHOP_SERVICES_LOGGING_AUDIT_LOG_H_
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -133,7 +134,7 @@ class AuditLog {
   int64_t next_sequence_ ABSL_GUARDED_BY(tree_mu_) = 1;
   std::optional<shop::v1::SignedTreeHead> latest_head_ ABSL_GUARDED_BY(tree_mu_);
   std::string damage_ ABSL_GUARDED_BY(tree_mu_);  // what Start found wrong
-  absl::Mutex verify_mu_;  // one VerifyLog at a time: each reads the whole log
+  std::atomic<bool> verifying_{false};  // one VerifyLog at a time: each reads the whole log
 
   absl::Mutex queue_mu_;
   std::deque<PendingIngest*> pending_ ABSL_GUARDED_BY(queue_mu_);
