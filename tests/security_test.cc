@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -268,6 +269,33 @@ TEST_F(SecurityTest, MissingConfigurationIsNamed) {
   EXPECT_NE(ops.Log().find("missing required configuration: --tls_ca (or SHOP_TLS_CA)"),
             std::string::npos)
       << ops.Log();
+}
+
+// gRPC's built-in health service answered before any policy was consulted,
+// so a policy could not restrict it; the mesh's own one is under the policy.
+TEST_F(SecurityTest, HealthIsUnderThePolicyLikeEveryMethod) {
+  const std::string policy = mesh_.root() + "/ims-health-policy.json";
+  {
+    std::ofstream out(policy);
+    out << R"({"name": "ims", "allow_rules": [{"name": "only_ops_checks_health",
+      "source": {"principals": ["spiffe://shop.local/ns/shop/sa/ops"]},
+      "request": {"paths": ["/grpc.health.v1.Health/*"]}}]})";
+  }
+  const std::string port_file = mesh_.root() + "/ims-health.port";
+  auto ims = mesh_.Launch(
+      "ims", {"--listen=127.0.0.1:0", "--port_file=" + port_file, "--authz_policy_file=" + policy},
+      "ims-health-policy");
+  ASSERT_TRUE(WaitFor([&] { return !ReadFile(port_file).empty(); }, std::chrono::seconds(30)))
+      << ims->Log();
+  const std::string address = "127.0.0.1:" + std::to_string(std::stoi(ReadFile(port_file)));
+  auto as_ops = MakeChannel(address, "ims", mesh_.Identity("ops"));
+  auto as_shopctl = MakeChannel(address, "ims", mesh_.Identity("shopctl"));
+  ASSERT_TRUE(as_ops.ok() && as_shopctl.ok());
+  EXPECT_TRUE(CheckHealth(*as_ops).ok());
+  grpc::Status refused = CheckHealth(*as_shopctl);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
+  ims->Signal(SIGTERM);
+  ASSERT_TRUE(ims->WaitExit(std::chrono::seconds(20)).has_value());
 }
 
 TEST_F(SecurityTest, SigtermDrainsAndExitsCleanly) {

@@ -2,7 +2,6 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -10,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/grpc/authz.h"
+#include "core/grpc/health.h"
 #include "core/grpc/interceptors.h"
 #include "core/log.h"
 #include "core/span.h"
@@ -57,7 +57,8 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
         absl::StrCat("bad authorization policy: ", authz.status().message()));
   }
 
-  grpc::EnableDefaultHealthCheckService(true);
+  // Our own health service, under the policy (see core/grpc/health.h).
+  grpc::EnableDefaultHealthCheckService(false);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // A second process on the same port is a mistake to report at start-up, not
@@ -71,6 +72,8 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   for (grpc::Service* service : services) builder.RegisterService(service);
 
   std::unique_ptr<ServiceHost> host(new ServiceHost);
+  host->health_ = std::make_unique<HealthService>();
+  builder.RegisterService(host->health_.get());
   host->service_ = config.service;
   host->server_ = builder.BuildAndStart();
   if (host->server_ == nullptr || port == 0) {
@@ -79,7 +82,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   }
   host->port_ = port;
   host->policy_ = *authz;
-  host->server_->GetHealthCheckService()->SetServingStatus(true);
+  host->health_->SetAll(true);
   if (!config.port_file.empty()) {
     if (absl::Status s = WritePortFile(config.port_file, port); !s.ok()) return s;
   }
@@ -91,14 +94,14 @@ ServiceHost::~ServiceHost() { Shutdown(std::chrono::seconds(0)); }
 
 void ServiceHost::SetServiceServing(const std::string& service, bool serving) {
   if (server_ != nullptr && !shut_down_) {
-    server_->GetHealthCheckService()->SetServingStatus(service, serving);
+    health_->Set(service, serving);
   }
 }
 
 void ServiceHost::Shutdown(std::chrono::seconds drain) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  health_->Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() + drain);
   server_->Wait();
   log::Info("server stopped");

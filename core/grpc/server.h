@@ -21,6 +21,7 @@ namespace shop {
 
 class AuditSink;
 class AuthzPolicyHolder;
+class HealthService;
 
 struct ServerConfig {
   std::string service;  // "ims"
@@ -56,6 +57,7 @@ class ServiceHost {
  private:
   ServiceHost() = default;
   std::shared_ptr<AuthzPolicyHolder> policy_;  // outlives server_
+  std::unique_ptr<HealthService> health_;      // outlives server_
   std::unique_ptr<grpc::Server> server_;
   std::string service_;
   int port_ = 0;

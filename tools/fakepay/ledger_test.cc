@@ -291,7 +291,11 @@ INSTANTIATE_TEST_SUITE_P(
                       OutcomeCase{"4000000000000127", "pm_card_chargeDeclinedIncorrectCvc",
                                   "incorrect_cvc", "incorrect_cvc"},
                       OutcomeCase{"4000000000000119", "pm_card_chargeDeclinedProcessingError",
-                                  "processing_error", "processing_error"}));
+                                  "processing_error", "processing_error"}),
+    // Stable test names (".../insufficient_funds"), not the case's bytes.
+    [](const ::testing::TestParamInfo<OutcomeCase>& info) {
+      return std::string(info.param.decline_code);
+    });
 
 TEST_F(ProcessorTest, ManualSuccessRequiresCapture) {
   std::string pm = Tokenize("4242424242424242");
