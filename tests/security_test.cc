@@ -1,5 +1,6 @@
 // mTLS and start-up checks: who may connect, who may call what, and how a
 // misconfigured service fails.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>
 #include <gtest/gtest.h>
@@ -271,31 +272,101 @@ TEST_F(SecurityTest, MissingConfigurationIsNamed) {
       << ops.Log();
 }
 
+// Whether the server at `address` answers gRPC reflection: one empty request
+// on the bidirectional stream, through a generic stub.
+bool AnswersReflection(const std::string& address, const Mesh& mesh, grpc::Status* status) {
+  auto channel = MakeChannel(address, "ims", mesh.Identity("ops"), {.typed_messages = false});
+  if (!channel.ok()) return false;
+  grpc::GenericStub stub(*channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::CompletionQueue cq;
+  void* tag = &ctx;
+  auto next = [&cq] {
+    void* got = nullptr;
+    bool ok = false;
+    return cq.Next(&got, &ok) && ok;
+  };
+  auto call =
+      stub.PrepareCall(&ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  call->StartCall(tag);
+  bool answered = false;
+  if (next()) {
+    grpc::Slice nothing;
+    call->Write(grpc::ByteBuffer(&nothing, 1), tag);
+    if (next()) {
+      call->WritesDone(tag);
+      if (next()) {
+        grpc::ByteBuffer response;
+        call->Read(&response, tag);
+        answered = next();
+      }
+    }
+  }
+  call->Finish(status, tag);
+  next();
+  cq.Shutdown();
+  while (next()) {
+  }
+  return answered;
+}
+
+// A second ims, serving under `policy` (JSON); its address is `*address`.
+std::unique_ptr<Process> ImsWithPolicy(Mesh& mesh, const std::string& name,
+                                       const std::string& policy, std::string* address) {
+  const std::string policy_file = mesh.root() + "/" + name + ".json";
+  const std::string port_file = mesh.root() + "/" + name + ".port";
+  {
+    std::ofstream out(policy_file);
+    out << policy;
+  }
+  auto ims = mesh.Launch(
+      "ims",
+      {"--listen=127.0.0.1:0", "--port_file=" + port_file, "--authz_policy_file=" + policy_file},
+      name);
+  EXPECT_TRUE(WaitFor([&] { return !ReadFile(port_file).empty(); }, std::chrono::seconds(30)))
+      << ims->Log();
+  const std::string port = ReadFile(port_file);
+  *address = "127.0.0.1:" + (port.empty() ? std::string("0") : std::to_string(std::stoi(port)));
+  return ims;
+}
+
+void Stop(Process& process) {
+  process.Signal(SIGTERM);
+  EXPECT_TRUE(process.WaitExit(std::chrono::seconds(20)).has_value());
+}
+
+// Reflection is gRPC's own service and never reads the verdict: the
+// interceptor ends a denied call itself.
+TEST_F(SecurityTest, ReflectionIsUnderThePolicyToo) {
+  grpc::Status status;
+  EXPECT_TRUE(AnswersReflection(mesh_.address("ims"), mesh_, &status)) << status.error_message();
+  std::string address;
+  auto ims = ImsWithPolicy(mesh_, "ims-no-reflection", R"({"name": "ims", "allow_rules": [
+      {"name": "health_only", "source": {"principals": ["*"]},
+       "request": {"paths": ["/grpc.health.v1.Health/*"]}}]})",
+                           &address);
+  EXPECT_FALSE(AnswersReflection(address, mesh_, &status));
+  EXPECT_FALSE(status.ok());
+  Stop(*ims);
+}
+
 // gRPC's built-in health service answered before any policy was consulted,
 // so a policy could not restrict it; the mesh's own one is under the policy.
 TEST_F(SecurityTest, HealthIsUnderThePolicyLikeEveryMethod) {
-  const std::string policy = mesh_.root() + "/ims-health-policy.json";
-  {
-    std::ofstream out(policy);
-    out << R"({"name": "ims", "allow_rules": [{"name": "only_ops_checks_health",
-      "source": {"principals": ["spiffe://shop.local/ns/shop/sa/ops"]},
-      "request": {"paths": ["/grpc.health.v1.Health/*"]}}]})";
-  }
-  const std::string port_file = mesh_.root() + "/ims-health.port";
-  auto ims = mesh_.Launch(
-      "ims", {"--listen=127.0.0.1:0", "--port_file=" + port_file, "--authz_policy_file=" + policy},
-      "ims-health-policy");
-  ASSERT_TRUE(WaitFor([&] { return !ReadFile(port_file).empty(); }, std::chrono::seconds(30)))
-      << ims->Log();
-  const std::string address = "127.0.0.1:" + std::to_string(std::stoi(ReadFile(port_file)));
+  std::string address;
+  auto ims = ImsWithPolicy(mesh_, "ims-health-policy", R"({"name": "ims", "allow_rules": [
+      {"name": "only_ops_checks_health",
+       "source": {"principals": ["spiffe://shop.local/ns/shop/sa/ops"]},
+       "request": {"paths": ["/grpc.health.v1.Health/*"]}}]})",
+                           &address);
   auto as_ops = MakeChannel(address, "ims", mesh_.Identity("ops"));
   auto as_shopctl = MakeChannel(address, "ims", mesh_.Identity("shopctl"));
   ASSERT_TRUE(as_ops.ok() && as_shopctl.ok());
   EXPECT_TRUE(CheckHealth(*as_ops).ok());
   grpc::Status refused = CheckHealth(*as_shopctl);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
-  ims->Signal(SIGTERM);
-  ASSERT_TRUE(ims->WaitExit(std::chrono::seconds(20)).has_value());
+  Stop(*ims);
 }
 
 TEST_F(SecurityTest, SigtermDrainsAndExitsCleanly) {

@@ -135,6 +135,12 @@ class ServerAuditInterceptor final : public grpc::experimental::Interceptor {
                       grpc::string_ref(allowed ? kAuthzAllow : kAuthzDeny));
     if (!allowed) {
       log::Warn("permission denied", {{"method", method_}, {"caller", caller_}});
+      // gRPC's own reflection service never reads the verdict: end the call
+      // here instead (the caller sees CANCELLED), so the policy holds for it
+      // too. (Health is the mesh's own service and refuses by itself.)
+      if (absl::StartsWith(method_, "/grpc.reflection.")) {
+        if (grpc::ServerContextBase* ctx = info_->server_context()) ctx->TryCancel();
+      }
     }
     event_.set_trace_id(trace.trace_id);
     event_.set_span_id(trace.span_id);
