@@ -35,6 +35,13 @@ class SpoolTest : public ::testing::Test {
   }
 
   // A file's bytes; nullopt if it does not exist.
+  // Every record the spool would replay (a Peek with room for all of them).
+  static std::vector<std::string> Pending(Spool& spool) {
+    auto records = spool.Peek(100, 1 << 20);
+    EXPECT_TRUE(records.ok()) << records.status();
+    return records.ok() ? *records : std::vector<std::string>{};
+  }
+
   static std::optional<std::string> ReadFile(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
@@ -201,10 +208,8 @@ TEST_F(SpoolTest, CorruptRecordInTheMiddleCostsThatRecordOnly) {
     ASSERT_TRUE(spool.ok()) << spool.status();
     EXPECT_EQ((*spool)->corrupt_records(), 1u);
     EXPECT_EQ((*spool)->pending(), 4u);
-    auto records = (*spool)->Peek(100, 1 << 20);
-    ASSERT_TRUE(records.ok()) << records.status();
-    EXPECT_EQ(*records, (std::vector<std::string>{"alpha-record", "bravo-record", "delta-record",
-                                                  "echo-record"}));
+    EXPECT_EQ(Pending(**spool), (std::vector<std::string>{"alpha-record", "bravo-record",
+                                                          "delta-record", "echo-record"}));
     EXPECT_EQ((*spool)->corrupt_records(), 1u);  // met again by Peek, counted once
   }
   auto spool = Spool::Open(path_);
@@ -228,10 +233,8 @@ TEST_F(SpoolTest, DestroyedRecordHeaderInTheMiddleCostsThatRecordOnly) {
   ASSERT_TRUE(spool.ok()) << spool.status();
   EXPECT_EQ((*spool)->corrupt_records(), 1u);
   EXPECT_EQ((*spool)->pending(), 4u);
-  auto records = (*spool)->Peek(100, 1 << 20);
-  ASSERT_TRUE(records.ok()) << records.status();
-  EXPECT_EQ(*records, (std::vector<std::string>{"alpha-record", "bravo-record", "delta-record",
-                                                "echo-record"}));
+  EXPECT_EQ(Pending(**spool), (std::vector<std::string>{"alpha-record", "bravo-record",
+                                                        "delta-record", "echo-record"}));
 }
 
 TEST_F(SpoolTest, CorruptFirstRecordCostsThatRecordOnly) {
@@ -243,10 +246,8 @@ TEST_F(SpoolTest, CorruptFirstRecordCostsThatRecordOnly) {
   ASSERT_TRUE(spool.ok()) << spool.status();
   EXPECT_EQ((*spool)->corrupt_records(), 1u);
   EXPECT_EQ((*spool)->pending(), 4u);
-  auto records = (*spool)->Peek(100, 1 << 20);
-  ASSERT_TRUE(records.ok()) << records.status();
-  EXPECT_EQ(*records, (std::vector<std::string>{"bravo-record", "charlie-record", "delta-record",
-                                                "echo-record"}));
+  EXPECT_EQ(Pending(**spool), (std::vector<std::string>{"bravo-record", "charlie-record",
+                                                        "delta-record", "echo-record"}));
 }
 
 // The review's demonstration flipped byte 12 of a spool file; any one byte at
@@ -261,9 +262,7 @@ TEST_F(SpoolTest, FlippedByteAtTheStartOfTheFileLosesNoRecord) {
     auto spool = Spool::Open(path_);
     ASSERT_TRUE(spool.ok()) << spool.status();
     EXPECT_EQ((*spool)->pending(), 5u);
-    auto records = (*spool)->Peek(100, 1 << 20);
-    ASSERT_TRUE(records.ok()) << records.status();
-    EXPECT_EQ(*records, Five());
+    EXPECT_EQ(Pending(**spool), Five());
   }
 }
 
@@ -272,10 +271,8 @@ TEST_F(SpoolTest, CorruptionAfterOpenIsSkippedByPeek) {
   ASSERT_TRUE(spool.ok());
   ASSERT_TRUE((*spool)->Append(Five()).ok());
   FlipByte(Find("delta-record"));
-  auto records = (*spool)->Peek(100, 1 << 20);
-  ASSERT_TRUE(records.ok()) << records.status();
-  EXPECT_EQ(*records, (std::vector<std::string>{"alpha-record", "bravo-record", "charlie-record",
-                                                "echo-record"}));
+  EXPECT_EQ(Pending(**spool), (std::vector<std::string>{"alpha-record", "bravo-record",
+                                                        "charlie-record", "echo-record"}));
   EXPECT_EQ((*spool)->corrupt_records(), 1u);
   EXPECT_EQ((*spool)->pending(), 4u);
   ASSERT_TRUE((*spool)->Consume(4).ok());
@@ -311,9 +308,7 @@ TEST_F(SpoolTest, StaleOffsetOfAnEarlierSpoolFileSkipsNothing) {
   auto spool = Spool::Open(path_);
   ASSERT_TRUE(spool.ok()) << spool.status();
   EXPECT_EQ((*spool)->pending(), 4u);
-  auto records = (*spool)->Peek(100, 1 << 20);
-  ASSERT_TRUE(records.ok()) << records.status();
-  EXPECT_EQ(*records, fresh);
+  EXPECT_EQ(Pending(**spool), fresh);
 }
 
 // Review 2026-12 #15: Consume truncated the file before it wrote the new
@@ -384,9 +379,7 @@ TEST_F(SpoolTest, KillInsideConsumeReplaysAtWorstDuplicatesAndLosesNothing) {
     }
     auto spool = Spool::Open(path_);
     ASSERT_TRUE(spool.ok()) << spool.status();
-    auto records = (*spool)->Peek(100, 1 << 20);
-    ASSERT_TRUE(records.ok()) << records.status();
-    EXPECT_EQ(*records, c.expected);
+    EXPECT_EQ(Pending(**spool), c.expected);
     EXPECT_EQ((*spool)->pending(), c.expected.size());
   }
 }
