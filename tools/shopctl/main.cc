@@ -328,20 +328,30 @@ int CancelOrder(const std::string& order_id) {
   return Print(response, shop::cli::DescribeOrder(response.order()));
 }
 
+// A channel to `server` at `address` with another identity than shopctl's
+// own (`role`'s certificate and key flags); a usage error when unusable.
+std::shared_ptr<grpc::Channel> ChannelAs(const std::string& address, const std::string& server,
+                                         const std::string& role,
+                                         const absl::Flag<std::string>& cert_flag,
+                                         const absl::Flag<std::string>& key_flag) {
+  shop::TlsFiles files{absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(cert_flag),
+                       absl::GetFlag(key_flag)};
+  auto channel = shop::MakeChannel(address, server, files);
+  if (!channel.ok()) {
+    Usage(absl::StrCat("the ", role, " identity (--", role, "_cert/--", role, "_key or ",
+                       shop::EnvNameForFlag(role + "_cert"), "/",
+                       shop::EnvNameForFlag(role + "_key"),
+                       ") is unusable: ", channel.status().message()));
+  }
+  return *channel;
+}
+
 // Fulfilment goes straight to OPS with the staff identity.
 int Fulfil(const std::string& step, const std::string& order_id) {
   const std::string address = absl::GetFlag(FLAGS_ops_addr);
   if (address.empty()) Usage("fulfil needs --ops_addr (or SHOP_OPS_ADDR)");
-  shop::TlsFiles staff{absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_staff_cert),
-                       absl::GetFlag(FLAGS_staff_key)};
-  auto channel = shop::MakeChannel(address, "ops", staff);
-  if (!channel.ok()) {
-    Usage(
-        absl::StrCat("fulfil needs the staff identity (--staff_cert/--staff_key or "
-                     "SHOP_STAFF_CERT/SHOP_STAFF_KEY): ",
-                     channel.status().message()));
-  }
-  auto stub = shop::ops::v1::OrderProcessingService::NewStub(*channel);
+  auto stub = shop::ops::v1::OrderProcessingService::NewStub(
+      ChannelAs(address, "ops", "staff", FLAGS_staff_cert, FLAGS_staff_key));
   grpc::ClientContext ctx;
   Prepare(ctx);
   grpc::Status status;
@@ -396,16 +406,8 @@ std::unique_ptr<shop::v1::AuditLogService::Stub> AuditStub() {
   if (address.empty() || absl::GetFlag(FLAGS_sre_cert).empty()) {
     return shop::v1::AuditLogService::NewStub(Channel("logging_addr", "logging", address));
   }
-  shop::TlsFiles sre{absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_sre_cert),
-                     absl::GetFlag(FLAGS_sre_key)};
-  auto channel = shop::MakeChannel(address, "logging", sre);
-  if (!channel.ok()) {
-    Usage(
-        absl::StrCat("the SRE identity (--sre_cert/--sre_key or SHOP_SRE_CERT/SHOP_SRE_KEY) "
-                     "is unusable: ",
-                     channel.status().message()));
-  }
-  return shop::v1::AuditLogService::NewStub(*channel);
+  return shop::v1::AuditLogService::NewStub(
+      ChannelAs(address, "logging", "sre", FLAGS_sre_cert, FLAGS_sre_key));
 }
 
 shop::v1::AuditFilter FilterFromFlags() {
